@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+
+#include "hostfs.h"
+#include "strv.h"
+
+#define SYMLINK_MAX_FOLLOW 40
+
+struct HostFs {
+        char *root;
+        int root_fd;
+        bool live;
+        bool have_openat2;
+        hostfs_record_fn recorder;
+        void *recorder_data;
+};
+
+int hostfs_new(const char *root, HostFs **ret) {
+        _cleanup_(hostfs_freep) HostFs *fs = NULL;
+        struct stat st_root, st_slash;
+
+        if (!root || !*root)
+                root = "/";
+
+        fs = calloc(1, sizeof(*fs));
+        if (!fs)
+                return -ENOMEM;
+        fs->root_fd = -1;
+        fs->have_openat2 = true;
+        fs->root = realpath(root, NULL);
+        if (!fs->root)
+                return negative_errno();
+
+        fs->root_fd = open(fs->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fs->root_fd < 0)
+                return negative_errno();
+
+        if (fstat(fs->root_fd, &st_root) < 0 || stat("/", &st_slash) < 0)
+                return negative_errno();
+        fs->live = st_root.st_dev == st_slash.st_dev && st_root.st_ino == st_slash.st_ino;
+
+        *ret = TAKE_PTR(fs);
+        return 0;
+}
+
+HostFs *hostfs_free(HostFs *fs) {
+        if (!fs)
+                return NULL;
+        if (fs->root_fd >= 0)
+                close(fs->root_fd);
+        free(fs->root);
+        return mfree(fs);
+}
+
+const char *hostfs_root(const HostFs *fs) {
+        return fs->root;
+}
+
+bool hostfs_is_live(const HostFs *fs) {
+        return fs->live;
+}
+
+void hostfs_set_openat2(HostFs *fs, bool enabled) {
+        fs->have_openat2 = enabled;
+}
+
+void hostfs_set_recorder(HostFs *fs, hostfs_record_fn fn, void *userdata) {
+        fs->recorder = fn;
+        fs->recorder_data = userdata;
+}
+
+static void record(HostFs *fs, const char *path, HostFsAccess access) {
+        if (fs->recorder)
+                fs->recorder(path, access, fs->recorder_data);
+}
+
+/* Skips leading slashes: every path is relative to the root fd. */
+static const char *relative(const char *path) {
+        while (*path == '/')
+                path++;
+        return *path ? path : ".";
+}
+
+/*
+ * Fallback resolver for kernels or sandboxes without openat2(): walks the path one component
+ * at a time from the root fd with O_NOFOLLOW, expands symlinks itself and never lets ".." or an
+ * absolute link climb above the root.
+ */
+static int chase_in_root(HostFs *fs, const char *path, int flags, mode_t mode) {
+        _cleanup_free_ char *todo = NULL;
+        _cleanup_close_ int dir = -1;
+        unsigned follows = 0;
+        char *p;
+
+        todo = strdup(path);
+        if (!todo)
+                return -ENOMEM;
+
+        dir = openat(fs->root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0)
+                return negative_errno();
+
+        p = todo;
+        for (;;) {
+                _cleanup_close_ int child = -1;
+                char *slash, *name;
+                bool last;
+                struct stat st;
+
+                while (*p == '/')
+                        p++;
+                if (!*p) {
+                        /* the path named a directory (or the root itself) */
+                        int fd = openat(dir, ".", (flags & ~(O_CREAT | O_EXCL)) | O_CLOEXEC);
+                        return fd < 0 ? negative_errno() : fd;
+                }
+
+                name = p;
+                slash = strchr(p, '/');
+                if (slash) {
+                        *slash = 0;
+                        p = slash + 1;
+                } else
+                        p = name + strlen(name);
+                last = !slash || !*p || strspn(p, "/") == strlen(p);
+
+                if (streq(name, "."))
+                        continue;
+                if (streq(name, "..")) {
+                        struct stat st_dir, st_root;
+
+                        /* ".." at the root stays at the root */
+                        if (fstat(dir, &st_dir) < 0 || fstat(fs->root_fd, &st_root) < 0)
+                                return negative_errno();
+                        if (st_dir.st_dev == st_root.st_dev && st_dir.st_ino == st_root.st_ino)
+                                continue;
+                        child = openat(dir, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        if (child < 0)
+                                return negative_errno();
+                        closep(&dir);
+                        dir = TAKE_FD(child);
+                        continue;
+                }
+
+                child = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (child < 0) {
+                        if (errno == ENOENT && last && (flags & O_CREAT)) {
+                                int fd = openat(dir, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+                                return fd < 0 ? negative_errno() : fd;
+                        }
+                        return negative_errno();
+                }
+                if (fstat(child, &st) < 0)
+                        return negative_errno();
+
+                if (S_ISLNK(st.st_mode)) {
+                        char target[PATH_MAX];
+                        _cleanup_free_ char *joined = NULL;
+                        ssize_t n;
+
+                        if (++follows > SYMLINK_MAX_FOLLOW)
+                                return -ELOOP;
+                        n = readlinkat(dir, name, target, sizeof(target) - 1);
+                        if (n < 0)
+                                return negative_errno();
+                        target[n] = 0;
+
+                        if (asprintf(&joined, "%s/%s", target, p) < 0)
+                                return -ENOMEM;
+                        if (target[0] == '/') {
+                                /* absolute targets are interpreted inside the root */
+                                closep(&dir);
+                                dir = openat(fs->root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                                if (dir < 0)
+                                        return negative_errno();
+                        }
+                        free(todo);
+                        todo = TAKE_PTR(joined);
+                        p = todo;
+                        continue;
+                }
+
+                if (last) {
+                        int fd = openat(dir, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+                        return fd < 0 ? negative_errno() : fd;
+                }
+                if (!S_ISDIR(st.st_mode))
+                        return -ENOTDIR;
+                closep(&dir);
+                dir = TAKE_FD(child);
+        }
+}
+
+int hostfs_open_mode(HostFs *fs, const char *path, int flags, mode_t mode) {
+        if (!path || !*path)
+                return -EINVAL;
+
+        if (fs->have_openat2) {
+                struct open_how how = {
+                        .flags = (uint64_t) (flags | O_CLOEXEC),
+                        .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+                        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+                };
+                int fd = (int) syscall(SYS_openat2, fs->root_fd, relative(path), &how, sizeof(how));
+                if (fd >= 0)
+                        return fd;
+                /* ENOSYS: old kernel; EPERM: a seccomp filter that does not know openat2 */
+                if (errno != ENOSYS && errno != EPERM)
+                        return negative_errno();
+                fs->have_openat2 = false;
+        }
+        return chase_in_root(fs, relative(path), flags, mode);
+}
+
+int hostfs_open(HostFs *fs, const char *path, int flags) {
+        return hostfs_open_mode(fs, path, flags, 0);
+}
+
+int hostfs_read_file(HostFs *fs, const char *path, size_t max, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, allocated = 0;
+
+        fd = hostfs_open(fs, path, O_RDONLY | O_NOCTTY);
+        if (fd < 0)
+                return fd;
+
+        /* sysfs and procfs report a size of 4096 or 0, so read until EOF instead of trusting st_size */
+        for (;;) {
+                ssize_t n;
+
+                if (allocated - size < 4097) {
+                        size_t want = allocated ? allocated * 2 : 4097;
+                        char *b;
+
+                        if (want > max + 1)
+                                want = max + 1;
+                        if (want <= size)
+                                return -EFBIG;
+                        b = realloc(buf, want);
+                        if (!b)
+                                return -ENOMEM;
+                        buf = b;
+                        allocated = want;
+                }
+                n = read(fd, buf + size, allocated - size - 1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+                if (size > max)
+                        return -EFBIG;
+        }
+        if (!buf) {
+                buf = malloc(1);
+                if (!buf)
+                        return -ENOMEM;
+        }
+        buf[size] = 0;
+
+        record(fs, path, HOSTFS_ACCESS_FILE);
+        *ret = TAKE_PTR(buf);
+        if (ret_size)
+                *ret_size = size;
+        return 0;
+}
+
+int hostfs_read_line(HostFs *fs, const char *path, char **ret) {
+        char *buf, *nl;
+        size_t len;
+        int r;
+
+        r = hostfs_read_file(fs, path, 64 * 1024, &buf, NULL);
+        if (r < 0)
+                return r;
+        nl = strchr(buf, '\n');
+        if (nl)
+                *nl = 0;
+        len = strlen(buf);
+        while (len > 0 && strchr(" \t\r", buf[len - 1]))
+                buf[--len] = 0;
+        *ret = buf;
+        return 0;
+}
+
+int hostfs_stat(HostFs *fs, const char *path, struct stat *ret) {
+        _cleanup_close_ int fd = -1;
+
+        fd = hostfs_open(fs, path, O_PATH);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, ret) < 0)
+                return negative_errno();
+        return 0;
+}
+
+int hostfs_exists(HostFs *fs, const char *path) {
+        struct stat st;
+        int r;
+
+        r = hostfs_stat(fs, path, &st);
+        if (r == -ENOENT || r == -ENOTDIR)
+                return 0;
+        return r < 0 ? r : 1;
+}
+
+int hostfs_is_chardev(HostFs *fs, const char *path) {
+        struct stat st;
+
+        if (hostfs_stat(fs, path, &st) < 0)
+                return 0;
+        return S_ISCHR(st.st_mode);
+}
+
+int hostfs_device_exists(HostFs *fs, const char *path, bool *ret_chardev) {
+        struct stat st;
+        int r;
+
+        r = hostfs_stat(fs, path, &st);
+        if (r == -ENOENT || r == -ENOTDIR)
+                return 0;
+        if (r < 0)
+                return r;
+        record(fs, path, HOSTFS_ACCESS_DEVICE);
+        if (ret_chardev)
+                *ret_chardev = S_ISCHR(st.st_mode);
+        return 1;
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int hostfs_list_dir(HostFs *fs, const char *path, char ***ret) {
+        _cleanup_(strv_freep) char **names = NULL;
+        DIR *d;
+        struct dirent *de;
+        int fd, r = 0;
+
+        fd = hostfs_open(fs, path, O_RDONLY | O_DIRECTORY);
+        if (fd < 0)
+                return fd;
+        d = fdopendir(fd);
+        if (!d) {
+                r = negative_errno();
+                close(fd);
+                return r;
+        }
+
+        errno = 0;
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                r = strv_extend(&names, de->d_name);
+                if (r < 0)
+                        break;
+        }
+        if (r == 0 && errno != 0)
+                r = negative_errno();
+        closedir(d);
+        if (r < 0)
+                return r;
+
+        if (!names) {
+                names = calloc(1, sizeof(char *));
+                if (!names)
+                        return -ENOMEM;
+        }
+        qsort(names, strv_length(names), sizeof(char *), cmp_str);
+        record(fs, path, HOSTFS_ACCESS_DIR);
+        if (fs->recorder)
+                STRV_FOREACH(n, names) {
+                        _cleanup_free_ char *child = NULL;
+
+                        if (asprintf(&child, "%s/%s", path, *n) >= 0)
+                                record(fs, child, HOSTFS_ACCESS_ENTRY);
+                }
+        *ret = TAKE_PTR(names);
+        return (int) strv_length(*ret);
+}

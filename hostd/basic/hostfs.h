@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "macro.h"
+
+/*
+ * HostFs: the one door to host files. It holds a directory fd for the root (--root, default "/")
+ * and resolves every path inside it: openat2(RESOLVE_IN_ROOT) where the kernel has it, otherwise a
+ * component-by-component walk that clamps ".." and symlinks at the root. Paths passed in are
+ * root-relative ("/proc/cmdline" means <root>/proc/cmdline).
+ *
+ * Every function returns 0 (or a count) on success and a negative errno on failure; ret_*
+ * outputs are written only on success.
+ */
+typedef struct HostFs HostFs;
+
+/* What a recorder saw: a file read, a directory listed, or a device node looked at. */
+typedef enum HostFsAccess {
+        HOSTFS_ACCESS_FILE,
+        HOSTFS_ACCESS_DIR,
+        HOSTFS_ACCESS_DEVICE,
+        HOSTFS_ACCESS_ENTRY,   /* a name seen in a directory listing */
+        _HOSTFS_ACCESS_MAX,
+} HostFsAccess;
+
+typedef void (*hostfs_record_fn)(const char *path, HostFsAccess access, void *userdata);
+
+int hostfs_new(const char *root, HostFs **ret);
+HostFs *hostfs_free(HostFs *fs);
+DEFINE_TRIVIAL_CLEANUP_FUNC(HostFs *, hostfs_free);
+
+const char *hostfs_root(const HostFs *fs);
+/* True when the root is the running system's "/" (same inode as "/"). */
+bool hostfs_is_live(const HostFs *fs);
+
+/* Tests: force the fallback resolver that is used where openat2() is missing. */
+void hostfs_set_openat2(HostFs *fs, bool enabled);
+
+/* Called for every successful access, so "capture" can copy what the probes used. */
+void hostfs_set_recorder(HostFs *fs, hostfs_record_fn fn, void *userdata);
+
+/* Opens a path inside the root. flags as for openat(); O_CLOEXEC is always added. */
+int hostfs_open(HostFs *fs, const char *path, int flags);
+/* Like hostfs_open(), for writers: creates with mode when O_CREAT is in flags. */
+int hostfs_open_mode(HostFs *fs, const char *path, int flags, mode_t mode);
+
+/* Reads a whole file (at most max bytes; -EFBIG beyond) and NUL-terminates it. */
+int hostfs_read_file(HostFs *fs, const char *path, size_t max, char **ret, size_t *ret_size);
+/* Reads the first line, without its newline; trailing whitespace stripped. */
+int hostfs_read_line(HostFs *fs, const char *path, char **ret);
+
+int hostfs_stat(HostFs *fs, const char *path, struct stat *ret);
+/* 1 if the path exists (any type), 0 if not, negative errno on other errors. */
+int hostfs_exists(HostFs *fs, const char *path);
+/* 1 if the path is a character device, 0 if it is something else or missing. */
+int hostfs_is_chardev(HostFs *fs, const char *path);
+/* Looks at a device node the way a probe does ("is /dev/sev there?") and records it. */
+int hostfs_device_exists(HostFs *fs, const char *path, bool *ret_chardev);
+
+/* Lists a directory: a NULL-terminated, sorted array of names without "." and "..". */
+int hostfs_list_dir(HostFs *fs, const char *path, char ***ret);

@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "parse-util.h"
+#include "strv.h"
+
+static const char *skip_space(const char *s) {
+        while (*s && isspace((unsigned char) *s))
+                s++;
+        return s;
+}
+
+static int parse_u64_base(const char *s, int base, uint64_t *ret) {
+        uint64_t v = 0;
+        const char *p;
+        unsigned digits = 0;
+
+        s = skip_space(s);
+        if (base == 16 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+                s += 2;
+        for (p = s; *p && !isspace((unsigned char) *p); p++) {
+                unsigned d;
+
+                if (*p >= '0' && *p <= '9')
+                        d = (unsigned) (*p - '0');
+                else if (base == 16 && *p >= 'a' && *p <= 'f')
+                        d = (unsigned) (*p - 'a' + 10);
+                else if (base == 16 && *p >= 'A' && *p <= 'F')
+                        d = (unsigned) (*p - 'A' + 10);
+                else
+                        return -EINVAL;
+                if (v > (UINT64_MAX - d) / (uint64_t) base)
+                        return -ERANGE;
+                v = v * (uint64_t) base + d;
+                digits++;
+        }
+        if (digits == 0 || *skip_space(p))
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int parse_u64(const char *s, uint64_t *ret) {
+        const char *t = skip_space(s);
+
+        if (t[0] == '0' && (t[1] == 'x' || t[1] == 'X'))
+                return parse_u64_base(t, 16, ret);
+        return parse_u64_base(t, 10, ret);
+}
+
+int parse_hex_u64(const char *s, uint64_t *ret) {
+        return parse_u64_base(s, 16, ret);
+}
+
+int parse_yes_no(const char *s) {
+        const char *t = skip_space(s);
+        size_t n = strlen(t);
+
+        while (n > 0 && isspace((unsigned char) t[n - 1]))
+                n--;
+        if (n != 1)
+                return -EINVAL;
+        if (*t == 'Y' || *t == '1')
+                return 1;
+        if (*t == 'N' || *t == '0')
+                return 0;
+        return -EINVAL;
+}
+
+int parse_kernel_release(const char *s, KernelVersion *ret) {
+        unsigned v[3] = {};
+        const char *p = skip_space(s);
+
+        for (unsigned i = 0; i < 3; i++) {
+                unsigned long n = 0;
+                unsigned digits = 0;
+
+                while (*p >= '0' && *p <= '9') {
+                        n = n * 10 + (unsigned long) (*p - '0');
+                        if (n > 100000)
+                                return -ERANGE;
+                        p++;
+                        digits++;
+                }
+                if (digits == 0) {
+                        if (i < 2)
+                                return -EINVAL;
+                        break;
+                }
+                v[i] = (unsigned) n;
+                if (*p != '.')
+                        break;
+                p++;
+        }
+        if (v[0] == 0)
+                return -EINVAL;
+        *ret = (KernelVersion) { v[0], v[1], v[2] };
+        return 0;
+}
+
+int kernel_version_cmp(const KernelVersion *a, const KernelVersion *b) {
+        if (a->major != b->major)
+                return a->major < b->major ? -1 : 1;
+        if (a->minor != b->minor)
+                return a->minor < b->minor ? -1 : 1;
+        if (a->patch != b->patch)
+                return a->patch < b->patch ? -1 : 1;
+        return 0;
+}
+
+int cmdline_split(const char *cmdline, char ***ret_words) {
+        _cleanup_(strv_freep) char **words = NULL;
+        const char *p = cmdline;
+        int r;
+
+        for (;;) {
+                _cleanup_free_ char *w = NULL;
+                size_t n = 0;
+                bool quoted = false;
+
+                p = skip_space(p);
+                if (!*p)
+                        break;
+                w = malloc(strlen(p) + 1);
+                if (!w)
+                        return -ENOMEM;
+                for (; *p && (quoted || !isspace((unsigned char) *p)); p++) {
+                        if (*p == '"') {
+                                quoted = !quoted;
+                                continue;
+                        }
+                        w[n++] = *p;
+                }
+                w[n] = 0;
+                r = strv_consume(&words, TAKE_PTR(w));
+                if (r < 0)
+                        return r;
+        }
+        if (!words) {
+                words = calloc(1, sizeof(char *));
+                if (!words)
+                        return -ENOMEM;
+        }
+        *ret_words = TAKE_PTR(words);
+        return 0;
+}
+
+/* Compares key names, treating '-' and '_' alike. */
+static bool key_equal(const char *a, size_t alen, const char *b) {
+        size_t blen = strlen(b);
+
+        if (alen != blen)
+                return false;
+        for (size_t i = 0; i < alen; i++) {
+                char x = a[i] == '-' ? '_' : a[i], y = b[i] == '-' ? '_' : b[i];
+                if (x != y)
+                        return false;
+        }
+        return true;
+}
+
+int cmdline_find(const char *cmdline, const char *key, char **ret_value) {
+        _cleanup_(strv_freep) char **words = NULL;
+        const char *found = NULL;
+        bool present = false;
+        int r;
+
+        r = cmdline_split(cmdline, &words);
+        if (r < 0)
+                return r;
+
+        STRV_FOREACH(w, words) {
+                const char *eq;
+
+                /* everything after a lone "--" goes to init, not to the kernel */
+                if (streq(*w, "--"))
+                        break;
+                eq = strchr(*w, '=');
+                if (key_equal(*w, eq ? (size_t) (eq - *w) : strlen(*w), key)) {
+                        present = true;
+                        found = eq ? eq + 1 : NULL;
+                }
+        }
+        if (!present)
+                return 0;
+        if (ret_value) {
+                if (found) {
+                        *ret_value = strdup(found);
+                        if (!*ret_value)
+                                return -ENOMEM;
+                } else
+                        *ret_value = NULL;
+        }
+        return 1;
+}
+
+static void copy_field(char *dst, size_t size, const char *value, size_t len) {
+        if (len >= size)
+                len = size - 1;
+        memcpy(dst, value, len);
+        dst[len] = 0;
+}
+
+static int parse_unsigned_field(const char *value, unsigned *ret) {
+        uint64_t v;
+        int r;
+
+        r = parse_u64(value, &v);
+        if (r < 0)
+                return r;
+        if (v > UINT32_MAX)
+                return -ERANGE;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+int cpuinfo_parse(const char *text, Cpuinfo *ret) {
+        Cpuinfo c = {};
+        const char *line = text;
+        int r = 0;
+
+        while (*line) {
+                const char *end = strchr(line, '\n'), *colon;
+                size_t len = end ? (size_t) (end - line) : strlen(line);
+                _cleanup_free_ char *key = NULL, *value = NULL;
+                size_t klen;
+
+                colon = memchr(line, ':', len);
+                if (colon) {
+                        klen = (size_t) (colon - line);
+                        while (klen > 0 && isspace((unsigned char) line[klen - 1]))
+                                klen--;
+                        key = strndup(line, klen);
+                        value = strndup(colon + 1, len - (size_t) (colon + 1 - line));
+                        if (!key || !value) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        /* trim the value on both sides */
+                        char *v = (char *) skip_space(value);
+                        size_t vlen = strlen(v);
+                        while (vlen > 0 && isspace((unsigned char) v[vlen - 1]))
+                                v[--vlen] = 0;
+
+                        if (streq(key, "processor"))
+                                c.n_processors++;
+                        else if (c.n_processors <= 1) {
+                                /* only the first block describes "the CPU" */
+                                if (streq(key, "vendor_id"))
+                                        copy_field(c.vendor_id, sizeof(c.vendor_id), v, vlen);
+                                else if (streq(key, "model name"))
+                                        copy_field(c.model_name, sizeof(c.model_name), v, vlen);
+                                else if (streq(key, "cpu family")) {
+                                        r = parse_unsigned_field(v, &c.family);
+                                        c.have_family = r >= 0;
+                                } else if (streq(key, "model")) {
+                                        r = parse_unsigned_field(v, &c.model);
+                                        c.have_model = r >= 0;
+                                } else if (streq(key, "stepping")) {
+                                        r = parse_unsigned_field(v, &c.stepping);
+                                        c.have_stepping = r >= 0;
+                                } else if (streq(key, "microcode")) {
+                                        r = parse_u64(v, &c.microcode);
+                                        c.have_microcode = r >= 0;
+                                } else if (streq(key, "flags") && !c.flags) {
+                                        c.flags = strdup(v);
+                                        if (!c.flags)
+                                                r = -ENOMEM;
+                                }
+                                if (r < 0)
+                                        break;
+                        }
+                }
+                if (!end)
+                        break;
+                line = end + 1;
+        }
+
+        if (r >= 0 && c.n_processors == 0)
+                r = -ENODATA;
+        if (r < 0) {
+                cpuinfo_done(&c);
+                return r == -ERANGE || r == -EINVAL ? -EBADMSG : r;
+        }
+        *ret = c;
+        return 0;
+}
+
+void cpuinfo_done(Cpuinfo *c) {
+        c->flags = mfree(c->flags);
+}
+
+bool cpuinfo_has_flag(const Cpuinfo *c, const char *flag) {
+        size_t n = strlen(flag);
+
+        for (const char *p = c->flags; p && *p;) {
+                p = skip_space(p);
+                const char *e = p;
+                while (*e && !isspace((unsigned char) *e))
+                        e++;
+                if ((size_t) (e - p) == n && strneq(p, flag, n))
+                        return true;
+                p = e;
+        }
+        return false;
+}
+
+int iomem_parse_ram(const char *text, uint64_t *ret_total, uint64_t *ret_end) {
+        uint64_t total = 0, top = 0;
+        bool any = false, all_zero = true;
+        const char *line = text;
+
+        while (*line) {
+                const char *end = strchr(line, '\n');
+                size_t len = end ? (size_t) (end - line) : strlen(line);
+
+                /* nested resources are indented; only top-level ranges count */
+                if (len > 0 && !isspace((unsigned char) line[0])) {
+                        _cleanup_free_ char *l = strndup(line, len);
+                        char *dash, *colon, *name;
+                        uint64_t start, last;
+
+                        if (!l)
+                                return -ENOMEM;
+                        colon = strchr(l, ':');
+                        if (!colon)
+                                return -EBADMSG;
+                        *colon = 0;
+                        name = (char *) skip_space(colon + 1);
+                        if (streq(name, "System RAM")) {
+                                dash = strchr(l, '-');
+                                if (!dash)
+                                        return -EBADMSG;
+                                *dash = 0;
+                                if (parse_hex_u64(l, &start) < 0 || parse_hex_u64(dash + 1, &last) < 0 ||
+                                    last < start)
+                                        return -EBADMSG;
+                                any = true;
+                                if (last != 0)
+                                        all_zero = false;
+                                if (last - start == UINT64_MAX || total > UINT64_MAX - (last - start + 1))
+                                        return -ERANGE;
+                                total += last - start + 1;
+                                if (last + 1 > top)
+                                        top = last + 1;
+                        }
+                }
+                if (!end)
+                        break;
+                line = end + 1;
+        }
+        if (!any)
+                return -ENODATA;
+        if (all_zero)
+                return -EACCES;
+        *ret_total = total;
+        if (ret_end)
+                *ret_end = top;
+        return 0;
+}
+
+int misc_capacity_get(const char *text, const char *name, uint64_t *ret) {
+        const char *line = text;
+        size_t nlen = strlen(name);
+
+        while (*line) {
+                const char *end = strchr(line, '\n');
+                size_t len = end ? (size_t) (end - line) : strlen(line);
+
+                if (len > 0) {
+                        _cleanup_free_ char *l = strndup(line, len);
+                        char *sp;
+
+                        if (!l)
+                                return -ENOMEM;
+                        sp = strchr(l, ' ');
+                        if (!sp)
+                                return -EBADMSG;
+                        *sp = 0;
+                        if ((size_t) (sp - l) == nlen && streq(l, name)) {
+                                if (parse_u64(sp + 1, ret) < 0)
+                                        return -EBADMSG;
+                                return 1;
+                        }
+                }
+                if (!end)
+                        break;
+                line = end + 1;
+        }
+        return 0;
+}

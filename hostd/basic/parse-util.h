@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "macro.h"
+
+/*
+ * Parsers for the text the kernel hands out (procfs, sysfs, the command line). All of them take
+ * untrusted input (a capture from a field engineer, a hostile fixture): they never read past the
+ * NUL, reject what they do not understand with -EBADMSG/-EINVAL/-ERANGE, and are fuzzed
+ * (tests/fuzz/fuzz-text-parsers.c).
+ */
+
+/* Decimal, or hex with a 0x prefix. Surrounding whitespace (a trailing newline) is allowed. */
+int parse_u64(const char *s, uint64_t *ret);
+/* Hex with or without 0x. */
+int parse_hex_u64(const char *s, uint64_t *ret);
+/* sysfs boolean module parameters: "Y"/"N", older int parameters "1"/"0". 1, 0 or -EINVAL. */
+int parse_yes_no(const char *s);
+
+typedef struct KernelVersion {
+        unsigned major, minor, patch;
+} KernelVersion;
+/* "6.12.9-cchost", "6.8.0-49-generic", "6.11" -> numbers; the suffix is ignored. */
+int parse_kernel_release(const char *s, KernelVersion *ret);
+int kernel_version_cmp(const KernelVersion *a, const KernelVersion *b);
+
+/*
+ * Kernel command line. Words are split on whitespace; double quotes group (the kernel's rule:
+ * param="a b" keeps the space). cmdline_find() returns 1 when key is present, with the value of
+ * the last occurrence (NULL for a bare key), 0 when absent. "-" and "_" are the same in the key
+ * part, as the kernel treats them for module parameters.
+ */
+int cmdline_split(const char *cmdline, char ***ret_words);
+int cmdline_find(const char *cmdline, const char *key, char **ret_value);
+
+/* The first processor block of /proc/cpuinfo, and how many blocks there are. */
+typedef struct Cpuinfo {
+        char vendor_id[16];
+        char model_name[128];
+        char *flags; /* space separated, as printed */
+        unsigned family, model, stepping;
+        uint64_t microcode;
+        bool have_family, have_model, have_stepping, have_microcode;
+        unsigned n_processors;
+} Cpuinfo;
+
+int cpuinfo_parse(const char *text, Cpuinfo *ret);
+void cpuinfo_done(Cpuinfo *c);
+bool cpuinfo_has_flag(const Cpuinfo *c, const char *flag);
+
+/*
+ * /proc/iomem: sums the top-level "System RAM" ranges. ret_end is one past the highest RAM byte
+ * (the kernel's max_pfn << 12). -ENODATA when there is no RAM line; -EACCES when every address
+ * reads 0, which is what the kernel shows to unprivileged readers.
+ */
+int iomem_parse_ram(const char *text, uint64_t *ret_total, uint64_t *ret_end);
+
+/* misc cgroup "name value" lines (misc.capacity, misc.current). 1 found, 0 absent, <0 malformed. */
+int misc_capacity_get(const char *text, const char *name, uint64_t *ret);

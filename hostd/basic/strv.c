@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "strv.h"
+
+char **strv_free(char **l) {
+        if (!l)
+                return NULL;
+        for (char **s = l; *s; s++)
+                free(*s);
+        return mfree(l);
+}
+
+size_t strv_length(char *const *l) {
+        size_t n = 0;
+
+        while (l && l[n])
+                n++;
+        return n;
+}
+
+int strv_consume(char ***l, char *value) {
+        size_t n = strv_length(*l);
+        char **m;
+
+        if (!value)
+                return -ENOMEM;
+        m = realloc(*l, sizeof(char *) * (n + 2));
+        if (!m) {
+                free(value);
+                return -ENOMEM;
+        }
+        m[n] = value;
+        m[n + 1] = NULL;
+        *l = m;
+        return 0;
+}
+
+int strv_extend(char ***l, const char *value) {
+        return strv_consume(l, strdup(value));
+}
+
+bool strv_contains(char *const *l, const char *value) {
+        STRV_FOREACH(s, l)
+                if (streq(*s, value))
+                        return true;
+        return false;
+}

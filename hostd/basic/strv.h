@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "macro.h"
+
+/* NULL-terminated string arrays. */
+char **strv_free(char **l);
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
+size_t strv_length(char *const *l);
+int strv_extend(char ***l, const char *value);
+/* Takes ownership of value, also on failure. */
+int strv_consume(char ***l, char *value);
+bool strv_contains(char *const *l, const char *value);
+
+#define STRV_FOREACH(s, l) for (char *const *s = (l); s && *s; s++)
