@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "config.h"
+#include "engine.h"
+#include "log.h"
+#include "probe.h"
+
+/*
+ * cchostctl: runs the cchost engine in-process on --root (default "/").
+ * Exit codes: 0 ready / ok, 1 not ready / check failed, 2 usage or runtime error.
+ */
+
+#define EXIT_NOT_READY 1
+#define EXIT_ERROR 2
+
+static const char *arg_root = "/";
+static bool arg_json = false;
+static int arg_color = -1; /* -1: when stdout is a terminal */
+static Tee arg_tee = _TEE_INVALID;
+static const char *arg_libvirt_uri = NULL;
+static bool arg_markdown = false;
+static const char *arg_output = NULL;
+
+static void help(void) {
+        printf("cchostctl [OPTIONS...] VERB [ARGS...]\n"
+               "\n"
+               "Checks that a bare-metal host is ready to run confidential VMs (AMD SEV-SNP or\n"
+               "Intel TDX): CPU, BIOS settings (MSRs), kernel, PSP/TDX firmware, KVM, libvirt, QEMU.\n"
+               "\n"
+               "Verbs:\n"
+               "  check                 Run every check for the host's TEE and print the verdict\n"
+               "  list-checks           List the checks: id, what each reads, pass rule, remedy\n"
+               "  capture --output DIR  Copy everything the checks read (files, registers, ioctl\n"
+               "                        answers) into DIR; --root DIR replays it exactly\n"
+               "\n"
+               "Options:\n"
+               "  -h --help             Show this help\n"
+               "     --version          Show the version\n"
+               "  -r --root=DIR         Look at the host tree under DIR instead of / (a capture or\n"
+               "                        a fixture host); registers come from DIR/.cchost/capture.json\n"
+               "                        unless DIR/dev/cpu/N/{cpuid,msr} are character devices\n"
+               "     --json             Print JSON (schema cchost.check/v1) instead of text\n"
+               "     --tee=auto|snp|tdx Which TEE to check (default: from the CPU vendor)\n"
+               "     --libvirt-uri=URI  libvirt connection for the domain capabilities\n"
+               "                        (default qemu:///system)\n"
+               "     --no-color         Never colour the output (colour is used only on a terminal)\n"
+               "     --markdown         With list-checks: print a Markdown table\n"
+               "  -o --output=DIR       With capture: where to write the capture tree\n"
+               "  -v --verbose          Log debug messages to stderr\n"
+               "\n"
+               "Exit status: 0 ready, 1 not ready (a check failed or could not be decided),\n"
+               "2 usage or runtime error.\n");
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum {
+                ARG_VERSION = 0x100,
+                ARG_JSON,
+                ARG_TEE,
+                ARG_LIBVIRT_URI,
+                ARG_NO_COLOR,
+                ARG_MARKDOWN,
+        };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "root", required_argument, NULL, 'r' },
+                { "json", no_argument, NULL, ARG_JSON },
+                { "tee", required_argument, NULL, ARG_TEE },
+                { "libvirt-uri", required_argument, NULL, ARG_LIBVIRT_URI },
+                { "no-color", no_argument, NULL, ARG_NO_COLOR },
+                { "markdown", no_argument, NULL, ARG_MARKDOWN },
+                { "output", required_argument, NULL, 'o' },
+                { "verbose", no_argument, NULL, 'v' },
+                {},
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "hr:o:v", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("cchostctl %s\n", PACKAGE_VERSION);
+                        return 0;
+                case 'r':
+                        arg_root = optarg;
+                        break;
+                case ARG_JSON:
+                        arg_json = true;
+                        break;
+                case ARG_TEE:
+                        if (streq(optarg, "auto"))
+                                arg_tee = _TEE_INVALID;
+                        else {
+                                arg_tee = tee_from_string(optarg);
+                                if (arg_tee < 0 || arg_tee == TEE_NONE) {
+                                        log_error("--tee: expected auto, snp or tdx, got \"%s\"", optarg);
+                                        return -EINVAL;
+                                }
+                        }
+                        break;
+                case ARG_LIBVIRT_URI:
+                        arg_libvirt_uri = optarg;
+                        break;
+                case ARG_NO_COLOR:
+                        arg_color = 0;
+                        break;
+                case ARG_MARKDOWN:
+                        arg_markdown = true;
+                        break;
+                case 'o':
+                        arg_output = optarg;
+                        break;
+                case 'v':
+                        log_set_max_level(LOG_DEBUG);
+                        break;
+                case '?':
+                        return -EINVAL;
+                default:
+                        return -EINVAL;
+                }
+        return 1;
+}
+
+static int open_host(Host **ret) {
+        HostOptions o = { .root = arg_root, .libvirt_uri = arg_libvirt_uri };
+        int r;
+
+        r = host_new(&o, ret);
+        if (r < 0)
+                return log_error_errno(r, "Cannot use %s as the host root: %m", arg_root);
+        return 0;
+}
+
+static void print_json(json_object *o) {
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static int verb_check(int argc, char *argv[]) {
+        _cleanup_(host_freep) Host *h = NULL;
+        _cleanup_(report_freep) Report *report = NULL;
+        int r;
+
+        if (argc > 1)
+                return log_error_errno(-EINVAL, "check takes no arguments, got \"%s\"", argv[1]);
+        r = open_host(&h);
+        if (r < 0)
+                return r;
+        r = engine_check(h, arg_tee, &report);
+        if (r < 0)
+                return log_error_errno(r, "Check failed: %m");
+
+        if (arg_json) {
+                _cleanup_(json_object_putp) json_object *o = report_to_json(report);
+                if (!o)
+                        return log_error_errno(-ENOMEM, "Out of memory");
+                print_json(o);
+        } else
+                report_print_text(report, stdout, arg_color < 0 ? isatty(STDOUT_FILENO) && !getenv("NO_COLOR") : arg_color);
+        return report_ready(report) ? 0 : EXIT_NOT_READY;
+}
+
+static const char *tee_label(const Probe *p) {
+        if (p->only_without_tee)
+                return "none";
+        return p->tee == TEE_NONE ? "all" : tee_to_string(p->tee);
+}
+
+/* Markdown cells: no newlines or pipes. */
+static void md_cell(const char *s) {
+        for (; s && *s; s++) {
+                if (*s == '|')
+                        fputs("\\|", stdout);
+                else if (*s == '\n')
+                        fputc(' ', stdout);
+                else
+                        fputc(*s, stdout);
+        }
+}
+
+static int verb_list_checks(int argc, char *argv[]) {
+        if (argc > 1)
+                return log_error_errno(-EINVAL, "list-checks takes no arguments, got \"%s\"", argv[1]);
+
+        if (arg_json) {
+                _cleanup_(json_object_putp) json_object *a = json_object_new_array();
+
+                for (size_t i = 0; a && i < probe_table_size; i++) {
+                        const Probe *p = probe_table[i];
+                        json_object *o = json_object_new_object();
+
+                        json_object_object_add(o, "id", json_object_new_string(p->id));
+                        json_object_object_add(o, "component", json_object_new_string(p->component));
+                        json_object_object_add(o, "tee", json_object_new_string(tee_label(p)));
+                        json_object_object_add(o, "parent", p->parent ? json_object_new_string(p->parent) : NULL);
+                        json_object_object_add(o, "reads", json_object_new_string(p->reads));
+                        json_object_object_add(o, "rule", json_object_new_string(p->rule));
+                        json_object_object_add(o, "remedy", json_object_new_string(p->remedy));
+                        json_object_object_add(o, "reboot", json_object_new_boolean(p->reboot));
+                        json_object_array_add(a, o);
+                }
+                print_json(a);
+                return 0;
+        }
+
+        if (arg_markdown) {
+                puts("| id | TEE | depends on | reads | passes when | remedy |");
+                puts("|---|---|---|---|---|---|");
+                for (size_t i = 0; i < probe_table_size; i++) {
+                        const Probe *p = probe_table[i];
+
+                        printf("| `%s` | %s | %s%s%s | ", p->id, tee_label(p), p->parent ? "`" : "",
+                               p->parent ? p->parent : "", p->parent ? "`" : "");
+                        md_cell(p->reads);
+                        fputs(" | ", stdout);
+                        md_cell(p->rule);
+                        fputs(" | ", stdout);
+                        md_cell(p->remedy);
+                        puts(p->reboot ? " (reboot) |" : " |");
+                }
+                return 0;
+        }
+
+        for (size_t i = 0; i < probe_table_size; i++) {
+                const Probe *p = probe_table[i];
+
+                printf("%s  [%s, %s]\n", p->id, p->component, tee_label(p));
+                printf("    reads:  %s\n", p->reads);
+                printf("    passes: %s\n", p->rule);
+                printf("    remedy: %s%s\n", p->remedy, p->reboot ? " (needs a reboot)" : "");
+        }
+        return 0;
+}
+
+static int verb_capture(int argc, char *argv[]) {
+        _cleanup_(host_freep) Host *h = NULL;
+        _cleanup_free_ char *detail = NULL;
+        int r;
+
+        if (argc > 1)
+                return log_error_errno(-EINVAL, "capture takes no arguments, got \"%s\"", argv[1]);
+        if (!arg_output)
+                return log_error_errno(-EINVAL, "capture needs --output DIR");
+        r = open_host(&h);
+        if (r < 0)
+                return r;
+        r = capture_host(h, arg_tee, arg_output, &detail);
+        if (r == -ENOTEMPTY)
+                return log_error_errno(r, "%s already holds a capture or a host tree; pick a new directory",
+                                       arg_output);
+        if (r < 0)
+                return log_error_errno(r, "Capture failed at %s: %m", detail ? detail : arg_output);
+        fprintf(stderr, "Captured %s into %s; replay with: cchostctl --root %s check\n", arg_root, arg_output,
+                arg_output);
+        return 0;
+}
+
+static const struct {
+        const char *name;
+        int (*run)(int argc, char *argv[]);
+} verbs[] = {
+        { "check", verb_check },
+        { "list-checks", verb_list_checks },
+        { "capture", verb_capture },
+};
+
+int main(int argc, char *argv[]) {
+        int r;
+
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? EXIT_ERROR : 0;
+        if (optind >= argc) {
+                log_error("No verb given; see cchostctl --help");
+                return EXIT_ERROR;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(argv[optind], verbs[i].name)) {
+                        r = verbs[i].run(argc - optind, argv + optind);
+                        return r < 0 ? EXIT_ERROR : r;
+                }
+        log_error("Unknown verb \"%s\"; see cchostctl --help", argv[optind]);
+        return EXIT_ERROR;
+}

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "host.h"
+#include "parse-util.h"
+
+/*
+ * The capture backend answers from <root>/.cchost/capture.json (cchost.capture/v1, see
+ * tests/hosts/README.md). A value that is missing reads like the hardware would answer for
+ * something that does not exist (EIO for registers); a value that is malformed is -EBADMSG with
+ * the JSON path named, so the finding can say exactly what is wrong with the capture.
+ */
+
+static int lookup(Host *h, json_object **ret, const char *k1, const char *k2, const char *k3, const char *k4) {
+        const char *keys[] = { k1, k2, k3, k4 };
+        json_object *o;
+        int r;
+
+        r = host_capture(h, &o);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(keys) && keys[i]; i++) {
+                if (!json_object_is_type(o, json_type_object)) {
+                        host_set_detail(h, "capture.json: the value above \"%s\" is not an object", keys[i]);
+                        return -EBADMSG;
+                }
+                if (!json_object_object_get_ex(o, keys[i], &o))
+                        return -ENOENT;
+        }
+        *ret = o;
+        return 0;
+}
+
+static int hex_value(Host *h, json_object *v, const char *where, uint64_t *ret) {
+        const char *s;
+
+        if (!json_object_is_type(v, json_type_string)) {
+                host_set_detail(h, "capture.json: %s is not a hex string", where);
+                return -EBADMSG;
+        }
+        s = json_object_get_string(v);
+        if (!(s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) || parse_hex_u64(s, ret) < 0) {
+                host_set_detail(h, "capture.json: %s = \"%s\" is not a hex value", where, s);
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+/* A recorded failure: {"errno": N}. Returns -N, or 0 when the object records none. */
+static int recorded_errno(Host *h, json_object *o, const char *what) {
+        json_object *e, *msg;
+        int n;
+
+        if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "errno", &e))
+                return 0;
+        n = json_object_get_int(e);
+        if (n <= 0 || n > 4095) {
+                host_set_detail(h, "capture.json: %s.errno is not a valid error number", what);
+                return -EBADMSG;
+        }
+        if (json_object_object_get_ex(o, "error", &msg) && json_object_is_type(msg, json_type_string))
+                host_set_detail(h, "%s", json_object_get_string(msg));
+        else
+                host_set_detail(h, "%s failed on the captured host: %s", what, strerror(n));
+        return -n;
+}
+
+static int capture_cpuid(Host *h, unsigned cpu, uint32_t leaf, uint32_t subleaf, uint32_t ret[4]) {
+        char cpus[16], key[32], where[96];
+        json_object *a;
+        uint32_t regs[4];
+        int r;
+
+        snprintf(cpus, sizeof(cpus), "%u", cpu);
+        snprintf(key, sizeof(key), "0x%" PRIx32 "/%" PRIx32, leaf, subleaf);
+        snprintf(where, sizeof(where), "cpus.%u.cpuid.%s", cpu, key);
+        r = lookup(h, &a, "cpus", cpus, "cpuid", key);
+        if (r == -ENOENT) {
+                host_set_detail(h, "CPUID %s of CPU %u is not in the capture", key, cpu);
+                return -EIO;
+        }
+        if (r < 0)
+                return r;
+        if (!json_object_is_type(a, json_type_array) || json_object_array_length(a) != 4) {
+                host_set_detail(h, "capture.json: %s has %zu values, expected 4 (EAX, EBX, ECX, EDX)", where,
+                                json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0);
+                return -EBADMSG;
+        }
+        for (size_t i = 0; i < 4; i++) {
+                uint64_t v;
+
+                r = hex_value(h, json_object_array_get_idx(a, i), where, &v);
+                if (r < 0)
+                        return r;
+                if (v > UINT32_MAX) {
+                        host_set_detail(h, "capture.json: %s value %zu does not fit 32 bits", where, i);
+                        return -EBADMSG;
+                }
+                regs[i] = (uint32_t) v;
+        }
+        memcpy(ret, regs, sizeof(regs));
+        return 0;
+}
+
+static int capture_rdmsr(Host *h, unsigned cpu, uint32_t msr, uint64_t *ret) {
+        char cpus[16], key[16], where[64];
+        json_object *v;
+        int r;
+
+        snprintf(cpus, sizeof(cpus), "%u", cpu);
+        snprintf(key, sizeof(key), "0x%" PRIx32, msr);
+        snprintf(where, sizeof(where), "cpus.%u.msr.%s", cpu, key);
+        r = lookup(h, &v, "cpus", cpus, "msr", key);
+        if (r == -ENOENT) {
+                host_set_detail(h, "MSR %s of CPU %u is not in the capture (reads as EIO)", key, cpu);
+                return -EIO;
+        }
+        if (r < 0)
+                return r;
+        return hex_value(h, v, where, ret);
+}
+
+/* Reads an integer field that may be a JSON number or a hex string. */
+static int field_u64(Host *h, json_object *o, const char *what, const char *name, uint64_t max, uint64_t *ret) {
+        char where[96];
+        json_object *v;
+        uint64_t x;
+        int r;
+
+        snprintf(where, sizeof(where), "%s.%s", what, name);
+        if (!json_object_object_get_ex(o, name, &v)) {
+                host_set_detail(h, "capture.json: %s is missing", where);
+                return -EBADMSG;
+        }
+        if (json_object_is_type(v, json_type_int)) {
+                int64_t i = json_object_get_int64(v);
+                if (i < 0) {
+                        host_set_detail(h, "capture.json: %s is negative", where);
+                        return -EBADMSG;
+                }
+                x = (uint64_t) i;
+        } else {
+                r = hex_value(h, v, where, &x);
+                if (r < 0)
+                        return r;
+        }
+        if (x > max) {
+                host_set_detail(h, "capture.json: %s = %" PRIu64 " is out of range", where, x);
+                return -EBADMSG;
+        }
+        *ret = x;
+        return 0;
+}
+
+static int field_bool(Host *h, json_object *o, const char *what, const char *name, bool *ret) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_boolean)) {
+                host_set_detail(h, "capture.json: %s.%s is missing or not a boolean", what, name);
+                return -EBADMSG;
+        }
+        *ret = json_object_get_boolean(v);
+        return 0;
+}
+
+static int ioctl_record(Host *h, const char *name, json_object **ret) {
+        json_object *o;
+        int r;
+
+        r = lookup(h, &o, "ioctl", name, NULL, NULL);
+        if (r == -ENOENT) {
+                host_set_detail(h, "%s is not in the capture", name);
+                return -ENODATA;
+        }
+        if (r < 0)
+                return r;
+        r = recorded_errno(h, o, name);
+        if (r < 0)
+                return r;
+        if (!json_object_is_type(o, json_type_object)) {
+                host_set_detail(h, "capture.json: ioctl.%s is not an object", name);
+                return -EBADMSG;
+        }
+        *ret = o;
+        return 0;
+}
+
+static int capture_sev_platform_status(Host *h, SevPlatformStatus *ret) {
+        const char *w = "ioctl.sev_platform_status";
+        uint64_t major, minor, state, flags, build, guests;
+        json_object *o;
+        int r;
+
+        r = ioctl_record(h, "sev_platform_status", &o);
+        if (r < 0)
+                return r;
+        if ((r = field_u64(h, o, w, "api_major", UINT8_MAX, &major)) < 0 ||
+            (r = field_u64(h, o, w, "api_minor", UINT8_MAX, &minor)) < 0 ||
+            (r = field_u64(h, o, w, "state", UINT8_MAX, &state)) < 0 ||
+            (r = field_u64(h, o, w, "flags", UINT32_MAX, &flags)) < 0 ||
+            (r = field_u64(h, o, w, "build", UINT8_MAX, &build)) < 0 ||
+            (r = field_u64(h, o, w, "guest_count", UINT32_MAX, &guests)) < 0)
+                return r;
+        *ret = (SevPlatformStatus) {
+                .api_major = (uint8_t) major,
+                .api_minor = (uint8_t) minor,
+                .state = (uint8_t) state,
+                .flags = (uint32_t) flags,
+                .build = (uint8_t) build,
+                .guest_count = (uint32_t) guests,
+        };
+        return 0;
+}
+
+static int capture_snp_platform_status(Host *h, SnpPlatformStatus *ret) {
+        const char *w = "ioctl.snp_platform_status";
+        uint64_t major, minor, state, build, guests, cur, rep, features = 0;
+        bool rmp, alias, mask = false;
+        json_object *o, *v;
+        int r;
+
+        r = ioctl_record(h, "snp_platform_status", &o);
+        if (r < 0)
+                return r;
+        if ((r = field_u64(h, o, w, "api_major", UINT8_MAX, &major)) < 0 ||
+            (r = field_u64(h, o, w, "api_minor", UINT8_MAX, &minor)) < 0 ||
+            (r = field_u64(h, o, w, "state", UINT8_MAX, &state)) < 0 ||
+            (r = field_bool(h, o, w, "is_rmp_initialized", &rmp)) < 0 ||
+            (r = field_bool(h, o, w, "alias_check_complete", &alias)) < 0 ||
+            (r = field_u64(h, o, w, "build_id", UINT32_MAX, &build)) < 0 ||
+            (r = field_u64(h, o, w, "guest_count", UINT32_MAX, &guests)) < 0 ||
+            (r = field_u64(h, o, w, "current_tcb", UINT64_MAX, &cur)) < 0 ||
+            (r = field_u64(h, o, w, "reported_tcb", UINT64_MAX, &rep)) < 0)
+                return r;
+        /* optional: the whole flag word, or just mask_chip_id as older captures wrote it */
+        if (json_object_object_get_ex(o, "feature_flags", &v)) {
+                r = field_u64(h, o, w, "feature_flags", UINT32_MAX, &features);
+                if (r < 0)
+                        return r;
+        } else if (json_object_object_get_ex(o, "mask_chip_id", &v)) {
+                r = field_bool(h, o, w, "mask_chip_id", &mask);
+                if (r < 0)
+                        return r;
+                features = mask ? 1 : 0;
+        }
+        *ret = (SnpPlatformStatus) {
+                .api_major = (uint8_t) major,
+                .api_minor = (uint8_t) minor,
+                .state = (uint8_t) state,
+                .rmp_initialized = rmp,
+                .alias_check_complete = alias,
+                .build_id = (uint32_t) build,
+                .feature_flags = (uint32_t) features,
+                .guest_count = (uint32_t) guests,
+                .current_tcb = cur,
+                .reported_tcb = rep,
+        };
+        return 0;
+}
+
+static int capture_kvm_api_version(Host *h, int *ret) {
+        json_object *o;
+        int r;
+
+        r = lookup(h, &o, "ioctl", "kvm_api_version", NULL, NULL);
+        if (r == -ENOENT) {
+                host_set_detail(h, "kvm_api_version is not in the capture");
+                return -ENODATA;
+        }
+        if (r < 0)
+                return r;
+        r = recorded_errno(h, o, "KVM_GET_API_VERSION");
+        if (r < 0)
+                return r;
+        if (!json_object_is_type(o, json_type_int)) {
+                host_set_detail(h, "capture.json: ioctl.kvm_api_version is not a number");
+                return -EBADMSG;
+        }
+        *ret = json_object_get_int(o);
+        return 0;
+}
+
+static int string_field(Host *h, json_object *o, const char *where, const char *name, char **ret) {
+        json_object *v;
+        char *s;
+
+        if (!json_object_object_get_ex(o, name, &v)) {
+                host_set_detail(h, "%s.%s is not in the capture", where, name);
+                return -ENODATA;
+        }
+        if (!json_object_is_type(v, json_type_string)) {
+                host_set_detail(h, "capture.json: %s.%s is not a string", where, name);
+                return -EBADMSG;
+        }
+        s = strdup(json_object_get_string(v));
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+static int capture_libvirt_domcaps(Host *h, const char *uri _unused_, char **ret_xml) {
+        json_object *o;
+        int r;
+
+        r = lookup(h, &o, "libvirt", NULL, NULL, NULL);
+        if (r == -ENOENT) {
+                host_set_detail(h, "libvirt domain capabilities are not in the capture");
+                return -ENODATA;
+        }
+        if (r < 0)
+                return r;
+        r = recorded_errno(h, o, "libvirt");
+        if (r < 0)
+                return r;
+        return string_field(h, o, "libvirt", "domcaps", ret_xml);
+}
+
+static int capture_qemu_object_help(Host *h, const char *emulator, char **ret) {
+        json_object *o;
+        int r;
+
+        r = lookup(h, &o, "qemu", emulator, NULL, NULL);
+        if (r == -ENOENT) {
+                host_set_detail(h, "the output of %s -object help is not in the capture", emulator);
+                return -ENODATA;
+        }
+        if (r < 0)
+                return r;
+        r = recorded_errno(h, o, emulator);
+        if (r < 0)
+                return r;
+        return string_field(h, o, "qemu", "object_help", ret);
+}
+
+const HostBackendOps backend_capture = {
+        .name = "capture",
+        .cpuid = capture_cpuid,
+        .rdmsr = capture_rdmsr,
+        .sev_platform_status = capture_sev_platform_status,
+        .snp_platform_status = capture_snp_platform_status,
+        .kvm_api_version = capture_kvm_api_version,
+        .libvirt_domcaps = capture_libvirt_domcaps,
+        .qemu_object_help = capture_qemu_object_help,
+};

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+
+#include "exec-util.h"
+#include "host.h"
+
+/*
+ * The live backend: character devices whose file offset is a register number, the PSP and KVM
+ * ioctls, libvirt and exec. Device nodes are still opened through the root fd, so a capture tree
+ * with real device nodes (a bind-mounted /dev) works the same.
+ */
+
+#define QEMU_HELP_TIMEOUT_MS 20000
+#define QEMU_HELP_MAX (1024 * 1024)
+
+static int open_device(Host *h, const char *path, int flags) {
+        int fd = hostfs_open(host_fs(h), path, flags | O_NOCTTY);
+
+        if (fd == -EACCES || fd == -EPERM)
+                host_set_detail(h, "permission denied opening /%s (needs root)", path);
+        else if (fd == -ENOENT)
+                host_set_detail(h, "/%s does not exist", path);
+        else if (fd < 0)
+                host_set_detail(h, "cannot open /%s: %s", path, strerror(-fd));
+        return fd;
+}
+
+static int live_cpuid(Host *h, unsigned cpu, uint32_t leaf, uint32_t subleaf, uint32_t ret[4]) {
+        _cleanup_close_ int fd = -1;
+        char path[64];
+        uint32_t regs[4];
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "dev/cpu/%u/cpuid", cpu);
+        fd = open_device(h, path, O_RDONLY);
+        if (fd < 0)
+                return fd;
+        /* the cpuid driver takes the leaf in the low and the subleaf in the high 32 bits of the offset */
+        n = pread(fd, regs, sizeof(regs), (off_t) ((uint64_t) leaf | ((uint64_t) subleaf << 32)));
+        if (n < 0) {
+                int r = negative_errno();
+                host_set_detail(h, "reading CPUID 0x%" PRIx32 "/%" PRIx32 " on CPU %u: %s", leaf, subleaf, cpu,
+                                strerror(-r));
+                return r;
+        }
+        if ((size_t) n != sizeof(regs))
+                return -EIO;
+        memcpy(ret, regs, sizeof(regs));
+        return 0;
+}
+
+static int live_rdmsr(Host *h, unsigned cpu, uint32_t msr, uint64_t *ret) {
+        _cleanup_close_ int fd = -1;
+        char path[64];
+        uint64_t v;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "dev/cpu/%u/msr", cpu);
+        fd = open_device(h, path, O_RDONLY);
+        if (fd < 0)
+                return fd;
+        n = pread(fd, &v, sizeof(v), (off_t) msr);
+        if (n < 0) {
+                int r = negative_errno();
+                if (r == -EIO)
+                        host_set_detail(h, "MSR 0x%" PRIx32 " does not exist on CPU %u (EIO)", msr, cpu);
+                else
+                        host_set_detail(h, "reading MSR 0x%" PRIx32 " on CPU %u: %s", msr, cpu, strerror(-r));
+                return r;
+        }
+        if ((size_t) n != sizeof(v))
+                return -EIO;
+        *ret = v;
+        return 0;
+}
+
+/* struct sev_issue_cmd is packed: u32 cmd, u64 data, u32 error. */
+struct sev_issue_cmd_packed {
+        uint32_t cmd;
+        uint64_t data;
+        uint32_t error;
+} __attribute__((packed));
+
+static int sev_issue(Host *h, uint32_t cmd, void *data) {
+        _cleanup_close_ int fd = -1;
+        struct sev_issue_cmd_packed arg = { .cmd = cmd, .data = (uint64_t) (uintptr_t) data };
+
+        _Static_assert(sizeof(arg) == 16, "sev_issue_cmd must be 16 bytes");
+        fd = open_device(h, "dev/sev", O_RDONLY);
+        if (fd < 0)
+                return fd;
+        if (ioctl(fd, CCHOST_SEV_ISSUE_CMD, &arg) < 0) {
+                int r = negative_errno();
+                if (r == -EIO && arg.error != 0)
+                        host_set_detail(h, "PSP command %" PRIu32 " failed with firmware status 0x%" PRIx32, cmd,
+                                        arg.error);
+                else if (r == -EINVAL && cmd == CCHOST_SNP_PLATFORM_STATUS)
+                        host_set_detail(h, "SNP_PLATFORM_STATUS returned EINVAL: SNP is not initialized");
+                else
+                        host_set_detail(h, "PSP command %" PRIu32 ": %s", cmd, strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+static int live_sev_platform_status(Host *h, SevPlatformStatus *ret) {
+        uint8_t buf[12] = {};
+        int r;
+
+        r = sev_issue(h, CCHOST_SEV_PLATFORM_STATUS, buf);
+        if (r < 0)
+                return r;
+        return sev_platform_status_decode(buf, sizeof(buf), ret);
+}
+
+static int live_snp_platform_status(Host *h, SnpPlatformStatus *ret) {
+        uint8_t buf[32] = {};
+        int r;
+
+        r = sev_issue(h, CCHOST_SNP_PLATFORM_STATUS, buf);
+        if (r < 0)
+                return r;
+        return snp_platform_status_decode(buf, sizeof(buf), ret);
+}
+
+static int live_kvm_api_version(Host *h, int *ret) {
+        _cleanup_close_ int fd = -1;
+        int v;
+
+        fd = open_device(h, "dev/kvm", O_RDWR);
+        if (fd < 0)
+                return fd;
+        v = ioctl(fd, CCHOST_KVM_GET_API_VERSION, 0);
+        if (v < 0) {
+                int r = negative_errno();
+                host_set_detail(h, "KVM_GET_API_VERSION: %s", strerror(-r));
+                return r;
+        }
+        *ret = v;
+        return 0;
+}
+
+static void libvirt_quiet(void *userdata _unused_, virErrorPtr error _unused_) {
+        /* errors are reported through the finding, not printed by libvirt */
+}
+
+static int live_libvirt_domcaps(Host *h, const char *uri, char **ret_xml) {
+        virConnectPtr conn;
+        char *xml;
+
+        virSetErrorFunc(NULL, libvirt_quiet);
+        conn = virConnectOpenReadOnly(uri);
+        if (!conn) {
+                host_set_detail(h, "cannot connect to %s: %s", uri, virGetLastErrorMessage());
+                return -ECONNREFUSED;
+        }
+        xml = virConnectGetDomainCapabilities(conn, NULL, "x86_64", NULL, "kvm", 0);
+        if (!xml) {
+                host_set_detail(h, "%s: domain capabilities for x86_64/kvm: %s", uri, virGetLastErrorMessage());
+                virConnectClose(conn);
+                return -ENODATA;
+        }
+        virConnectClose(conn);
+        *ret_xml = xml;
+        return 0;
+}
+
+static int live_qemu_object_help(Host *h, const char *emulator, char **ret) {
+        char *argv[] = { (char *) emulator, (char *) "-object", (char *) "help", NULL };
+        int r;
+
+        r = exec_capture(argv, QEMU_HELP_TIMEOUT_MS, QEMU_HELP_MAX, ret);
+        if (r < 0) {
+                host_set_detail(h, "running %s -object help: %s", emulator, strerror(-r));
+                return r;
+        }
+        if (r != 0) {
+                host_set_detail(h, "%s -object help exited with status %d", emulator, r);
+                free(*ret);
+                *ret = NULL;
+                return -EPROTO;
+        }
+        return 0;
+}
+
+const HostBackendOps backend_live = {
+        .name = "live",
+        .cpuid = live_cpuid,
+        .rdmsr = live_rdmsr,
+        .sev_platform_status = live_sev_platform_status,
+        .snp_platform_status = live_snp_platform_status,
+        .kvm_api_version = live_kvm_api_version,
+        .libvirt_domcaps = live_libvirt_domcaps,
+        .qemu_object_help = live_qemu_object_help,
+};
+
+static uint32_t le32(const uint8_t *p) {
+        return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *p) {
+        return (uint64_t) le32(p) | (uint64_t) le32(p + 4) << 32;
+}
+
+int sev_platform_status_decode(const uint8_t *buf, size_t size, SevPlatformStatus *ret) {
+        if (size < 12)
+                return -EBADMSG;
+        *ret = (SevPlatformStatus) {
+                .api_major = buf[0],
+                .api_minor = buf[1],
+                .state = buf[2],
+                .flags = le32(buf + 3),
+                .build = buf[7],
+                .guest_count = le32(buf + 8),
+        };
+        return 0;
+}
+
+int snp_platform_status_decode(const uint8_t *buf, size_t size, SnpPlatformStatus *ret) {
+        if (size < 32)
+                return -EBADMSG;
+        *ret = (SnpPlatformStatus) {
+                .api_major = buf[0],
+                .api_minor = buf[1],
+                .state = buf[2],
+                .rmp_initialized = buf[3] & 0x1,
+                .alias_check_complete = buf[3] & 0x2,
+                .build_id = le32(buf + 4),
+                .feature_flags = le32(buf + 8),
+                .guest_count = le32(buf + 12),
+                .current_tcb = le64(buf + 16),
+                .reported_tcb = le64(buf + 24),
+        };
+        return 0;
+}

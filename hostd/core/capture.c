@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "capture.h"
+#include "engine.h"
+#include "strv.h"
+
+typedef struct Seen {
+        char **paths;
+        char **kinds; /* "f", "d", "c", "e" per path (file, directory, device, listed name) */
+        int error;
+} Seen;
+
+static void seen_record(const char *path, HostFsAccess access, void *userdata) {
+        Seen *s = userdata;
+        static const char *const kind[_HOSTFS_ACCESS_MAX] = { "f", "d", "c", "e" };
+        const char *p = path;
+
+        while (*p == '/')
+                p++;
+        /* the capture itself is rewritten, never copied */
+        if (strneq(p, ".cchost/", 8) || streq(p, ".cchost"))
+                return;
+        if (strv_contains(s->paths, p))
+                return;
+        if (strv_extend(&s->paths, p) < 0 || strv_extend(&s->kinds, kind[access]) < 0)
+                s->error = -ENOMEM;
+}
+
+/* Creates every directory of rel (all of it when last is true) under dirfd. */
+static int mkdir_parents(int dirfd, const char *rel, bool last) {
+        _cleanup_free_ char *copy = strdup(rel);
+        char *slash;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *p = copy;; p = slash + 1) {
+                slash = strchr(p, '/');
+                if (!slash && !last)
+                        break;
+                if (slash)
+                        *slash = 0;
+                if (streq(p, "..") || streq(p, "."))
+                        return -EINVAL;
+                if (mkdirat(dirfd, copy, 0755) < 0 && errno != EEXIST)
+                        return negative_errno();
+                if (!slash)
+                        break;
+                *slash = '/';
+        }
+        return 0;
+}
+
+static int write_file_at(int dirfd, const char *rel, const char *data, size_t size) {
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        r = mkdir_parents(dirfd, rel, false);
+        if (r < 0)
+                return r;
+        fd = openat(dirfd, rel, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return negative_errno();
+        while (size > 0) {
+                ssize_t n = write(fd, data, size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                data += n;
+                size -= (size_t) n;
+        }
+        return 0;
+}
+
+static int prepare_outdir(const char *outdir, int *ret_fd) {
+        _cleanup_(strv_freep) char **entries = NULL;
+        int fd;
+
+        if (mkdir(outdir, 0755) < 0 && errno != EEXIST)
+                return negative_errno();
+        fd = open(outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        /* never mix a capture with whatever was there before */
+        if (faccessat(fd, ".cchost", F_OK, AT_SYMLINK_NOFOLLOW) == 0 || faccessat(fd, "proc", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+                close(fd);
+                return -ENOTEMPTY;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+int capture_host(Host *h, Tee tee, const char *outdir, char **ret_detail) {
+        _cleanup_(report_freep) Report *report = NULL;
+        _cleanup_close_ int dirfd = -1;
+        Seen seen = {};
+        json_object *cap;
+        const char *text;
+        int r;
+
+        r = prepare_outdir(outdir, &dirfd);
+        if (r < 0) {
+                (void) asprintf(ret_detail, "%s", outdir);
+                return r;
+        }
+
+        hostfs_set_recorder(host_fs(h), seen_record, &seen);
+        r = host_start_recording(h);
+        if (r >= 0)
+                r = engine_check(h, tee, &report);
+        hostfs_set_recorder(host_fs(h), NULL, NULL);
+        if (r >= 0 && seen.error < 0)
+                r = seen.error;
+        if (r < 0)
+                goto finish;
+
+        /* files first, then directories, device placeholders, and last the names seen in listings
+         * that nothing else created (so a listed file never becomes a directory) */
+        for (const char *pass = "fdce"; *pass; pass++)
+                for (size_t i = 0; seen.paths && seen.paths[i]; i++) {
+                        const char *p = seen.paths[i];
+
+                        if (seen.kinds[i][0] != *pass)
+                                continue;
+                        if (*pass == 'd')
+                                r = mkdir_parents(dirfd, p, true);
+                        else if (*pass == 'c')
+                                /* a placeholder: not a device node, so a replay answers from the capture */
+                                r = write_file_at(dirfd, p, "", 0);
+                        else if (*pass == 'e')
+                                r = faccessat(dirfd, p, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ? 0
+                                                                                        : write_file_at(dirfd, p, "", 0);
+                        else {
+                                _cleanup_free_ char *data = NULL;
+                                size_t size;
+
+                                r = hostfs_read_file(host_fs(h), p, 64 * 1024 * 1024, &data, &size);
+                                if (r >= 0)
+                                        r = write_file_at(dirfd, p, data, size);
+                        }
+                        if (r < 0) {
+                                (void) asprintf(ret_detail, "/%s", p);
+                                goto finish;
+                        }
+                }
+
+        cap = host_recorded_capture(h);
+        text = json_object_to_json_string_ext(cap, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        r = mkdir_parents(dirfd, ".cchost", true);
+        if (r >= 0)
+                r = write_file_at(dirfd, ".cchost/capture.json", text, strlen(text));
+        if (r < 0)
+                (void) asprintf(ret_detail, "%s/.cchost/capture.json", outdir);
+
+finish:
+        strv_free(seen.paths);
+        strv_free(seen.kinds);
+        return r;
+}

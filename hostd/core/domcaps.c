@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <limits.h>
+#include <stdlib.h>
+
+#include "domcaps.h"
+#include "macro.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(xmlDocPtr, xmlFreeDoc);
+DEFINE_TRIVIAL_CLEANUP_FUNC(xmlXPathContextPtr, xmlXPathFreeContext);
+
+/* The string value of the first node matching expr, or NULL. */
+static char *xpath_string(xmlXPathContextPtr ctx, const char *expr) {
+        xmlXPathObjectPtr o;
+        char *s = NULL;
+
+        o = xmlXPathEvalExpression((const xmlChar *) expr, ctx);
+        if (o && o->nodesetval && o->nodesetval->nodeNr > 0) {
+                xmlChar *v = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
+                if (v) {
+                        s = strdup((const char *) v);
+                        xmlFree(v);
+                }
+        }
+        xmlXPathFreeObject(o);
+        return s;
+}
+
+static bool xpath_exists(xmlXPathContextPtr ctx, const char *expr) {
+        xmlXPathObjectPtr o;
+        bool found;
+
+        o = xmlXPathEvalExpression((const xmlChar *) expr, ctx);
+        found = o && o->nodesetval && o->nodesetval->nodeNr > 0;
+        xmlXPathFreeObject(o);
+        return found;
+}
+
+static long xpath_long(xmlXPathContextPtr ctx, const char *expr) {
+        _cleanup_free_ char *s = xpath_string(ctx, expr);
+        char *end;
+        long v;
+
+        if (!s)
+                return -1;
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno != 0 || end == s || *end || v < 0)
+                return -1;
+        return v;
+}
+
+int domcaps_parse(const char *xml, size_t size, DomCaps *ret) {
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
+        _cleanup_(xmlXPathFreeContextp) xmlXPathContextPtr ctx = NULL;
+        xmlNodePtr root;
+        DomCaps c = { .max_guests = -1, .max_es_guests = -1 };
+
+        if (size > INT_MAX)
+                return -EFBIG;
+        doc = xmlReadMemory(xml, (int) size, "domcaps.xml", NULL,
+                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        if (!doc)
+                return -EBADMSG;
+        root = xmlDocGetRootElement(doc);
+        if (!root || !xmlStrEqual(root->name, (const xmlChar *) "domainCapabilities"))
+                return -EBADMSG;
+        ctx = xmlXPathNewContext(doc);
+        if (!ctx)
+                return -ENOMEM;
+
+        c.emulator = xpath_string(ctx, "/domainCapabilities/path");
+        c.sev = xpath_exists(ctx, "/domainCapabilities/features/sev[@supported='yes']");
+        c.max_guests = xpath_long(ctx, "/domainCapabilities/features/sev/maxGuests");
+        c.max_es_guests = xpath_long(ctx, "/domainCapabilities/features/sev/maxESGuests");
+        c.sectypes_listed = xpath_exists(
+                ctx, "/domainCapabilities/launchSecurity[@supported='yes']/enum[@name='sectype']/value");
+        c.sectype_sev_snp = xpath_exists(
+                ctx, "/domainCapabilities/launchSecurity[@supported='yes']/enum[@name='sectype']/value[.='sev-snp']");
+        c.sectype_tdx = xpath_exists(
+                ctx, "/domainCapabilities/launchSecurity[@supported='yes']/enum[@name='sectype']/value[.='tdx']");
+        c.tdx = xpath_exists(ctx, "/domainCapabilities/features/tdx[@supported='yes']");
+
+        *ret = c;
+        return 0;
+}
+
+void domcaps_done(DomCaps *c) {
+        c->emulator = mfree(c->emulator);
+}

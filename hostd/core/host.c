@@ -1,0 +1,547 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "host.h"
+#include "finding.h"
+#include "parse-util.h"
+
+#define CAPTURE_PATH ".cchost/capture.json"
+#define CAPTURE_MAX (64U * 1024U * 1024U)
+
+struct Host {
+        HostFs *fs;
+        char *libvirt_uri;
+        const HostBackendOps *override;
+        char *detail;
+
+        json_object *capture;   /* parsed capture.json, or NULL */
+        int capture_error;      /* <0: loading failed (reason in capture_detail) */
+        char *capture_detail;
+        bool capture_loaded;
+
+        json_object *record;    /* what we saw, as a capture document */
+
+        CpuIdentity cpu;
+        int cpu_error;
+        bool cpu_loaded;
+
+        char *domcaps;          /* libvirt answer, asked once per run */
+        int domcaps_error;
+        char *domcaps_detail;
+        bool domcaps_loaded;
+};
+
+static const char *const tee_table[_TEE_MAX] = {
+        [TEE_NONE] = "none",
+        [TEE_SNP] = "snp",
+        [TEE_TDX] = "tdx",
+};
+
+const char *tee_to_string(Tee t) {
+        return t >= 0 && t < _TEE_MAX ? tee_table[t] : NULL;
+}
+
+Tee tee_from_string(const char *s) {
+        for (int i = 0; i < _TEE_MAX; i++)
+                if (s && streq(s, tee_table[i]))
+                        return (Tee) i;
+        return _TEE_INVALID;
+}
+
+int host_new(const HostOptions *options, Host **ret) {
+        _cleanup_(host_freep) Host *h = NULL;
+        int r;
+
+        h = calloc(1, sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        r = hostfs_new(options->root, &h->fs);
+        if (r < 0)
+                return r;
+        h->libvirt_uri = strdup(options->libvirt_uri ?: "qemu:///system");
+        if (!h->libvirt_uri)
+                return -ENOMEM;
+        *ret = TAKE_PTR(h);
+        return 0;
+}
+
+Host *host_free(Host *h) {
+        if (!h)
+                return NULL;
+        hostfs_free(h->fs);
+        free(h->libvirt_uri);
+        free(h->detail);
+        free(h->capture_detail);
+        json_object_put(h->capture);
+        json_object_put(h->record);
+        free(h->domcaps);
+        free(h->domcaps_detail);
+        return mfree(h);
+}
+
+HostFs *host_fs(Host *h) {
+        return h->fs;
+}
+
+const char *host_libvirt_uri(Host *h) {
+        return h->libvirt_uri;
+}
+
+void host_set_backend(Host *h, const HostBackendOps *ops) {
+        h->override = ops;
+}
+
+void host_set_detail(Host *h, const char *format, ...) {
+        va_list ap;
+
+        h->detail = mfree(h->detail);
+        va_start(ap, format);
+        if (vasprintf(&h->detail, format, ap) < 0)
+                h->detail = NULL;
+        va_end(ap);
+}
+
+const char *host_detail(Host *h) {
+        return h->detail;
+}
+
+int host_capture(Host *h, json_object **ret) {
+        if (!h->capture_loaded) {
+                _cleanup_free_ char *text = NULL;
+                struct json_tokener *tok;
+                json_object *schema;
+                int r;
+
+                h->capture_loaded = true;
+                r = hostfs_read_file(h->fs, CAPTURE_PATH, CAPTURE_MAX, &text, NULL);
+                if (r == -ENOENT) {
+                        h->capture_error = -ENOENT;
+                        (void) asprintf(&h->capture_detail, "the root has no .cchost/capture.json");
+                } else if (r < 0) {
+                        h->capture_error = r;
+                        (void) asprintf(&h->capture_detail, ".cchost/capture.json: %s", strerror(-r));
+                } else {
+                        tok = json_tokener_new();
+                        if (!tok)
+                                return -ENOMEM;
+                        h->capture = json_tokener_parse_ex(tok, text, (int) strlen(text));
+                        if (!h->capture || json_tokener_get_error(tok) != json_tokener_success) {
+                                h->capture_error = -EBADMSG;
+                                (void) asprintf(&h->capture_detail, ".cchost/capture.json is not valid JSON (%s)",
+                                                json_tokener_error_desc(json_tokener_get_error(tok)));
+                                h->capture = (json_object_put(h->capture), NULL);
+                        } else if (!json_object_is_type(h->capture, json_type_object) ||
+                                   !json_object_object_get_ex(h->capture, "schema", &schema) ||
+                                   !json_object_is_type(schema, json_type_string) ||
+                                   !streq(json_object_get_string(schema), "cchost.capture/v1")) {
+                                h->capture_error = -EBADMSG;
+                                (void) asprintf(&h->capture_detail,
+                                                ".cchost/capture.json: \"schema\" is not \"cchost.capture/v1\"");
+                                h->capture = (json_object_put(h->capture), NULL);
+                        }
+                        json_tokener_free(tok);
+                }
+        }
+        if (!h->capture) {
+                host_set_detail(h, "%s", strempty(h->capture_detail));
+                return h->capture_error ?: -ENODATA;
+        }
+        *ret = h->capture;
+        return 0;
+}
+
+/* ---- recording ---- */
+
+int host_start_recording(Host *h) {
+        json_object_put(h->record);
+        h->record = json_object_new_object();
+        if (!h->record)
+                return -ENOMEM;
+        json_object_object_add(h->record, "schema", json_object_new_string("cchost.capture/v1"));
+        return 0;
+}
+
+json_object *host_recorded_capture(Host *h) {
+        return h->record;
+}
+
+/* Returns record[k1][k2]..., creating objects on the way. */
+static json_object *record_path(Host *h, const char *k1, const char *k2, const char *k3) {
+        const char *keys[] = { k1, k2, k3 };
+        json_object *o = h->record;
+
+        for (size_t i = 0; i < ELEMENTSOF(keys) && keys[i]; i++) {
+                json_object *next;
+
+                if (!json_object_object_get_ex(o, keys[i], &next)) {
+                        next = json_object_new_object();
+                        if (!next)
+                                return NULL;
+                        json_object_object_add(o, keys[i], next);
+                }
+                o = next;
+        }
+        return o;
+}
+
+static json_object *json_hex(uint64_t v) {
+        char buf[32];
+
+        snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+        return json_object_new_string(buf);
+}
+
+static json_object *json_errno(int r) {
+        json_object *o = json_object_new_object();
+
+        if (o)
+                json_object_object_add(o, "errno", json_object_new_int(-r));
+        return o;
+}
+
+static void record_add(Host *h, json_object *parent, const char *key, json_object *value) {
+        if (!parent || !value) {
+                json_object_put(value);
+                return;
+        }
+        json_object_object_add(parent, key, value);
+}
+
+/* ---- dispatch ---- */
+
+static const HostBackendOps *pick_for_device(Host *h, const char *path) {
+        json_object *cap;
+
+        if (h->override)
+                return h->override;
+        if (hostfs_is_chardev(h->fs, path) > 0)
+                return &backend_live;
+        /* not a device node: a captured or fixture root answers from capture.json */
+        if (host_capture(h, &cap) >= 0)
+                return &backend_capture;
+        if (hostfs_exists(h->fs, path) <= 0) {
+                host_set_detail(h, "/%s does not exist", path);
+                return NULL;
+        }
+        host_set_detail(h, "/%s is not a character device and %s", path, strempty(h->capture_detail));
+        return NULL;
+}
+
+static const HostBackendOps *pick_for_system(Host *h) {
+        if (h->override)
+                return h->override;
+        return hostfs_is_live(h->fs) ? &backend_live : &backend_capture;
+}
+
+int host_cpuid(Host *h, unsigned cpu, uint32_t leaf, uint32_t subleaf, uint32_t ret[4]) {
+        char path[64], key[32];
+        const HostBackendOps *ops;
+        uint32_t regs[4];
+        int r;
+
+        snprintf(path, sizeof(path), "dev/cpu/%u/cpuid", cpu);
+        ops = pick_for_device(h, path);
+        if (!ops)
+                return -ENOENT;
+        r = ops->cpuid(h, cpu, leaf, subleaf, regs);
+        if (r < 0)
+                return r;
+        if (h->record) {
+                char cpus[16];
+                json_object *a = json_object_new_array();
+
+                snprintf(cpus, sizeof(cpus), "%u", cpu);
+                snprintf(key, sizeof(key), "0x%" PRIx32 "/%" PRIx32, leaf, subleaf);
+                for (unsigned i = 0; a && i < 4; i++)
+                        json_object_array_add(a, json_hex(regs[i]));
+                record_add(h, record_path(h, "cpus", cpus, "cpuid"), key, a);
+        }
+        memcpy(ret, regs, sizeof(regs));
+        return 0;
+}
+
+int host_rdmsr(Host *h, unsigned cpu, uint32_t msr, uint64_t *ret) {
+        char path[64];
+        const HostBackendOps *ops;
+        uint64_t v;
+        int r;
+
+        snprintf(path, sizeof(path), "dev/cpu/%u/msr", cpu);
+        ops = pick_for_device(h, path);
+        if (!ops)
+                return -ENOENT;
+        r = ops->rdmsr(h, cpu, msr, &v);
+        if (r < 0)
+                return r;
+        if (h->record) {
+                char cpus[16], key[16];
+
+                snprintf(cpus, sizeof(cpus), "%u", cpu);
+                snprintf(key, sizeof(key), "0x%" PRIx32, msr);
+                record_add(h, record_path(h, "cpus", cpus, "msr"), key, json_hex(v));
+        }
+        *ret = v;
+        return 0;
+}
+
+static json_object *sev_status_to_json(const SevPlatformStatus *s) {
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "api_major", json_object_new_int(s->api_major));
+        json_object_object_add(o, "api_minor", json_object_new_int(s->api_minor));
+        json_object_object_add(o, "state", json_object_new_int(s->state));
+        json_object_object_add(o, "flags", json_hex(s->flags));
+        json_object_object_add(o, "build", json_object_new_int(s->build));
+        json_object_object_add(o, "guest_count", json_object_new_int64(s->guest_count));
+        return o;
+}
+
+static json_object *snp_status_to_json(const SnpPlatformStatus *s) {
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "api_major", json_object_new_int(s->api_major));
+        json_object_object_add(o, "api_minor", json_object_new_int(s->api_minor));
+        json_object_object_add(o, "state", json_object_new_int(s->state));
+        json_object_object_add(o, "is_rmp_initialized", json_object_new_boolean(s->rmp_initialized));
+        json_object_object_add(o, "alias_check_complete", json_object_new_boolean(s->alias_check_complete));
+        json_object_object_add(o, "build_id", json_object_new_int64(s->build_id));
+        json_object_object_add(o, "feature_flags", json_hex(s->feature_flags));
+        json_object_object_add(o, "guest_count", json_object_new_int64(s->guest_count));
+        json_object_object_add(o, "current_tcb", json_hex(s->current_tcb));
+        json_object_object_add(o, "reported_tcb", json_hex(s->reported_tcb));
+        return o;
+}
+
+int host_sev_platform_status(Host *h, SevPlatformStatus *ret) {
+        const HostBackendOps *ops = pick_for_device(h, "dev/sev");
+        SevPlatformStatus s;
+        int r;
+
+        if (!ops)
+                return -ENOENT;
+        r = ops->sev_platform_status(h, &s);
+        if (h->record)
+                record_add(h, record_path(h, "ioctl", NULL, NULL), "sev_platform_status",
+                           r < 0 ? json_errno(r) : sev_status_to_json(&s));
+        if (r < 0)
+                return r;
+        *ret = s;
+        return 0;
+}
+
+int host_snp_platform_status(Host *h, SnpPlatformStatus *ret) {
+        const HostBackendOps *ops = pick_for_device(h, "dev/sev");
+        SnpPlatformStatus s;
+        int r;
+
+        if (!ops)
+                return -ENOENT;
+        r = ops->snp_platform_status(h, &s);
+        if (h->record)
+                record_add(h, record_path(h, "ioctl", NULL, NULL), "snp_platform_status",
+                           r < 0 ? json_errno(r) : snp_status_to_json(&s));
+        if (r < 0)
+                return r;
+        *ret = s;
+        return 0;
+}
+
+int host_kvm_api_version(Host *h, int *ret) {
+        const HostBackendOps *ops = pick_for_device(h, "dev/kvm");
+        int v = 0, r;
+
+        if (!ops)
+                return -ENOENT;
+        r = ops->kvm_api_version(h, &v);
+        if (h->record)
+                record_add(h, record_path(h, "ioctl", NULL, NULL), "kvm_api_version",
+                           r < 0 ? json_errno(r) : json_object_new_int(v));
+        if (r < 0)
+                return r;
+        *ret = v;
+        return 0;
+}
+
+int host_libvirt_domcaps(Host *h, const char **ret_xml) {
+        const HostBackendOps *ops;
+        char *xml = NULL;
+        int r;
+
+        if (h->domcaps_loaded) {
+                if (h->domcaps_error < 0) {
+                        host_set_detail(h, "%s", strempty(h->domcaps_detail));
+                        return h->domcaps_error;
+                }
+                *ret_xml = h->domcaps;
+                return 0;
+        }
+
+        ops = pick_for_system(h);
+        r = ops->libvirt_domcaps(h, h->libvirt_uri, &xml);
+        h->domcaps_loaded = true;
+        h->domcaps_error = r < 0 ? r : 0;
+        h->domcaps = r < 0 ? NULL : xml;
+        if (r < 0 && h->detail)
+                h->domcaps_detail = strdup(h->detail);
+
+        if (h->record) {
+                json_object *o = record_path(h, "libvirt", NULL, NULL);
+
+                record_add(h, o, "uri", json_object_new_string(h->libvirt_uri));
+                if (r < 0) {
+                        record_add(h, o, "errno", json_object_new_int(-r));
+                        if (h->detail)
+                                record_add(h, o, "error", json_object_new_string(h->detail));
+                } else
+                        record_add(h, o, "domcaps", json_object_new_string(xml));
+        }
+        if (r < 0)
+                return r;
+        *ret_xml = h->domcaps;
+        return 0;
+}
+
+int host_qemu_object_help(Host *h, const char *emulator, char **ret) {
+        const HostBackendOps *ops = pick_for_system(h);
+        char *out = NULL;
+        int r;
+
+        r = ops->qemu_object_help(h, emulator, &out);
+        if (h->record) {
+                json_object *o = json_object_new_object();
+
+                if (o && r < 0)
+                        json_object_object_add(o, "errno", json_object_new_int(-r));
+                else if (o)
+                        json_object_object_add(o, "object_help", json_object_new_string(out));
+                record_add(h, record_path(h, "qemu", NULL, NULL), emulator, o);
+        }
+        if (r < 0)
+                return r;
+        *ret = out;
+        return 0;
+}
+
+/* ---- CPU identity ---- */
+
+static void regs_to_chars(char *dst, const uint32_t *regs, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                for (size_t b = 0; b < 4; b++)
+                        dst[i * 4 + b] = (char) ((regs[i] >> (8 * b)) & 0xff);
+}
+
+static CpuVendor vendor_from_string(const char *v) {
+        if (streq(v, "AuthenticAMD"))
+                return CPU_VENDOR_AMD;
+        if (streq(v, "GenuineIntel"))
+                return CPU_VENDOR_INTEL;
+        return CPU_VENDOR_OTHER;
+}
+
+static int identity_from_cpuid(Host *h, CpuIdentity *c) {
+        uint32_t r0[4], r1[4], ext[4];
+        uint32_t sig, base_family, base_model;
+        int r;
+
+        r = host_cpuid(h, 0, 0, 0, r0);
+        if (r < 0)
+                return r;
+        r = host_cpuid(h, 0, 1, 0, r1);
+        if (r < 0)
+                return r;
+
+        /* vendor string is EBX, EDX, ECX */
+        uint32_t v[3] = { r0[1], r0[3], r0[2] };
+        regs_to_chars(c->vendor, v, 3);
+        c->vendor[12] = 0;
+        c->vendor_id = vendor_from_string(c->vendor);
+
+        sig = r1[0];
+        base_family = (sig >> 8) & 0xf;
+        base_model = (sig >> 4) & 0xf;
+        c->signature = sig;
+        c->family = base_family == 0xf ? base_family + ((sig >> 20) & 0xff) : base_family;
+        c->model = (base_family == 0x6 || base_family == 0xf) ? (((sig >> 16) & 0xf) << 4) | base_model
+                                                               : base_model;
+        c->stepping = sig & 0xf;
+
+        if (host_cpuid(h, 0, 0x80000000, 0, ext) >= 0) {
+                if (ext[0] >= 0x80000001 && host_cpuid(h, 0, 0x80000001, 0, r1) >= 0)
+                        c->ext_ebx = r1[1];
+                if (ext[0] >= 0x80000004) {
+                        uint32_t brand[12];
+                        bool ok = true;
+
+                        for (uint32_t i = 0; i < 3 && ok; i++)
+                                ok = host_cpuid(h, 0, 0x80000002 + i, 0, brand + i * 4) >= 0;
+                        if (ok) {
+                                char *s = c->brand, *e;
+
+                                regs_to_chars(c->brand, brand, 12);
+                                c->brand[48] = 0;
+                                /* vendors pad the brand string with leading spaces */
+                                while (*s == ' ')
+                                        s++;
+                                memmove(c->brand, s, strlen(s) + 1);
+                                e = c->brand + strlen(c->brand);
+                                while (e > c->brand && e[-1] == ' ')
+                                        *--e = 0;
+                        }
+                }
+        }
+        c->source = "cpuid";
+        return 0;
+}
+
+static int identity_from_cpuinfo(Host *h, CpuIdentity *c) {
+        _cleanup_free_ char *text = NULL;
+        Cpuinfo ci;
+        int r;
+
+        r = hostfs_read_file(host_fs(h), "proc/cpuinfo", 16 * 1024 * 1024, &text, NULL);
+        if (r < 0)
+                return r;
+        r = cpuinfo_parse(text, &ci);
+        if (r < 0)
+                return r;
+        if (!ci.vendor_id[0] || !ci.have_family || !ci.have_model) {
+                cpuinfo_done(&ci);
+                return -ENODATA;
+        }
+        snprintf(c->vendor, sizeof(c->vendor), "%.12s", ci.vendor_id);
+        c->vendor_id = vendor_from_string(c->vendor);
+        c->family = ci.family;
+        c->model = ci.model;
+        c->stepping = ci.stepping;
+        snprintf(c->brand, sizeof(c->brand), "%.48s", ci.model_name);
+        c->source = "cpuinfo";
+        cpuinfo_done(&ci);
+        return 0;
+}
+
+int host_cpu_identity(Host *h, const CpuIdentity **ret) {
+        if (!h->cpu_loaded) {
+                CpuIdentity c = {};
+                int r;
+
+                h->cpu_loaded = true;
+                r = identity_from_cpuid(h, &c);
+                if (r < 0) {
+                        /* unprivileged, or no cpuid module: the kernel's view is good enough to identify */
+                        c = (CpuIdentity) {};
+                        r = identity_from_cpuinfo(h, &c);
+                }
+                h->cpu_error = r;
+                h->cpu = c;
+        }
+        if (h->cpu_error < 0)
+                return h->cpu_error;
+        *ret = &h->cpu;
+        return 0;
+}

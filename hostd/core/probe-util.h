@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include "probe.h"
+
+/*
+ * Reading helpers for probes. Each one records what it read as evidence and, when it cannot
+ * read, marks the finding unknown with the reason and returns the negative errno, so a probe
+ * body is "read; if (r < 0) return; decide".
+ */
+
+/* MSR of CPU 0; evidence key is the MSR number ("0xc0010010"). */
+int probe_rdmsr(ProbeContext *c, Finding *f, uint32_t msr, const char *name, uint64_t *ret);
+/* CPUID of CPU 0; evidence key "cpuid_<leaf>/<subleaf>", the four registers. */
+int probe_cpuid(ProbeContext *c, Finding *f, uint32_t leaf, uint32_t subleaf, uint32_t ret[4]);
+/* A whole file (root-relative path), at most 4 MiB. Evidence is left to the caller. */
+int probe_read_file(ProbeContext *c, Finding *f, const char *path, char **ret);
+/* The first line of a file; evidence key is the path. */
+int probe_read_line(ProbeContext *c, Finding *f, const char *path, char **ret);
+/* A Y/N (or 1/0) sysfs parameter: 1/0, or unknown when missing or malformed. */
+int probe_read_yes_no(ProbeContext *c, Finding *f, const char *path, int *ret);
+/* The kernel command line (proc/cmdline); evidence key "cmdline". */
+int probe_read_cmdline(ProbeContext *c, Finding *f, char **ret);
+/* "/path" for messages, from a root-relative path. */
+const char *probe_display_path(const char *path, char *buf, size_t size);

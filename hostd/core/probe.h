@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "finding.h"
+#include "host.h"
+#include "report.h"
+
+typedef struct ProbeContext {
+        Host *host;
+        Report *report;
+} ProbeContext;
+
+/*
+ * A probe: one check with a stable id, described well enough that "cchostctl list-checks" (and
+ * the README table made from it) says what it reads, when it passes and what to do otherwise.
+ * run() always leaves a status on the finding; it cannot fail the report.
+ */
+struct Probe {
+        const char *id;          /* dotted, stable, never reused */
+        const char *component;   /* cpu, bios, kernel, psp, kvm, virt, firmware, capacity */
+        const char *parent;      /* id of the check this one depends on, or NULL */
+        Tee tee;                 /* TEE_NONE: runs on every host */
+        bool only_without_tee;   /* runs only when the host has no supported TEE */
+        const char *reads;       /* what it reads, for people */
+        const char *rule;        /* the pass rule, for people */
+        const char *remedy;      /* default remedy text for a failure */
+        bool reboot;             /* the remedy needs a reboot */
+        void (*run)(ProbeContext *c, Finding *f);
+};
+
+/* Every probe in a fixed order: parents before children. */
+extern const Probe *const probe_table[];
+extern const size_t probe_table_size;
+
+const Probe *probe_find(const char *id);

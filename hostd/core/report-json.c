@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "report.h"
+
+/*
+ * The one JSON serializer. Everything that leaves the process as JSON (cchostctl --json, and the
+ * D-Bus API later) is built here, so the two can never disagree.
+ */
+
+static json_object *string_or_null(const char *s) {
+        return s ? json_object_new_string(s) : json_object_new_null();
+}
+
+json_object *finding_to_json(const Finding *f) {
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "id", json_object_new_string(f->id));
+        json_object_object_add(o, "component", json_object_new_string(f->component));
+        json_object_object_add(o, "status", json_object_new_string(finding_status_to_string(f->status)));
+        json_object_object_add(o, "summary", string_or_null(f->summary));
+        json_object_object_add(o, "evidence", f->evidence ? json_object_get(f->evidence) : json_object_new_object());
+        json_object_object_add(o, "remedy", string_or_null(f->remedy));
+        json_object_object_add(o, "fixable", json_object_new_boolean(f->fixable));
+        json_object_object_add(o, "reboot", json_object_new_boolean(f->reboot));
+        return o;
+}
+
+static json_object *host_to_json(const Report *r) {
+        json_object *host = json_object_new_object(), *cpu = json_object_new_object();
+
+        if (!host || !cpu) {
+                json_object_put(host);
+                json_object_put(cpu);
+                return NULL;
+        }
+        json_object_object_add(cpu, "vendor", r->have_cpu ? json_object_new_string(r->cpu.vendor) : json_object_new_null());
+        json_object_object_add(cpu, "family", r->have_cpu ? json_object_new_int((int) r->cpu.family) : json_object_new_null());
+        json_object_object_add(cpu, "model", r->have_cpu ? json_object_new_int((int) r->cpu.model) : json_object_new_null());
+        json_object_object_add(cpu, "stepping", r->have_cpu ? json_object_new_int((int) r->cpu.stepping) : json_object_new_null());
+        json_object_object_add(cpu, "brand", r->have_cpu && r->cpu.brand[0] ? json_object_new_string(r->cpu.brand) : json_object_new_null());
+        json_object_object_add(cpu, "generation", string_or_null(r->generation));
+        json_object_object_add(cpu, "microcode", string_or_null(r->microcode));
+        json_object_object_add(host, "cpu", cpu);
+        json_object_object_add(host, "kernel", string_or_null(r->kernel));
+        return host;
+}
+
+json_object *report_to_json(const Report *r) {
+        json_object *o = json_object_new_object(), *summary, *checks;
+        unsigned counts[_FINDING_STATUS_MAX];
+
+        if (!o)
+                return NULL;
+        report_count(r, counts);
+
+        json_object_object_add(o, "schema", json_object_new_string("cchost.check/v1"));
+        json_object_object_add(o, "root", string_or_null(r->root));
+        json_object_object_add(o, "tee", json_object_new_string(tee_to_string(r->tee)));
+        json_object_object_add(o, "ready", json_object_new_boolean(report_ready(r)));
+
+        summary = json_object_new_object();
+        for (int s = 0; summary && s < _FINDING_STATUS_MAX; s++)
+                json_object_object_add(summary, finding_status_to_string((FindingStatus) s),
+                                       json_object_new_int((int) counts[s]));
+        json_object_object_add(o, "summary", summary);
+        json_object_object_add(o, "host", host_to_json(r));
+        json_object_object_add(o, "capacity", r->capacity ? json_object_get(r->capacity) : json_object_new_object());
+
+        checks = json_object_new_array();
+        for (size_t i = 0; checks && i < r->n_findings; i++)
+                json_object_array_add(checks, finding_to_json(&r->findings[i]));
+        json_object_object_add(o, "checks", checks);
+        return o;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "report.h"
+#include "strv.h"
+
+#define ANSI_RED "\033[1;31m"
+#define ANSI_GREEN "\033[32m"
+#define ANSI_YELLOW "\033[33m"
+#define ANSI_GREY "\033[2m"
+#define ANSI_BOLD "\033[1m"
+#define ANSI_RESET "\033[0m"
+
+static const struct {
+        const char *label;
+        const char *color;
+} status_style[_FINDING_STATUS_MAX] = {
+        [FINDING_PASS] = { "pass", ANSI_GREEN },
+        [FINDING_FAIL] = { "FAIL", ANSI_RED },
+        [FINDING_WARN] = { "warn", ANSI_YELLOW },
+        [FINDING_UNKNOWN] = { " ?? ", ANSI_YELLOW },
+        [FINDING_SKIP] = { "skip", ANSI_GREY },
+};
+
+static void print_host(const Report *r, FILE *out) {
+        fprintf(out, "root %s, TEE %s", r->root, tee_to_string(r->tee));
+        if (r->have_cpu) {
+                fprintf(out, ", %s family 0x%x model 0x%x stepping %u", r->cpu.vendor, r->cpu.family, r->cpu.model,
+                        r->cpu.stepping);
+                if (r->generation)
+                        fprintf(out, " (%s)", r->generation);
+        }
+        fputc('\n', out);
+        if (r->have_cpu && r->cpu.brand[0])
+                fprintf(out, "cpu %s", r->cpu.brand);
+        if (r->microcode)
+                fprintf(out, ", microcode %s", r->microcode);
+        if (r->kernel)
+                fprintf(out, "%skernel %s", r->have_cpu && r->cpu.brand[0] ? ", " : "", r->kernel);
+        fputs("\n\n", out);
+}
+
+void report_print_text(const Report *r, FILE *out, bool color) {
+        _cleanup_(strv_freep) char **components = NULL;
+        unsigned counts[_FINDING_STATUS_MAX];
+
+        print_host(r, out);
+
+        /* components in the order the probe table first mentions them */
+        for (size_t i = 0; i < r->n_findings; i++)
+                if (!strv_contains(components, r->findings[i].component))
+                        (void) strv_extend(&components, r->findings[i].component);
+
+        STRV_FOREACH(comp, components) {
+                fprintf(out, "%s%s%s\n", color ? ANSI_BOLD : "", *comp, color ? ANSI_RESET : "");
+                for (size_t i = 0; i < r->n_findings; i++) {
+                        const Finding *f = &r->findings[i];
+
+                        if (!streq(f->component, *comp))
+                                continue;
+                        fprintf(out, "  [%s%s%s] %-28s %s\n", color ? status_style[f->status].color : "",
+                                status_style[f->status].label, color ? ANSI_RESET : "", f->id, strempty(f->summary));
+                        if ((f->status == FINDING_FAIL || f->status == FINDING_WARN || f->status == FINDING_UNKNOWN) &&
+                            f->remedy)
+                                fprintf(out, "         %-28s -> %s%s\n", "", f->remedy,
+                                        f->reboot ? " (needs a reboot)" : "");
+                }
+        }
+
+        if (r->capacity && json_object_object_length(r->capacity) > 0) {
+                fputs("\ncapacity", out);
+                json_object_object_foreach(r->capacity, key, value)
+                        fprintf(out, " %s=%s", key, json_object_get_string(value));
+                fputc('\n', out);
+        }
+
+        report_count(r, counts);
+        fprintf(out, "\n%s%s%s: %u pass, %u fail, %u warn, %u unknown, %u skipped\n",
+                color ? (report_ready(r) ? ANSI_GREEN : ANSI_RED) : "", report_ready(r) ? "READY" : "NOT READY",
+                color ? ANSI_RESET : "", counts[FINDING_PASS], counts[FINDING_FAIL], counts[FINDING_WARN],
+                counts[FINDING_UNKNOWN], counts[FINDING_SKIP]);
+}
