@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "probe-util.h"
+#include "snp-host.h"
+
+/* The kernel only trusts address bits 51:13 of RMP_BASE/RMP_END (arch/x86/virt/svm/sev.c). */
+#define RMP_ADDR_MASK GENMASK64(51, 13)
+
+static void run(ProbeContext *c, Finding *f) {
+        uint64_t base, end, cfg, size, ram_end, need;
+        const char *source;
+        int r;
+
+        if (probe_rdmsr(c, f, MSR_AMD64_RMP_BASE, "RMP_BASE", &base) < 0 ||
+            probe_rdmsr(c, f, MSR_AMD64_RMP_END, "RMP_END", &end) < 0)
+                return;
+
+        /* a BIOS that reserved nothing may still leave low bits set (RMP_END 0x1fff seen in the field) */
+        if (!(base & RMP_ADDR_MASK) || !(end & RMP_ADDR_MASK)) {
+                finding_set(f, FINDING_FAIL, "no memory reserved for the RMP table (RMP_BASE=0x%llx, RMP_END=0x%llx)",
+                            (unsigned long long) base, (unsigned long long) end);
+                return;
+        }
+        if (base > end) {
+                finding_set(f, FINDING_FAIL, "RMP configuration not valid: base 0x%llx is above end 0x%llx",
+                            (unsigned long long) base, (unsigned long long) end);
+                return;
+        }
+        size = end - base + 1;
+        finding_evidence_hex(f, "rmp_size", size);
+
+        /* Turin's segmented RMP is sized per segment; the kernel checks coverage itself there */
+        r = host_rdmsr(c->host, 0, MSR_AMD64_RMP_CFG, &cfg);
+        if (r >= 0 && (cfg & 1)) {
+                finding_evidence_hex(f, "0xc0010136", cfg);
+                finding_set(f, FINDING_PASS, "segmented RMP reserved at 0x%llx-0x%llx", (unsigned long long) base,
+                            (unsigned long long) end);
+                return;
+        }
+
+        r = snp_ram_end(c->host, &ram_end, &source);
+        if (r < 0) {
+                finding_unknown(f, r, NULL, "RMP reserved (%llu MiB), but RAM size unreadable from /proc/iomem",
+                                (unsigned long long) (size >> 20));
+                return;
+        }
+        need = snp_rmp_required(ram_end);
+        finding_evidence_hex(f, "ram_end", ram_end);
+        finding_evidence_str(f, "ram_source", source);
+        finding_evidence_hex(f, "rmp_required", need);
+        if (size < need) {
+                finding_set(f, FINDING_FAIL,
+                            "RMP table does not cover all RAM: %llu KiB reserved, %llu KiB needed for RAM up to 0x%llx",
+                            (unsigned long long) (size >> 10), (unsigned long long) (need >> 10),
+                            (unsigned long long) ram_end);
+                finding_remedy(f, "Set SNP Memory Coverage to Enabled (full), not Custom: AMD CBS > CPU Common "
+                                  "Options > SNP Memory (RMP Table) Coverage. Kernels from 6.11 refuse a partial RMP.");
+                return;
+        }
+        finding_set(f, FINDING_PASS, "RMP 0x%llx-0x%llx covers all RAM (%llu MiB)", (unsigned long long) base,
+                    (unsigned long long) end, (unsigned long long) (size >> 20));
+}
+
+const Probe probe_snp_bios_rmp = {
+        .id = "snp.bios.rmp",
+        .component = "bios",
+        .parent = "snp.cpu.features",
+        .tee = TEE_SNP,
+        .reads = "MSRs 0xc0010132/0xc0010133 (RMP_BASE/RMP_END), 0xc0010136 (RMP_CFG); /proc/iomem System RAM "
+                 "(or /sys/firmware/memmap)",
+        .rule = "RMP_BASE and RMP_END (bits 51:13) non-zero, base <= end, size >= 16 bytes per 4 KiB page of RAM "
+                "+ 16 KiB",
+        .remedy = "Reserve the RMP table in the BIOS: AMD CBS > CPU Common Options > SNP Memory (RMP Table) "
+                  "Coverage = Enabled, and NBIO Common Options > SEV-SNP Support = Enabled (Dell: "
+                  "BIOS.ProcSettings.Snp).",
+        .reboot = true,
+        .run = run,
+};

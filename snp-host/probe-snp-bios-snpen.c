@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "probe-util.h"
+#include "snp-host.h"
+
+/*
+ * Whether the rest of the host says SNP is up, for kernels that set SYSCFG.SNPEn only when the
+ * SNP firmware is initialized (2026 series): then a clear bit is not a BIOS problem.
+ */
+static bool snp_is_up(ProbeContext *c, Finding *f) {
+        _cleanup_free_ char *s = NULL;
+        SnpPlatformStatus st;
+
+        if (host_snp_platform_status(c->host, &st) >= 0 && st.state == 1) {
+                finding_evidence_str(f, "snp_state", "INIT");
+                return true;
+        }
+        if (hostfs_read_line(host_fs(c->host), "sys/module/kvm_amd/parameters/sev_snp", &s) >= 0 &&
+            parse_yes_no(s) > 0) {
+                finding_evidence_str(f, "kvm_amd.sev_snp", s);
+                return true;
+        }
+        return false;
+}
+
+static void run(ProbeContext *c, Finding *f) {
+        uint64_t syscfg, base, end;
+
+        if (probe_rdmsr(c, f, MSR_AMD64_SYSCFG, "SYSCFG", &syscfg) < 0)
+                return;
+        if (syscfg & BIT(SYSCFG_SNP_EN)) {
+                finding_evidence_bool(f, "vmpl_en", syscfg & BIT(SYSCFG_VMPL_EN));
+                finding_set(f, FINDING_PASS, "SNP enabled (SYSCFG bit 24)");
+                return;
+        }
+
+        if ((syscfg & BIT(SYSCFG_MEM_ENCRYPT_EN)) && host_rdmsr(c->host, 0, MSR_AMD64_RMP_BASE, &base) >= 0 &&
+            host_rdmsr(c->host, 0, MSR_AMD64_RMP_END, &end) >= 0 && (base & GENMASK64(51, 13)) &&
+            (end & GENMASK64(51, 13)) && snp_is_up(c, f)) {
+                finding_set(f, FINDING_WARN, "SYSCFG.SNPEn reads 0 while SNP is up: this kernel sets it only when "
+                            "the SNP firmware is initialized");
+                finding_remedy(f, "Nothing to change if SNP guests start; re-check after kvm_amd has loaded.");
+                return;
+        }
+        finding_set(f, FINDING_FAIL, "SYSCFG=0x%llx: SNP is not enabled (SNPEn, bit 24)", (unsigned long long) syscfg);
+}
+
+const Probe probe_snp_bios_snpen = {
+        .id = "snp.bios.snpen",
+        .component = "bios",
+        .parent = "snp.cpu.features",
+        .tee = TEE_SNP,
+        .reads = "MSR 0xc0010010 (SYSCFG) bit 24; SNP_PLATFORM_STATUS and kvm_amd sev_snp when it is 0",
+        .rule = "SYSCFG.SNPEn = 1; warn when 0 but SMEE, the RMP and SNP firmware (or kvm_amd sev_snp) say SNP is up",
+        .remedy = "SNPEn is set by the kernel once BIOS and IOMMU allow SNP: enable SEV-SNP Support (NBIO Common "
+                  "Options) and SNP Memory Coverage in the BIOS, and fix any failing snp.kernel.* check "
+                  "(an IOMMU in passthrough mode makes the kernel drop SNP).",
+        .reboot = true,
+        .run = run,
+};
