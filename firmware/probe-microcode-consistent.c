@@ -41,8 +41,8 @@ static void run(ProbeContext *c, Finding *f) {
                         continue;
                 snprintf(path, sizeof(path), "sys/devices/system/cpu/%s/microcode/version", *e);
                 r = hostfs_read_line(host_fs(c->host), path, &s);
-                if (r == -ENOENT)
-                        continue; /* offline CPUs have no microcode directory */
+                if (r == -ENOENT || r == -ENOTDIR)
+                        continue; /* offline CPUs (and virtual machines) have no microcode directory */
                 if (r < 0) {
                         finding_unknown(f, r, NULL, "cannot read /%s", path);
                         return;
@@ -77,7 +77,7 @@ const Probe probe_host_microcode_consistent = {
         .id = "host.microcode.consistent",
         .component = "firmware",
         .tee = TEE_NONE,
-        .reads = "/sys/devices/system/cpu/cpu*/microcode/version",
+        .reads = "per-CPU revisions in /sys/devices/system/cpu/cpu*/microcode/version",
         .rule = "every online CPU reports the same revision",
         .remedy = "Mixed microcode revisions mean a late load reached only some CPUs or the sockets were "
                   "updated differently: install the certified microcode into the initramfs (early load) and "

@@ -8,6 +8,7 @@
 static void run(ProbeContext *c, Finding *f) {
         uint64_t base, end, cfg, size, ram_end, need;
         const char *source;
+        char disp[64];
         int r;
 
         if (probe_rdmsr(c, f, MSR_AMD64_RMP_BASE, "RMP_BASE", &base) < 0 ||
@@ -45,7 +46,7 @@ static void run(ProbeContext *c, Finding *f) {
         }
         need = snp_rmp_required(ram_end);
         finding_evidence_hex(f, "ram_end", ram_end);
-        finding_evidence_str(f, "ram_source", source);
+        finding_evidence_str(f, "ram_source", probe_display_path(source, disp, sizeof(disp)));
         finding_evidence_hex(f, "rmp_required", need);
         if (size < need) {
                 finding_set(f, FINDING_FAIL,

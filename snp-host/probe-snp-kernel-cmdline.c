@@ -72,7 +72,7 @@ const Probe probe_snp_kernel_cmdline = {
         .component = "kernel",
         .parent = "snp.cpu.features",
         .tee = TEE_SNP,
-        .reads = "/proc/cmdline",
+        .reads = "the kernel command line, /proc/cmdline",
         .rule = "none of iommu=pt, iommu=off, iommu.passthrough=1, amd_iommu=off, amd_iommu=pgtbl_v2, nosmt, "
                 "maxcpus=",
         .remedy = "Remove the offending argument from the kernel command line and reboot.",

@@ -10,7 +10,7 @@ static void run(ProbeContext *c, Finding *f) {
 
         r = hostfs_list_dir(host_fs(c->host), "sys/class/iommu", &units);
         if (r == -ENOENT) {
-                finding_set(f, FINDING_FAIL, "/sys/class/iommu does not exist: no IOMMU driver is active");
+                finding_set(f, FINDING_FAIL, "no /sys/class/iommu: no IOMMU driver is active");
                 return;
         }
         if (r < 0) {
@@ -34,7 +34,7 @@ const Probe probe_snp_kernel_iommu = {
         .component = "kernel",
         .parent = "snp.cpu.features",
         .tee = TEE_SNP,
-        .reads = "/sys/class/iommu",
+        .reads = "IOMMU units in /sys/class/iommu",
         .rule = "at least one IOMMU unit registered",
         .remedy = "Enable the IOMMU in the BIOS (NBIO Common Options > IOMMU = Enabled) and do not pass "
                   "amd_iommu=off; SNP needs the AMD IOMMU with SNP support.",

@@ -26,7 +26,7 @@ const Probe probe_snp_kernel_version = {
         .component = "kernel",
         .parent = "snp.cpu.features",
         .tee = TEE_SNP,
-        .reads = "/proc/sys/kernel/osrelease",
+        .reads = "the kernel release, /proc/sys/kernel/osrelease",
         .rule = "kernel release >= 6.11",
         .remedy = "Boot a kernel with SEV-SNP host support: mainline 6.11 or newer (Debian: a backports or "
                   "trixie kernel), then re-run the check.",

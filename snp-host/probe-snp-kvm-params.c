@@ -46,7 +46,7 @@ const Probe probe_snp_kvm_params = {
         .component = "kvm",
         .parent = "snp.cpu.features",
         .tee = TEE_SNP,
-        .reads = "/sys/module/kvm_amd/parameters/{sev,sev_es,sev_snp}",
+        .reads = "kvm_amd parameters /sys/module/kvm_amd/parameters/{sev,sev_es,sev_snp}",
         .rule = "all three are Y (or 1)",
         .remedy = "Set \"options kvm_amd sev=1 sev_es=1 sev_snp=1\" in /etc/modprobe.d/ and reload kvm_amd while "
                   "no guest runs (or reboot). kvm_amd turns a parameter off by itself when the firmware or the "

@@ -12,12 +12,11 @@ static void run(ProbeContext *c, Finding *f) {
                 return;
         }
         if (r == 0) {
-                finding_set(f, FINDING_FAIL, "/dev/sev does not exist: the PSP driver (ccp) is not loaded or SEV "
-                            "is disabled");
+                finding_set(f, FINDING_FAIL, "no /dev/sev: the PSP driver (ccp) is not loaded or SEV is disabled");
                 return;
         }
         finding_evidence_bool(f, "character_device", chardev);
-        finding_set(f, FINDING_PASS, "/dev/sev present%s", chardev ? "" : " (captured)");
+        finding_set(f, FINDING_PASS, "PSP device /dev/sev present%s", chardev ? "" : " (captured)");
 }
 
 const Probe probe_snp_psp_device = {
@@ -25,8 +24,8 @@ const Probe probe_snp_psp_device = {
         .component = "psp",
         .parent = "snp.cpu.features",
         .tee = TEE_SNP,
-        .reads = "/dev/sev",
-        .rule = "/dev/sev exists",
+        .reads = "the PSP device node /dev/sev",
+        .rule = "the device node /dev/sev exists",
         .remedy = "Load the PSP driver (modprobe ccp). If it is loaded and dmesg says \"SEV: memory encryption "
                   "not enabled by BIOS\", enable SMEE in the BIOS.",
         .run = run,

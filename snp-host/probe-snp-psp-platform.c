@@ -28,8 +28,8 @@ static void run(ProbeContext *c, Finding *f) {
                 finding_set(f, FINDING_FAIL, "SEV firmware API %s (build %u) is older than %u.%u, the SNP minimum",
                             version, sev.build, SNP_MIN_API_MAJOR, SNP_MIN_API_MINOR);
                 finding_remedy(f, "Update the SEV firmware: install a BIOS with a newer AGESA (Genoa and later "
-                                  "ship it only in the BIOS), or on Milan place the firmware file under "
-                                  "/lib/firmware/amd/ for the ccp driver to hot-load.");
+                                  "ship it only in the BIOS), or on Milan place the firmware file in "
+                                  "the ccp driver's hot-load path /lib/firmware/amd/.");
                 return;
         }
 

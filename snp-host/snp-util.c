@@ -122,14 +122,14 @@ int snp_ram_end(Host *h, uint64_t *ret_end, const char **ret_source) {
                 r = iomem_parse_ram(iomem, &total, &end);
                 if (r >= 0) {
                         *ret_end = end;
-                        *ret_source = "/proc/iomem";
+                        *ret_source = "proc/iomem";
                         return 0;
                 }
         }
         r2 = memmap_ram_end(h, &end);
         if (r2 >= 0) {
                 *ret_end = end;
-                *ret_source = "/sys/firmware/memmap";
+                *ret_source = "sys/firmware/memmap";
                 return 0;
         }
         /* the /proc/iomem reason is the more telling one (e.g. -EACCES for hidden addresses) */

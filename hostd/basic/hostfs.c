@@ -367,6 +367,17 @@ int hostfs_list_dir(HostFs *fs, const char *path, char ***ret) {
         }
         if (r == 0 && errno != 0)
                 r = negative_errno();
+        if (r == 0 && fs->recorder)
+                STRV_FOREACH(n, names) {
+                        _cleanup_free_ char *child = NULL;
+                        struct stat st;
+                        bool is_dir;
+
+                        /* follow links: sysfs class entries are links to device directories */
+                        is_dir = fstatat(dirfd(d), *n, &st, 0) >= 0 && S_ISDIR(st.st_mode);
+                        if (asprintf(&child, "%s/%s", path, *n) >= 0)
+                                record(fs, child, is_dir ? HOSTFS_ACCESS_DIR_ENTRY : HOSTFS_ACCESS_ENTRY);
+                }
         closedir(d);
         if (r < 0)
                 return r;
@@ -378,13 +389,6 @@ int hostfs_list_dir(HostFs *fs, const char *path, char ***ret) {
         }
         qsort(names, strv_length(names), sizeof(char *), cmp_str);
         record(fs, path, HOSTFS_ACCESS_DIR);
-        if (fs->recorder)
-                STRV_FOREACH(n, names) {
-                        _cleanup_free_ char *child = NULL;
-
-                        if (asprintf(&child, "%s/%s", path, *n) >= 0)
-                                record(fs, child, HOSTFS_ACCESS_ENTRY);
-                }
         *ret = TAKE_PTR(names);
         return (int) strv_length(*ret);
 }

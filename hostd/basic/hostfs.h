@@ -23,7 +23,8 @@ typedef enum HostFsAccess {
         HOSTFS_ACCESS_FILE,
         HOSTFS_ACCESS_DIR,
         HOSTFS_ACCESS_DEVICE,
-        HOSTFS_ACCESS_ENTRY,   /* a name seen in a directory listing */
+        HOSTFS_ACCESS_ENTRY,     /* a name seen in a directory listing (not a directory) */
+        HOSTFS_ACCESS_DIR_ENTRY, /* a directory (or a link to one) seen in a listing */
         _HOSTFS_ACCESS_MAX,
 } HostFsAccess;
 

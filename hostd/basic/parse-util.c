@@ -70,7 +70,7 @@ int parse_yes_no(const char *s) {
 }
 
 int parse_kernel_release(const char *s, KernelVersion *ret) {
-        unsigned v[3] = {};
+        unsigned v[3] = {}, parts = 0;
         const char *p = skip_space(s);
 
         for (unsigned i = 0; i < 3; i++) {
@@ -90,11 +90,13 @@ int parse_kernel_release(const char *s, KernelVersion *ret) {
                         break;
                 }
                 v[i] = (unsigned) n;
+                parts++;
                 if (*p != '.')
                         break;
                 p++;
         }
-        if (v[0] == 0)
+        /* a release always has at least major.minor */
+        if (v[0] == 0 || parts < 2)
                 return -EINVAL;
         *ret = (KernelVersion) { v[0], v[1], v[2] };
         return 0;

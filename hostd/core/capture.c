@@ -9,13 +9,19 @@
 
 typedef struct Seen {
         char **paths;
-        char **kinds; /* "f", "d", "c", "e" per path (file, directory, device, listed name) */
+        char **kinds; /* per path: file, directory, device, listed name, listed directory */
         int error;
 } Seen;
 
 static void seen_record(const char *path, HostFsAccess access, void *userdata) {
         Seen *s = userdata;
-        static const char *const kind[_HOSTFS_ACCESS_MAX] = { "f", "d", "c", "e" };
+        static const char *const kind[_HOSTFS_ACCESS_MAX] = {
+                [HOSTFS_ACCESS_FILE] = "f",
+                [HOSTFS_ACCESS_DIR] = "d",
+                [HOSTFS_ACCESS_DEVICE] = "c",
+                [HOSTFS_ACCESS_ENTRY] = "e",
+                [HOSTFS_ACCESS_DIR_ENTRY] = "D",
+        };
         const char *p = path;
 
         while (*p == '/')
@@ -120,7 +126,7 @@ int capture_host(Host *h, Tee tee, const char *outdir, char **ret_detail) {
 
         /* files first, then directories, device placeholders, and last the names seen in listings
          * that nothing else created (so a listed file never becomes a directory) */
-        for (const char *pass = "fdce"; *pass; pass++)
+        for (const char *pass = "fdcDe"; *pass; pass++)
                 for (size_t i = 0; seen.paths && seen.paths[i]; i++) {
                         const char *p = seen.paths[i];
 
@@ -128,6 +134,9 @@ int capture_host(Host *h, Tee tee, const char *outdir, char **ret_detail) {
                                 continue;
                         if (*pass == 'd')
                                 r = mkdir_parents(dirfd, p, true);
+                        else if (*pass == 'D')
+                                r = faccessat(dirfd, p, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ? 0
+                                                                                        : mkdir_parents(dirfd, p, true);
                         else if (*pass == 'c')
                                 /* a placeholder: not a device node, so a replay answers from the capture */
                                 r = write_file_at(dirfd, p, "", 0);

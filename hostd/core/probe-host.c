@@ -40,12 +40,12 @@ static void run_kvm(ProbeContext *c, Finding *f) {
                 return;
         }
         if (r == 0) {
-                finding_set(f, FINDING_FAIL, "/dev/kvm does not exist");
+                finding_set(f, FINDING_FAIL, "no /dev/kvm: KVM is not loaded or virtualization is off");
                 return;
         }
         r = host_kvm_api_version(c->host, &version);
         if (r < 0) {
-                finding_unknown(f, r, host_detail(c->host), "/dev/kvm exists, but KVM_GET_API_VERSION failed");
+                finding_unknown(f, r, host_detail(c->host), "KVM_GET_API_VERSION on /dev/kvm failed");
                 return;
         }
         finding_evidence_int(f, "api_version", version);
@@ -53,15 +53,15 @@ static void run_kvm(ProbeContext *c, Finding *f) {
                 finding_set(f, FINDING_FAIL, "KVM API version %d, expected %d", version, KVM_API_VERSION);
                 return;
         }
-        finding_set(f, FINDING_PASS, "/dev/kvm answers, API version %d", version);
+        finding_set(f, FINDING_PASS, "KVM answers on /dev/kvm, API version %d", version);
 }
 
 const Probe probe_host_kvm_device = {
         .id = "host.kvm.device",
         .component = "kvm",
         .tee = TEE_NONE,
-        .reads = "/dev/kvm, ioctl KVM_GET_API_VERSION",
-        .rule = "/dev/kvm exists and reports API version 12",
+        .reads = "the KVM device /dev/kvm, ioctl KVM_GET_API_VERSION",
+        .rule = "the device /dev/kvm exists and reports API version 12",
         .remedy = "Enable virtualization in the BIOS (SVM Mode on AMD, VT-x on Intel) and load kvm_amd or "
                   "kvm_intel.",
         .run = run_kvm,
