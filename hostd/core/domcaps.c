@@ -74,12 +74,14 @@ int domcaps_parse(const char *xml, size_t size, DomCaps *ret) {
         c.sev = xpath_exists(ctx, "/domainCapabilities/features/sev[@supported='yes']");
         c.max_guests = xpath_long(ctx, "/domainCapabilities/features/sev/maxGuests");
         c.max_es_guests = xpath_long(ctx, "/domainCapabilities/features/sev/maxESGuests");
-        c.sectypes_listed = xpath_exists(
-                ctx, "/domainCapabilities/launchSecurity[@supported='yes']/enum[@name='sectype']/value");
-        c.sectype_sev_snp = xpath_exists(
-                ctx, "/domainCapabilities/launchSecurity[@supported='yes']/enum[@name='sectype']/value[.='sev-snp']");
-        c.sectype_tdx = xpath_exists(
-                ctx, "/domainCapabilities/launchSecurity[@supported='yes']/enum[@name='sectype']/value[.='tdx']");
+        /* libvirt puts <launchSecurity> under <features>; accept it at the top level as well */
+#define SECTYPES "/launchSecurity[@supported='yes']/enum[@name='sectype']/value"
+        c.sectypes_listed = xpath_exists(ctx, "/domainCapabilities/features" SECTYPES " | /domainCapabilities" SECTYPES);
+        c.sectype_sev_snp = xpath_exists(ctx, "/domainCapabilities/features" SECTYPES "[.='sev-snp'] | "
+                                              "/domainCapabilities" SECTYPES "[.='sev-snp']");
+        c.sectype_tdx = xpath_exists(ctx, "/domainCapabilities/features" SECTYPES "[.='tdx'] | "
+                                          "/domainCapabilities" SECTYPES "[.='tdx']");
+#undef SECTYPES
         c.tdx = xpath_exists(ctx, "/domainCapabilities/features/tdx[@supported='yes']");
 
         *ret = c;

@@ -10,7 +10,7 @@ typedef struct DomCaps {
         bool sev;                /* <features><sev supported='yes'> */
         long max_guests;         /* <sev><maxGuests>, -1 when absent */
         long max_es_guests;      /* <sev><maxESGuests>, -1 when absent */
-        bool sectypes_listed;    /* <launchSecurity> lists its sectype values (libvirt >= 10.5) */
+        bool sectypes_listed;    /* <features><launchSecurity> lists sectype values (libvirt >= 10.5) */
         bool sectype_sev_snp;
         bool sectype_tdx;
         bool tdx;                /* <features><tdx supported='yes'> */

@@ -211,22 +211,36 @@ static void record_add(Host *h, json_object *parent, const char *key, json_objec
 
 /* ---- dispatch ---- */
 
-static const HostBackendOps *pick_for_device(Host *h, const char *path) {
+/*
+ * The backend for a device-backed op: live when the path under the root is a character device,
+ * otherwise the capture. Returns 0 with *ret set, or a negative errno with the reason as detail.
+ */
+static int pick_for_device(Host *h, const char *path, const HostBackendOps **ret) {
         json_object *cap;
+        int r;
 
-        if (h->override)
-                return h->override;
-        if (hostfs_is_chardev(h->fs, path) > 0)
-                return &backend_live;
+        if (h->override) {
+                *ret = h->override;
+                return 0;
+        }
+        if (hostfs_is_chardev(h->fs, path) > 0) {
+                *ret = &backend_live;
+                return 0;
+        }
         /* not a device node: a captured or fixture root answers from capture.json */
-        if (host_capture(h, &cap) >= 0)
-                return &backend_capture;
+        r = host_capture(h, &cap);
+        if (r >= 0) {
+                *ret = &backend_capture;
+                return 0;
+        }
+        if (r != -ENOENT)
+                return r; /* a capture that exists but is broken: host_capture() said why */
         if (hostfs_exists(h->fs, path) <= 0) {
                 host_set_detail(h, "/%s does not exist", path);
-                return NULL;
+                return -ENOENT;
         }
         host_set_detail(h, "/%s is not a character device and %s", path, strempty(h->capture_detail));
-        return NULL;
+        return -ENODEV;
 }
 
 static const HostBackendOps *pick_for_system(Host *h) {
@@ -242,9 +256,9 @@ int host_cpuid(Host *h, unsigned cpu, uint32_t leaf, uint32_t subleaf, uint32_t 
         int r;
 
         snprintf(path, sizeof(path), "dev/cpu/%u/cpuid", cpu);
-        ops = pick_for_device(h, path);
-        if (!ops)
-                return -ENOENT;
+        r = pick_for_device(h, path, &ops);
+        if (r < 0)
+                return r;
         r = ops->cpuid(h, cpu, leaf, subleaf, regs);
         if (r < 0)
                 return r;
@@ -269,9 +283,9 @@ int host_rdmsr(Host *h, unsigned cpu, uint32_t msr, uint64_t *ret) {
         int r;
 
         snprintf(path, sizeof(path), "dev/cpu/%u/msr", cpu);
-        ops = pick_for_device(h, path);
-        if (!ops)
-                return -ENOENT;
+        r = pick_for_device(h, path, &ops);
+        if (r < 0)
+                return r;
         r = ops->rdmsr(h, cpu, msr, &v);
         if (r < 0)
                 return r;
@@ -319,12 +333,13 @@ static json_object *snp_status_to_json(const SnpPlatformStatus *s) {
 }
 
 int host_sev_platform_status(Host *h, SevPlatformStatus *ret) {
-        const HostBackendOps *ops = pick_for_device(h, "dev/sev");
+        const HostBackendOps *ops;
         SevPlatformStatus s;
         int r;
 
-        if (!ops)
-                return -ENOENT;
+        r = pick_for_device(h, "dev/sev", &ops);
+        if (r < 0)
+                return r;
         r = ops->sev_platform_status(h, &s);
         if (h->record)
                 record_add(h, record_path(h, "ioctl", NULL, NULL), "sev_platform_status",
@@ -336,12 +351,13 @@ int host_sev_platform_status(Host *h, SevPlatformStatus *ret) {
 }
 
 int host_snp_platform_status(Host *h, SnpPlatformStatus *ret) {
-        const HostBackendOps *ops = pick_for_device(h, "dev/sev");
+        const HostBackendOps *ops;
         SnpPlatformStatus s;
         int r;
 
-        if (!ops)
-                return -ENOENT;
+        r = pick_for_device(h, "dev/sev", &ops);
+        if (r < 0)
+                return r;
         r = ops->snp_platform_status(h, &s);
         if (h->record)
                 record_add(h, record_path(h, "ioctl", NULL, NULL), "snp_platform_status",
@@ -353,11 +369,12 @@ int host_snp_platform_status(Host *h, SnpPlatformStatus *ret) {
 }
 
 int host_kvm_api_version(Host *h, int *ret) {
-        const HostBackendOps *ops = pick_for_device(h, "dev/kvm");
+        const HostBackendOps *ops;
         int v = 0, r;
 
-        if (!ops)
-                return -ENOENT;
+        r = pick_for_device(h, "dev/kvm", &ops);
+        if (r < 0)
+                return r;
         r = ops->kvm_api_version(h, &v);
         if (h->record)
                 record_add(h, record_path(h, "ioctl", NULL, NULL), "kvm_api_version",

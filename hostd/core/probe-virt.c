@@ -41,9 +41,12 @@ static void run_libvirt(ProbeContext *c, Finding *f) {
         case TEE_SNP:
                 if (!caps.sev)
                         finding_set(f, FINDING_FAIL, "libvirt reports no SEV support for KVM guests");
-                else if (caps.max_es_guests == 0)
+                else if (caps.max_es_guests == 0) {
                         finding_set(f, FINDING_FAIL, "libvirt reports SEV, but no SEV-ES/SNP guest slots "
                                     "(maxESGuests 0)");
+                        finding_remedy(f, "KVM has no ASIDs for SEV-ES/SNP guests: reserve them in the BIOS "
+                                          "(SEV-ES ASID Space Limit) and enable sev_es/sev_snp in kvm_amd.");
+                }
                 else if (caps.sectypes_listed && !caps.sectype_sev_snp)
                         finding_set(f, FINDING_FAIL, "libvirt lists launch security types without sev-snp");
                 else
