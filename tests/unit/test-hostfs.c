@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "hostfs.h"
+#include "strv.h"
+#include "tests.h"
+
+/*
+ * The root prefix must hold: whatever symlinks a (hostile) capture contains, reads stay inside
+ * the root. Checked for openat2(RESOLVE_IN_ROOT) and for the fallback resolver alike.
+ */
+
+static char outside[256], root[256];
+
+static void put(const char *dir, const char *rel, const char *content) {
+        char p[512];
+        FILE *f;
+
+        snprintf(p, sizeof(p), "%s/%s", dir, rel);
+        f = fopen(p, "w");
+        ASSERT_TRUE(f);
+        fputs(content, f);
+        fclose(f);
+}
+
+static void setup(void) {
+        char p[512], base[] = "/tmp/cchost-hostfs-XXXXXX";
+
+        ASSERT_TRUE(mkdtemp(base));
+        snprintf(outside, sizeof(outside), "%s", base);
+        snprintf(root, sizeof(root), "%s/root", base);
+        ASSERT_INT(mkdir(root, 0755), 0);
+        snprintf(p, sizeof(p), "%s/etc", root);
+        ASSERT_INT(mkdir(p, 0755), 0);
+        snprintf(p, sizeof(p), "%s/proc", root);
+        ASSERT_INT(mkdir(p, 0755), 0);
+
+        put(outside, "secret", "outside\n");
+        put(root, "secret", "inside\n");
+        put(root, "etc/hostname", "fixture\n");
+        put(root, "proc/cmdline", "quiet\n");
+
+        /* relative escape, absolute escape, a loop, and a link to a directory */
+        snprintf(p, sizeof(p), "%s/etc/up", root);
+        ASSERT_INT(symlink("../../../../../../secret", p), 0);
+        snprintf(p, sizeof(p), "%s/etc/abs", root);
+        ASSERT_INT(symlink("/secret", p), 0);
+        snprintf(p, sizeof(p), "%s/etc/loop", root);
+        ASSERT_INT(symlink("loop", p), 0);
+        snprintf(p, sizeof(p), "%s/sys", root);
+        ASSERT_INT(symlink("/proc", p), 0);
+}
+
+static void check_resolution(bool use_openat2) {
+        _cleanup_(hostfs_freep) HostFs *fs = NULL;
+        _cleanup_(strv_freep) char **names = NULL;
+        char *s;
+
+        ASSERT_INT(hostfs_new(root, &fs), 0);
+        hostfs_set_openat2(fs, use_openat2);
+        ASSERT_TRUE(!hostfs_is_live(fs));
+
+        ASSERT_INT(hostfs_read_line(fs, "/etc/hostname", &s), 0);
+        ASSERT_STR(s, "fixture");
+        free(s);
+        ASSERT_INT(hostfs_read_line(fs, "etc/hostname", &s), 0);
+        ASSERT_STR(s, "fixture");
+        free(s);
+
+        /* ".." and absolute targets are clamped at the root: they find the root's "secret" */
+        ASSERT_INT(hostfs_read_line(fs, "etc/up", &s), 0);
+        ASSERT_STR(s, "inside");
+        free(s);
+        ASSERT_INT(hostfs_read_line(fs, "etc/abs", &s), 0);
+        ASSERT_STR(s, "inside");
+        free(s);
+        ASSERT_INT(hostfs_read_line(fs, "../../../secret", &s), 0);
+        ASSERT_STR(s, "inside");
+        free(s);
+        ASSERT_INT(hostfs_read_line(fs, "sys/cmdline", &s), 0);
+        ASSERT_STR(s, "quiet");
+        free(s);
+
+        ASSERT_INT(hostfs_read_line(fs, "etc/loop", &s), -ELOOP);
+        ASSERT_INT(hostfs_read_line(fs, "etc/missing", &s), -ENOENT);
+        ASSERT_INT(hostfs_read_line(fs, "etc/hostname/x", &s), -ENOTDIR);
+        ASSERT_INT(hostfs_exists(fs, "etc"), 1);
+        ASSERT_INT(hostfs_exists(fs, "nope"), 0);
+        ASSERT_INT(hostfs_is_chardev(fs, "etc/hostname"), 0);
+
+        ASSERT_INT(hostfs_list_dir(fs, "etc", &names), 4);
+        ASSERT_STR(names[0], "abs");
+        ASSERT_STR(names[1], "hostname");
+        ASSERT_STR(names[3], "up");
+}
+
+TEST(test_openat2) {
+        check_resolution(true);
+}
+
+TEST(test_fallback) {
+        check_resolution(false);
+}
+
+TEST(test_bad_root) {
+        HostFs *fs = NULL;
+
+        ASSERT_INT(hostfs_new("/nonexistent/cchost", &fs), -ENOENT);
+        ASSERT_TRUE(fs == NULL);
+}
+
+TEST(test_live_root) {
+        _cleanup_(hostfs_freep) HostFs *fs = NULL;
+
+        ASSERT_INT(hostfs_new(NULL, &fs), 0);
+        ASSERT_TRUE(hostfs_is_live(fs));
+        ASSERT_STR(hostfs_root(fs), "/");
+}
+
+int main(void) {
+        char cmd[600];
+
+        setup();
+        RUN(test_openat2);
+        RUN(test_fallback);
+        RUN(test_bad_root);
+        RUN(test_live_root);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", outside);
+        return system(cmd) == 0 ? 0 : 1;
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "parse-util.h"
+#include "strv.h"
+#include "tests.h"
+
+TEST(test_parse_u64) {
+        uint64_t v;
+
+        ASSERT_INT(parse_u64("42\n", &v), 0);
+        ASSERT_U64(v, 42);
+        ASSERT_INT(parse_u64("0x3fc0000", &v), 0);
+        ASSERT_U64(v, 0x3fc0000);
+        ASSERT_INT(parse_u64(" 0XFF ", &v), 0);
+        ASSERT_U64(v, 0xff);
+        ASSERT_INT(parse_u64("", &v), -EINVAL);
+        ASSERT_INT(parse_u64("0x", &v), -EINVAL);
+        ASSERT_INT(parse_u64("12abc", &v), -EINVAL);
+        ASSERT_INT(parse_u64("1 2", &v), -EINVAL);
+        ASSERT_INT(parse_u64("-1", &v), -EINVAL);
+        ASSERT_INT(parse_u64("18446744073709551616", &v), -ERANGE);
+        ASSERT_INT(parse_hex_u64("ffffffffffffffff", &v), 0);
+        ASSERT_U64(v, UINT64_MAX);
+        ASSERT_INT(parse_hex_u64("1ffffffffffffffff", &v), -ERANGE);
+}
+
+TEST(test_parse_yes_no) {
+        ASSERT_INT(parse_yes_no("Y\n"), 1);
+        ASSERT_INT(parse_yes_no("N"), 0);
+        ASSERT_INT(parse_yes_no("1"), 1);
+        ASSERT_INT(parse_yes_no("0\n"), 0);
+        ASSERT_INT(parse_yes_no("maybe"), -EINVAL);
+        ASSERT_INT(parse_yes_no(""), -EINVAL);
+        ASSERT_INT(parse_yes_no("YY"), -EINVAL);
+}
+
+TEST(test_kernel_release) {
+        KernelVersion v, min = { 6, 11, 0 };
+
+        ASSERT_INT(parse_kernel_release("6.12.9-cchost", &v), 0);
+        ASSERT_INT(v.major, 6);
+        ASSERT_INT(v.minor, 12);
+        ASSERT_INT(v.patch, 9);
+        ASSERT_TRUE(kernel_version_cmp(&v, &min) > 0);
+        ASSERT_INT(parse_kernel_release("6.8.0-49-generic", &v), 0);
+        ASSERT_TRUE(kernel_version_cmp(&v, &min) < 0);
+        ASSERT_INT(parse_kernel_release("6.11", &v), 0);
+        ASSERT_INT(kernel_version_cmp(&v, &min), 0);
+        ASSERT_INT(parse_kernel_release("linux", &v), -EINVAL);
+        ASSERT_INT(parse_kernel_release("6", &v), -EINVAL);
+        ASSERT_INT(parse_kernel_release("99999999.1", &v), -ERANGE);
+}
+
+TEST(test_cmdline) {
+        _cleanup_(strv_freep) char **w = NULL;
+        _cleanup_free_ char *value = NULL;
+
+        ASSERT_INT(cmdline_split("  root=/dev/sda1  quiet dyndbg=\"file x.c +p\" ", &w), 0);
+        ASSERT_INT(strv_length(w), 3);
+        ASSERT_STR(w[2], "dyndbg=file x.c +p");
+
+        ASSERT_INT(cmdline_find("ro iommu=pt quiet", "iommu", &value), 1);
+        ASSERT_STR(value, "pt");
+        value = mfree(value);
+        ASSERT_INT(cmdline_find("ro nosmt quiet", "nosmt", &value), 1);
+        ASSERT_TRUE(value == NULL);
+        ASSERT_INT(cmdline_find("ro iommu.passthrough=1", "iommu", NULL), 0);
+        /* dashes and underscores are one character for the kernel */
+        ASSERT_INT(cmdline_find("kvm-intel.tdx=1", "kvm_intel.tdx", &value), 1);
+        ASSERT_STR(value, "1");
+        value = mfree(value);
+        /* the last occurrence wins */
+        ASSERT_INT(cmdline_find("iommu=pt iommu=nopt", "iommu", &value), 1);
+        ASSERT_STR(value, "nopt");
+        /* after "--" the words belong to init */
+        ASSERT_INT(cmdline_find("quiet -- nosmt", "nosmt", NULL), 0);
+        ASSERT_INT(cmdline_find("", "quiet", NULL), 0);
+}
+
+TEST(test_cpuinfo) {
+        const char *text = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\n"
+                           "model name\t: AMD EPYC 9654 96-Core Processor\nstepping\t: 1\nmicrocode\t: 0xa101148\n"
+                           "flags\t\t: fpu sme sev sev_es sev_snp\n\nprocessor\t: 1\nvendor_id\t: AuthenticAMD\n";
+        Cpuinfo c;
+
+        ASSERT_INT(cpuinfo_parse(text, &c), 0);
+        ASSERT_STR(c.vendor_id, "AuthenticAMD");
+        ASSERT_INT(c.family, 25);
+        ASSERT_INT(c.model, 17);
+        ASSERT_INT(c.stepping, 1);
+        ASSERT_U64(c.microcode, 0xa101148);
+        ASSERT_INT(c.n_processors, 2);
+        ASSERT_TRUE(cpuinfo_has_flag(&c, "sev_snp"));
+        ASSERT_TRUE(cpuinfo_has_flag(&c, "fpu"));
+        ASSERT_TRUE(!cpuinfo_has_flag(&c, "sev_s"));
+        ASSERT_TRUE(!cpuinfo_has_flag(&c, "tdx_host_platform"));
+        cpuinfo_done(&c);
+
+        ASSERT_INT(cpuinfo_parse("processor : 0\nmicrocode : banana\n", &c), -EBADMSG);
+        ASSERT_INT(cpuinfo_parse("", &c), -ENODATA);
+        ASSERT_INT(cpuinfo_parse("no colon here\n", &c), -ENODATA);
+}
+
+TEST(test_iomem) {
+        const char *text = "00000000-00000fff : Reserved\n00001000-0009ffff : System RAM\n"
+                           "00100000-7fffffff : System RAM\n  01000000-01ffffff : Kernel code\n"
+                           "80000000-8fffffff : PCI Bus 0000:00\n100000000-107fffffff : System RAM\n";
+        uint64_t total, end;
+
+        ASSERT_INT(iomem_parse_ram(text, &total, &end), 0);
+        ASSERT_U64(end, 0x1080000000);
+        ASSERT_U64(total, (0xa0000 - 0x1000) + (0x80000000 - 0x100000) + 0xf80000000);
+        ASSERT_INT(iomem_parse_ram("00000000-00000000 : System RAM\n", &total, &end), -EACCES);
+        ASSERT_INT(iomem_parse_ram("00000000-00000fff : Reserved\n", &total, &end), -ENODATA);
+        ASSERT_INT(iomem_parse_ram("zz-00000fff : System RAM\n", &total, &end), -EBADMSG);
+        ASSERT_INT(iomem_parse_ram("00002000-00001000 : System RAM\n", &total, &end), -EBADMSG);
+        ASSERT_INT(iomem_parse_ram("0-ffffffffffffffff : System RAM\n", &total, &end), -ERANGE);
+}
+
+TEST(test_misc_capacity) {
+        uint64_t v;
+
+        ASSERT_INT(misc_capacity_get("sev 907\nsev_es 99\n", "sev_es", &v), 1);
+        ASSERT_U64(v, 99);
+        ASSERT_INT(misc_capacity_get("sev 907\nsev_es 99\n", "sev", &v), 1);
+        ASSERT_U64(v, 907);
+        ASSERT_INT(misc_capacity_get("sev 907\n", "tdx", &v), 0);
+        ASSERT_INT(misc_capacity_get("", "tdx", &v), 0);
+        ASSERT_INT(misc_capacity_get("tdx lots\n", "tdx", &v), -EBADMSG);
+        ASSERT_INT(misc_capacity_get("garbage\n", "tdx", &v), -EBADMSG);
+}
+
+int main(void) {
+        RUN(test_parse_u64);
+        RUN(test_parse_yes_no);
+        RUN(test_kernel_release);
+        RUN(test_cmdline);
+        RUN(test_cpuinfo);
+        RUN(test_iomem);
+        RUN(test_misc_capacity);
+        return 0;
+}
