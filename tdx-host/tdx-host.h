@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "host.h"
+#include "parse-util.h"
+
+#define MSR_IA32_MKTME_KEYID_PARTITIONING 0x87U
+#define MSR_IA32_FEATURE_CONTROL 0x3aU
+#define MSR_SGX_MCHECK_STATUS 0xa0U
+#define MSR_PLATFORM_INFO 0xceU
+#define MSR_IA32_MTRRCAP 0xfeU
+#define MSR_IA32_TME_ACTIVATE 0x982U
+#define MSR_IA32_SEAMRR_PHYS_BASE 0x1400U
+#define MSR_IA32_SEAMRR_PHYS_MASK 0x1401U
+
+#define TME_ACTIVATE_LOCKED 0
+#define TME_ACTIVATE_ENABLED 1
+#define MTRRCAP_SEAMRR 15
+#define SEAMRR_BASE_CONFIGURED 3
+#define SEAMRR_MASK_LOCKED 10
+#define SEAMRR_MASK_VALID 11
+#define FEATURE_CONTROL_LOCKED 0
+#define FEATURE_CONTROL_SGX_ENABLE 18
+#define PLATFORM_INFO_PREPRODUCTION 27
+
+typedef enum TdxGeneration {
+        TDX_GEN_SAPPHIRE_RAPIDS,
+        TDX_GEN_EMERALD_RAPIDS,
+        TDX_GEN_GRANITE_RAPIDS,
+        TDX_GEN_SIERRA_FOREST,
+        _TDX_GEN_MAX,
+        _TDX_GEN_INVALID = -EINVAL,
+} TdxGeneration;
+
+/* Xeon generations with TDX (family 6 models 0x8F, 0xCF, 0xAD, 0xAF). */
+TdxGeneration tdx_generation(const CpuIdentity *cpu);
+const char *tdx_generation_to_string(TdxGeneration g);
+/* The TDX module line a generation runs: "1.5" (SPR, EMR, SRF) or "2.0" (GNR). */
+const char *tdx_expected_module(TdxGeneration g);
+
+/*
+ * Where TDX is requested for kvm_intel: the kernel command line (kvm_intel.tdx=) or an options line
+ * in modprobe.d. Returns 1 and a description of where, 0 if nowhere, <0 on read errors of the
+ * command line. cmdline may be NULL (then it is read).
+ */
+int tdx_requested(Host *h, const char *cmdline, char **ret_where);
