@@ -5,13 +5,9 @@
 static void run(ProbeContext *c, Finding *f) {
         const CpuIdentity *cpu;
         SnpGeneration g;
-        int r;
 
-        r = host_cpu_identity(c->host, &cpu);
-        if (r < 0) {
-                finding_unknown(f, r, host_detail(c->host), "cannot identify the CPU");
+        if (probe_cpu_identity(c, f, &cpu) < 0)
                 return;
-        }
         finding_evidence_hex(f, "family", cpu->family);
         finding_evidence_hex(f, "model", cpu->model);
         finding_evidence_int(f, "stepping", cpu->stepping);

@@ -3,13 +3,9 @@
 
 static void run(ProbeContext *c, Finding *f) {
         const CpuIdentity *cpu;
-        int r;
 
-        r = host_cpu_identity(c->host, &cpu);
-        if (r < 0) {
-                finding_unknown(f, r, host_detail(c->host), "cannot identify the CPU from CPUID or /proc/cpuinfo");
+        if (probe_cpu_identity(c, f, &cpu) < 0)
                 return;
-        }
         finding_evidence_str(f, "vendor", cpu->vendor);
         finding_evidence_str(f, "brand", cpu->brand);
         finding_evidence_str(f, "source", cpu->source);

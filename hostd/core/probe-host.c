@@ -5,13 +5,9 @@
 
 static void run_tee(ProbeContext *c, Finding *f) {
         const CpuIdentity *cpu;
-        int r;
 
-        r = host_cpu_identity(c->host, &cpu);
-        if (r < 0) {
-                finding_unknown(f, r, host_detail(c->host), "cannot identify the CPU from CPUID or /proc/cpuinfo");
+        if (probe_cpu_identity(c, f, &cpu) < 0)
                 return;
-        }
         finding_evidence_str(f, "vendor", cpu->vendor);
         finding_set(f, FINDING_FAIL, "CPU vendor %s offers neither AMD SEV-SNP nor Intel TDX", cpu->vendor);
 }

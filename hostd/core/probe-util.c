@@ -10,6 +10,15 @@ const char *probe_display_path(const char *path, char *buf, size_t size) {
         return buf;
 }
 
+int probe_cpu_identity(ProbeContext *c, Finding *f, const CpuIdentity **ret) {
+        int r;
+
+        r = host_cpu_identity(c->host, ret);
+        if (r < 0)
+                finding_unknown(f, r, host_detail(c->host), "cannot identify the CPU from CPUID or /proc/cpuinfo");
+        return r;
+}
+
 int probe_rdmsr(ProbeContext *c, Finding *f, uint32_t msr, const char *name, uint64_t *ret) {
         char key[16];
         uint64_t v;

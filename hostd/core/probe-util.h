@@ -11,6 +11,8 @@
  * body is "read; if (r < 0) return; decide".
  */
 
+/* Who the CPU is (CPUID, else /proc/cpuinfo); unknown with the reason when neither is readable. */
+int probe_cpu_identity(ProbeContext *c, Finding *f, const CpuIdentity **ret);
 /* MSR of CPU 0; evidence key is the MSR number ("0xc0010010"). */
 int probe_rdmsr(ProbeContext *c, Finding *f, uint32_t msr, const char *name, uint64_t *ret);
 /* CPUID of CPU 0; evidence key "cpuid_<leaf>/<subleaf>", the four registers. */
