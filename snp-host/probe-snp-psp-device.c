@@ -16,7 +16,7 @@ static void run(ProbeContext *c, Finding *f) {
                 return;
         }
         finding_evidence_bool(f, "character_device", chardev);
-        finding_set(f, FINDING_PASS, "PSP device /dev/sev present%s", chardev ? "" : " (captured)");
+        finding_set(f, FINDING_PASS, "PSP device /dev/sev present");
 }
 
 const Probe probe_snp_psp_device = {

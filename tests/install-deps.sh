@@ -3,8 +3,14 @@
 set -eu
 packages="meson ninja-build pkg-config gcc clang libc6-dev libjson-c-dev libxml2-dev libvirt-dev
 python3 python3-yaml qemu-system-x86"
+missing=$(for p in $packages; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed" || echo "$p"; done)
+if [ -z "$missing" ]; then
+        echo "all build and test dependencies are installed"
+        exit 0
+fi
 if [ "$(id -u)" -ne 0 ]; then
-        echo "run as root (apt-get install): sudo $0" >&2
+        echo "missing packages:" $missing >&2
+        echo "run this script as root to install them (apt-get)" >&2
         exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
