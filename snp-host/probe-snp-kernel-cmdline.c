@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "action.h"
 #include "probe-util.h"
 #include "snp-host.h"
 
@@ -67,6 +68,34 @@ static void run(ProbeContext *c, Finding *f) {
         finding_set(f, FINDING_PASS, "no argument that disables SNP");
 }
 
+static int fix(ProbeContext *c, const Finding *f, Intents *in) {
+        json_object *bad;
+        bool changed = false;
+        int r;
+
+        if (!f->evidence || !json_object_object_get_ex(f->evidence, "offending", &bad))
+                return 0;
+        for (size_t i = 0; i < json_object_array_length(bad); i++) {
+                const char *arg = json_object_get_string(json_object_array_get_idx(bad, i));
+
+                /* SMT and CPU count are capacity decisions: say so, do not change them behind anyone's back */
+                if (strneq(arg, "nosmt", 5) || strneq(arg, "maxcpus", 7)) {
+                        _cleanup_free_ char *line = NULL;
+
+                        if (asprintf(&line, "%s: remove %s from the kernel command line if the node may use all "
+                                            "its CPUs (SNP needs every present CPU online)", f->id, arg) < 0)
+                                return -ENOMEM;
+                        r = intents_add(&in->manual, line);
+                } else {
+                        r = intents_add(&in->cmdline_remove, arg);
+                        changed = true;
+                }
+                if (r < 0)
+                        return r;
+        }
+        return changed;
+}
+
 const Probe probe_snp_kernel_cmdline = {
         .id = "snp.kernel.cmdline",
         .component = "kernel",
@@ -78,4 +107,5 @@ const Probe probe_snp_kernel_cmdline = {
         .remedy = "Remove the offending argument from the kernel command line and reboot.",
         .reboot = true,
         .run = run,
+        .fix = fix,
 };

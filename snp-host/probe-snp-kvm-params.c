@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "action.h"
 #include "probe-util.h"
 #include "snp-host.h"
 
@@ -41,6 +42,15 @@ static void run(ProbeContext *c, Finding *f) {
         finding_set(f, FINDING_PASS, "kvm_amd: sev, sev_es and sev_snp enabled");
 }
 
+static int fix(ProbeContext *c, const Finding *f, Intents *in) {
+        int r;
+
+        r = intents_add(&in->modprobe, "kvm_amd sev=1 sev_es=1 sev_snp=1");
+        if (r >= 0)
+                r = intents_add(&in->reload, "kvm_amd");
+        return r < 0 ? r : 1;
+}
+
 const Probe probe_snp_kvm_params = {
         .id = "snp.kvm.params",
         .component = "kvm",
@@ -53,4 +63,5 @@ const Probe probe_snp_kvm_params = {
                   "BIOS cannot back it: fix the failing bios/psp checks first.",
         .reboot = true,
         .run = run,
+        .fix = fix,
 };

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "action.h"
 #include "probe-util.h"
 #include "tdx-host.h"
 
@@ -40,6 +41,28 @@ static void run(ProbeContext *c, Finding *f) {
         finding_set(f, FINDING_PASS, "nohibernate set, TDX requested on the %s", where);
 }
 
+static int fix(ProbeContext *c, const Finding *f, Intents *in) {
+        json_object *v;
+        bool changed = false;
+        int r;
+
+        if (!f->evidence)
+                return 0;
+        if (json_object_object_get_ex(f->evidence, "nohibernate", &v) && !json_object_get_boolean(v)) {
+                r = intents_add(&in->cmdline_add, "nohibernate");
+                if (r < 0)
+                        return r;
+                changed = true;
+        }
+        if (json_object_object_get_ex(f->evidence, "tdx_requested_in", &v) && json_object_is_type(v, json_type_null)) {
+                r = intents_add(&in->cmdline_add, "kvm_intel.tdx=1");
+                if (r < 0)
+                        return r;
+                changed = true;
+        }
+        return changed;
+}
+
 const Probe probe_tdx_kernel_cmdline = {
         .id = "tdx.kernel.cmdline",
         .component = "kernel",
@@ -50,4 +73,5 @@ const Probe probe_tdx_kernel_cmdline = {
         .remedy = "Add \"nohibernate kvm_intel.tdx=1\" to the kernel command line and reboot.",
         .reboot = true,
         .run = run,
+        .fix = fix,
 };

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "action.h"
 #include "probe-util.h"
 #include "tdx-host.h"
 
@@ -35,6 +36,15 @@ static void run(ProbeContext *c, Finding *f) {
         finding_set(f, FINDING_PASS, "kvm_intel brought TDX up (tdx = Y)");
 }
 
+static int fix(ProbeContext *c, const Finding *f, Intents *in) {
+        int r;
+
+        r = intents_add(&in->modprobe, "kvm_intel tdx=1");
+        if (r >= 0)
+                r = intents_add(&in->reload, "kvm_intel");
+        return r < 0 ? r : 1;
+}
+
 const Probe probe_tdx_kvm_param = {
         .id = "tdx.kvm.param",
         .component = "kvm",
@@ -47,4 +57,5 @@ const Probe probe_tdx_kvm_param = {
                   "the failing bios and kernel checks, and look for \"virt/tdx\" errors in dmesg.",
         .reboot = true,
         .run = run,
+        .fix = fix,
 };

@@ -392,3 +392,145 @@ int hostfs_list_dir(HostFs *fs, const char *path, char ***ret) {
         *ret = TAKE_PTR(names);
         return (int) strv_length(*ret);
 }
+
+/* Splits "a/b/c" into the directory part ("a/b", or "." ) and the last component. */
+static int split_path(const char *path, char **ret_dir, const char **ret_base) {
+        const char *rel = relative(path), *slash = strrchr(rel, '/');
+        char *dir;
+
+        if (streq(rel, "."))
+                return -EINVAL;
+        dir = slash ? strndup(rel, (size_t) (slash - rel)) : strdup(".");
+        if (!dir)
+                return -ENOMEM;
+        *ret_base = slash ? slash + 1 : rel;
+        if (!**ret_base || streq(*ret_base, ".") || streq(*ret_base, "..")) {
+                free(dir);
+                return -EINVAL;
+        }
+        *ret_dir = dir;
+        return 0;
+}
+
+int hostfs_mkdir_p(HostFs *fs, const char *path, mode_t mode) {
+        _cleanup_free_ char *copy = strdup(relative(path));
+        char *p;
+
+        if (!copy)
+                return -ENOMEM;
+        if (streq(copy, "."))
+                return 0;
+        for (p = copy;; p++) {
+                char saved = *p;
+
+                if (*p != '/' && *p != 0)
+                        continue;
+                *p = 0;
+                if (*copy) {
+                        _cleanup_close_ int parent = -1;
+                        _cleanup_free_ char *dir = NULL;
+                        const char *base;
+                        int r;
+
+                        r = hostfs_exists(fs, copy);
+                        if (r < 0)
+                                return r;
+                        if (r == 0) {
+                                r = split_path(copy, &dir, &base);
+                                if (r < 0)
+                                        return r;
+                                parent = hostfs_open(fs, dir, O_PATH | O_DIRECTORY);
+                                if (parent < 0)
+                                        return parent;
+                                if (mkdirat(parent, base, mode) < 0 && errno != EEXIST)
+                                        return negative_errno();
+                        }
+                }
+                *p = saved;
+                if (!saved)
+                        break;
+        }
+        return 0;
+}
+
+static int same_content(HostFs *fs, const char *path, const char *data, size_t size, mode_t mode) {
+        _cleanup_free_ char *old = NULL;
+        struct stat st;
+        size_t old_size;
+
+        if (hostfs_stat(fs, path, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 07777) != mode ||
+            (size_t) st.st_size != size)
+                return 0;
+        if (hostfs_read_file(fs, path, size, &old, &old_size) < 0)
+                return 0;
+        return old_size == size && memcmp(old, data, size) == 0;
+}
+
+int hostfs_write_file_atomic(HostFs *fs, const char *path, const char *data, size_t size, mode_t mode) {
+        _cleanup_free_ char *dir = NULL, *tmp = NULL;
+        _cleanup_close_ int dfd = -1, fd = -1;
+        const char *base;
+        int r;
+
+        if (same_content(fs, path, data, size, mode))
+                return 0;
+        r = split_path(path, &dir, &base);
+        if (r < 0)
+                return r;
+        r = hostfs_mkdir_p(fs, dir, 0755);
+        if (r < 0)
+                return r;
+        dfd = hostfs_open(fs, dir, O_RDONLY | O_DIRECTORY);
+        if (dfd < 0)
+                return dfd;
+
+        if (asprintf(&tmp, ".#%s.cchost-%ld", base, (long) getpid()) < 0)
+                return -ENOMEM;
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd < 0)
+                return negative_errno();
+        for (size_t done = 0; done < size;) {
+                ssize_t n = write(fd, data + done, size - done);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = negative_errno();
+                        (void) unlinkat(dfd, tmp, 0);
+                        return r;
+                }
+                done += (size_t) n;
+        }
+        /* the mode, exactly (umask does not apply to what we promise in a plan) */
+        if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+                r = negative_errno();
+                (void) unlinkat(dfd, tmp, 0);
+                return r;
+        }
+        if (renameat(dfd, tmp, dfd, base) < 0) {
+                r = negative_errno();
+                (void) unlinkat(dfd, tmp, 0);
+                return r;
+        }
+        if (fsync(dfd) < 0)
+                return negative_errno();
+        return 1;
+}
+
+int hostfs_unlink(HostFs *fs, const char *path) {
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int dfd = -1;
+        const char *base;
+        int r;
+
+        r = split_path(path, &dir, &base);
+        if (r < 0)
+                return r;
+        dfd = hostfs_open(fs, dir, O_RDONLY | O_DIRECTORY);
+        if (dfd == -ENOENT)
+                return 0;
+        if (dfd < 0)
+                return dfd;
+        if (unlinkat(dfd, base, 0) < 0)
+                return errno == ENOENT ? 0 : negative_errno();
+        return fsync(dfd) < 0 ? negative_errno() : 1;
+}

@@ -62,5 +62,17 @@ int hostfs_is_chardev(HostFs *fs, const char *path);
 /* Looks at a device node the way a probe does ("is /dev/sev there?") and records it. */
 int hostfs_device_exists(HostFs *fs, const char *path, bool *ret_chardev);
 
+/*
+ * Replaces a file atomically and durably: writes a temporary file in the same directory, fsyncs
+ * it, renames it over path and fsyncs the directory, so a crash leaves either the old or the new
+ * content. Missing parent directories are created (0755). Returns 1 if the content changed, 0 if
+ * the file already held exactly this content and mode (nothing is written then).
+ */
+int hostfs_write_file_atomic(HostFs *fs, const char *path, const char *data, size_t size, mode_t mode);
+/* Removes a file; 0 also when it did not exist. The directory is fsynced. */
+int hostfs_unlink(HostFs *fs, const char *path);
+/* Creates a directory and its parents inside the root. */
+int hostfs_mkdir_p(HostFs *fs, const char *path, mode_t mode);
+
 /* Lists a directory: a NULL-terminated, sorted array of names without "." and "..". */
 int hostfs_list_dir(HostFs *fs, const char *path, char ***ret);

@@ -4,10 +4,11 @@
 #include <unistd.h>
 
 #include "capture.h"
-#include "config.h"
+#include "build-config.h"
 #include "engine.h"
 #include "log.h"
 #include "probe.h"
+#include "provision.h"
 
 /*
  * cchostctl: runs the cchost engine in-process on --root (default "/").
@@ -24,6 +25,10 @@ static Tee arg_tee = _TEE_INVALID;
 static const char *arg_libvirt_uri = NULL;
 static bool arg_markdown = false;
 static const char *arg_output = NULL;
+static const char *arg_config = NULL;
+static bool arg_dry_run = false;
+static bool arg_reboot = false;
+static bool arg_resume = false;
 
 static void help(void) {
         printf("cchostctl [OPTIONS...] VERB [ARGS...]\n"
@@ -36,6 +41,9 @@ static void help(void) {
                "  list-checks           List the checks: id, what each reads, pass rule, remedy\n"
                "  capture --output DIR  Copy everything the checks read (files, registers, ioctl\n"
                "                        answers) into DIR; --root DIR replays it exactly\n"
+               "  plan                  Show what provision would change to fix the failing checks\n"
+               "  provision             Apply the plan, journaled in /var/lib/cchost/journal.json,\n"
+               "                        with at most one reboot, then verify\n"
                "\n"
                "Options:\n"
                "  -h --help             Show this help\n"
@@ -50,6 +58,10 @@ static void help(void) {
                "     --no-color         Never colour the output (colour is used only on a terminal)\n"
                "     --markdown         With list-checks: print a Markdown table\n"
                "  -o --output=DIR       With capture: where to write the capture tree\n"
+               "     --config=FILE      Configuration under the root (default /etc/cchost/cchost.yaml)\n"
+               "     --dry-run          With provision: print the plan, change nothing\n"
+               "     --reboot           With provision: reboot when the changes need it\n"
+               "     --resume           With provision: continue an interrupted run\n"
                "  -v --verbose          Log debug messages to stderr\n"
                "\n"
                "Exit status: 0 ready, 1 not ready (a check failed or could not be decided),\n"
@@ -64,6 +76,10 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_LIBVIRT_URI,
                 ARG_NO_COLOR,
                 ARG_MARKDOWN,
+                ARG_CONFIG,
+                ARG_DRY_RUN,
+                ARG_REBOOT,
+                ARG_RESUME,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -76,6 +92,10 @@ static int parse_argv(int argc, char *argv[]) {
                 { "markdown", no_argument, NULL, ARG_MARKDOWN },
                 { "output", required_argument, NULL, 'o' },
                 { "verbose", no_argument, NULL, 'v' },
+                { "config", required_argument, NULL, ARG_CONFIG },
+                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                { "reboot", no_argument, NULL, ARG_REBOOT },
+                { "resume", no_argument, NULL, ARG_RESUME },
                 {},
         };
         int c;
@@ -119,6 +139,18 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case 'v':
                         log_set_max_level(LOG_DEBUG);
+                        break;
+                case ARG_CONFIG:
+                        arg_config = optarg;
+                        break;
+                case ARG_DRY_RUN:
+                        arg_dry_run = true;
+                        break;
+                case ARG_REBOOT:
+                        arg_reboot = true;
+                        break;
+                case ARG_RESUME:
+                        arg_resume = true;
                         break;
                 case '?':
                         return -EINVAL;
@@ -261,6 +293,59 @@ static int verb_capture(int argc, char *argv[]) {
         return 0;
 }
 
+static int verb_plan(int argc, char *argv[]) {
+        _cleanup_(host_freep) Host *h = NULL;
+        _cleanup_(report_freep) Report *report = NULL;
+        _cleanup_free_ char *error = NULL;
+        Plan plan = {};
+        int r;
+
+        if (argc > 1)
+                return log_error_errno(-EINVAL, "plan takes no arguments, got \"%s\"", argv[1]);
+        r = open_host(&h);
+        if (r < 0)
+                return r;
+        r = plan_host(h, arg_tee, arg_config, &plan, &report, &error);
+        if (r < 0)
+                return log_error_errno(r, "%s", error ? error : "Planning failed: %m");
+        if (arg_json) {
+                _cleanup_(json_object_putp) json_object *o = plan_to_json(&plan);
+
+                if (o) {
+                        json_object_object_add(o, "root", json_object_new_string(report->root));
+                        json_object_object_add(o, "tee", json_object_new_string(tee_to_string(report->tee)));
+                        json_object_object_add(o, "ready", json_object_new_boolean(report_ready(report)));
+                        print_json(o);
+                }
+        } else
+                plan_print_text(&plan, stdout);
+        plan_done(&plan);
+        return 0;
+}
+
+static int verb_provision(int argc, char *argv[]) {
+        _cleanup_(host_freep) Host *h = NULL;
+        _cleanup_free_ char *error = NULL;
+        ProvisionOptions o = {
+                .tee = arg_tee,
+                .dry_run = arg_dry_run,
+                .reboot = arg_reboot,
+                .resume = arg_resume,
+                .config_path = arg_config,
+        };
+        int r;
+
+        if (argc > 1)
+                return log_error_errno(-EINVAL, "provision takes no arguments, got \"%s\"", argv[1]);
+        r = open_host(&h);
+        if (r < 0)
+                return r;
+        r = provision(h, &o, stdout, &error);
+        if (r < 0)
+                return log_error_errno(r, "Provisioning failed: %s", error ? error : "%m");
+        return r;
+}
+
 static const struct {
         const char *name;
         int (*run)(int argc, char *argv[]);
@@ -268,6 +353,8 @@ static const struct {
         { "check", verb_check },
         { "list-checks", verb_list_checks },
         { "capture", verb_capture },
+        { "plan", verb_plan },
+        { "provision", verb_provision },
 };
 
 int main(int argc, char *argv[]) {

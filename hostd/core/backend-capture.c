@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -334,6 +335,86 @@ static int capture_qemu_object_help(Host *h, const char *emulator, char **ret) {
         return string_field(h, o, "qemu", "object_help", ret);
 }
 
+/*
+ * A captured or fixture host cannot run anything: what would change it is appended to
+ * <root>/.cchost/actions.log (one JSON object per line), which tests read back and the simulated
+ * reboot acts on. capture.json may script answers: "exec": {"/usr/sbin/update-grub": {"status": 1}}
+ * and "libvirt": {"running_domains": N}.
+ */
+#define ACTIONS_LOG ".cchost/actions.log"
+
+static int log_action(Host *h, json_object *o) {
+        _cleanup_close_ int fd = -1;
+        const char *line;
+        size_t n;
+        int r = 0;
+
+        if (!o)
+                return -ENOMEM;
+        line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        n = strlen(line);
+        fd = hostfs_open_mode(host_fs(h), ACTIONS_LOG, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                r = fd;
+        else if (write(fd, line, n) != (ssize_t) n || write(fd, "\n", 1) != 1 || fsync(fd) < 0)
+                r = negative_errno();
+        if (r < 0)
+                host_set_detail(h, "cannot record the action in %s: %s", ACTIONS_LOG, strerror(-r));
+        json_object_put(o);
+        return r;
+}
+
+static json_object *op(const char *name) {
+        json_object *o = json_object_new_object();
+
+        if (o)
+                json_object_object_add(o, "op", json_object_new_string(name));
+        return o;
+}
+
+static int capture_run(Host *h, char *const argv[]) {
+        json_object *o = op("run"), *a = json_object_new_array(), *e;
+        int64_t status = 0;
+        int r;
+
+        for (char *const *s = argv; a && *s; s++)
+                json_object_array_add(a, json_object_new_string(*s));
+        if (o)
+                json_object_object_add(o, "argv", a);
+        else
+                json_object_put(a);
+        r = log_action(h, o);
+        if (r < 0)
+                return r;
+        if (lookup(h, &e, "exec", argv[0], "status", NULL) >= 0 && json_object_is_type(e, json_type_int))
+                status = json_object_get_int64(e);
+        if (status != 0)
+                host_set_detail(h, "%s exited with status %d", argv[0], (int) status);
+        return (int) status;
+}
+
+static int capture_module_reload(Host *h, const char *module) {
+        json_object *o = op("module_reload");
+
+        if (o)
+                json_object_object_add(o, "module", json_object_new_string(module));
+        return log_action(h, o);
+}
+
+static int capture_running_guests(Host *h, unsigned *ret) {
+        json_object *n;
+
+        *ret = 0;
+        if (lookup(h, &n, "libvirt", "running_domains", NULL, NULL) >= 0 && json_object_is_type(n, json_type_int) &&
+            json_object_get_int(n) > 0)
+                *ret = (unsigned) json_object_get_int(n);
+        return 0;
+}
+
+static int capture_reboot(Host *h) {
+        return log_action(h, op("reboot"));
+}
+
 const HostBackendOps backend_capture = {
         .name = "capture",
         .cpuid = capture_cpuid,
@@ -343,4 +424,8 @@ const HostBackendOps backend_capture = {
         .kvm_api_version = capture_kvm_api_version,
         .libvirt_domcaps = capture_libvirt_domcaps,
         .qemu_object_help = capture_qemu_object_help,
+        .run = capture_run,
+        .module_reload = capture_module_reload,
+        .running_guests = capture_running_guests,
+        .reboot = capture_reboot,
 };

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <libkmod.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <stdio.h>
@@ -188,6 +189,73 @@ static int live_qemu_object_help(Host *h, const char *emulator, char **ret) {
         return 0;
 }
 
+#define RUN_TIMEOUT_MS (10 * 60 * 1000)
+#define RUN_OUTPUT_MAX (4 * 1024 * 1024)
+
+static int live_run(Host *h, char *const argv[]) {
+        _cleanup_free_ char *out = NULL;
+        int r;
+
+        r = exec_capture(argv, RUN_TIMEOUT_MS, RUN_OUTPUT_MAX, &out);
+        if (r < 0)
+                host_set_detail(h, "running %s: %s", argv[0], strerror(-r));
+        else if (r > 0)
+                host_set_detail(h, "%s exited with status %d", argv[0], r);
+        return r;
+}
+
+static int live_module_reload(Host *h, const char *module) {
+        struct kmod_ctx *ctx;
+        struct kmod_module *mod = NULL;
+        int r;
+
+        /* NULL: the system's module directory and modprobe.d, as modprobe would use them */
+        ctx = kmod_new(NULL, NULL);
+        if (!ctx)
+                return -ENOMEM;
+        r = kmod_module_new_from_name(ctx, module, &mod);
+        if (r >= 0 && kmod_module_get_initstate(mod) == KMOD_MODULE_LIVE) {
+                r = kmod_module_remove_module(mod, 0);
+                if (r < 0)
+                        host_set_detail(h, "unloading %s: %s", module, strerror(-r));
+        }
+        if (r >= 0) {
+                r = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL, NULL, NULL);
+                if (r < 0)
+                        host_set_detail(h, "loading %s: %s", module, strerror(-r));
+        }
+        kmod_module_unref(mod);
+        kmod_unref(ctx);
+        return r < 0 ? r : 0;
+}
+
+static int live_running_guests(Host *h, unsigned *ret) {
+        virConnectPtr conn;
+        int n;
+
+        virSetErrorFunc(NULL, libvirt_quiet);
+        conn = virConnectOpenReadOnly(host_libvirt_uri(h));
+        if (!conn) {
+                /* no libvirt: nothing it manages can be running */
+                *ret = 0;
+                return 0;
+        }
+        n = virConnectNumOfDomains(conn);
+        virConnectClose(conn);
+        if (n < 0) {
+                host_set_detail(h, "counting running domains: %s", virGetLastErrorMessage());
+                return -EIO;
+        }
+        *ret = (unsigned) n;
+        return 0;
+}
+
+static int live_reboot(Host *h) {
+        char *argv[] = { (char *) "/usr/bin/systemctl", (char *) "reboot", NULL };
+
+        return live_run(h, argv) == 0 ? 0 : -EIO;
+}
+
 const HostBackendOps backend_live = {
         .name = "live",
         .cpuid = live_cpuid,
@@ -197,6 +265,10 @@ const HostBackendOps backend_live = {
         .kvm_api_version = live_kvm_api_version,
         .libvirt_domcaps = live_libvirt_domcaps,
         .qemu_object_help = live_qemu_object_help,
+        .run = live_run,
+        .module_reload = live_module_reload,
+        .running_guests = live_running_guests,
+        .reboot = live_reboot,
 };
 
 static uint32_t le32(const uint8_t *p) {

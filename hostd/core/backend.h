@@ -48,6 +48,15 @@ typedef struct HostBackendOps {
         int (*libvirt_domcaps)(Host *h, const char *uri, char **ret_xml);
         /* Output of "EMULATOR -object help". */
         int (*qemu_object_help)(Host *h, const char *emulator, char **ret);
+
+        /* Changing the host (provisioning). */
+        /* Runs argv[0] (absolute path); returns its exit status (>= 0) or a negative errno. */
+        int (*run)(Host *h, char *const argv[]);
+        /* Unloads and loads a module again, so the options in modprobe.d apply. */
+        int (*module_reload)(Host *h, const char *module);
+        /* Guests that would keep a KVM module busy (running libvirt domains). */
+        int (*running_guests)(Host *h, unsigned *ret);
+        int (*reboot)(Host *h);
 } HostBackendOps;
 
 extern const HostBackendOps backend_live;

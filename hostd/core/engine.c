@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "action.h"
 #include "engine.h"
 #include "log.h"
 #include "probe.h"
@@ -40,6 +41,13 @@ static void run_probe(const Probe *p, ProbeContext *c, Finding *f) {
                 finding_remedy(f, "%s", p->remedy);
         if (f->status == FINDING_FAIL || f->status == FINDING_WARN)
                 f->reboot = p->reboot;
+        /* fixable means provision would change something for it, not that a fixer exists */
+        if (f->status == FINDING_FAIL && p->fix) {
+                Intents scratch = {};
+
+                f->fixable = p->fix(c, f, &scratch) > 0;
+                intents_done(&scratch);
+        }
 }
 
 int engine_check(Host *h, Tee tee_override, Report **ret) {

@@ -104,7 +104,16 @@ void finding_evidence_obj(Finding *f, const char *key, json_object *value) {
 }
 
 void finding_evidence_str(Finding *f, const char *key, const char *value) {
-        finding_evidence_obj(f, key, value ? json_object_new_string(value) : json_object_new_null());
+        json_object *e;
+
+        if (value) {
+                finding_evidence_obj(f, key, json_object_new_string(value));
+                return;
+        }
+        /* json-c's null is the NULL pointer: add it as such, so "not found" shows as null */
+        e = evidence(f);
+        if (e)
+                json_object_object_add(e, key, NULL);
 }
 
 void finding_evidence_int(Finding *f, const char *key, int64_t value) {

@@ -445,6 +445,22 @@ int host_qemu_object_help(Host *h, const char *emulator, char **ret) {
         return 0;
 }
 
+int host_run(Host *h, char *const argv[]) {
+        return pick_for_system(h)->run(h, argv);
+}
+
+int host_module_reload(Host *h, const char *module) {
+        return pick_for_system(h)->module_reload(h, module);
+}
+
+int host_running_guests(Host *h, unsigned *ret) {
+        return pick_for_system(h)->running_guests(h, ret);
+}
+
+int host_reboot(Host *h) {
+        return pick_for_system(h)->reboot(h);
+}
+
 /* ---- CPU identity ---- */
 
 static void regs_to_chars(char *dst, const uint32_t *regs, size_t n) {

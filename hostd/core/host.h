@@ -80,6 +80,11 @@ int host_kvm_api_version(Host *h, int *ret);
 int host_libvirt_domcaps(Host *h, const char **ret_xml);
 int host_qemu_object_help(Host *h, const char *emulator, char **ret);
 
+int host_run(Host *h, char *const argv[]);
+int host_module_reload(Host *h, const char *module);
+int host_running_guests(Host *h, unsigned *ret);
+int host_reboot(Host *h);
+
 /* The capture document of this root (NULL when there is none); loaded once. */
 int host_capture(Host *h, json_object **ret);
 

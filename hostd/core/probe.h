@@ -7,6 +7,8 @@
 #include "host.h"
 #include "report.h"
 
+struct Intents;
+
 typedef struct ProbeContext {
         Host *host;
         Report *report;
@@ -28,6 +30,11 @@ struct Probe {
         const char *remedy;      /* default remedy text for a failure */
         bool reboot;             /* the remedy needs a reboot */
         void (*run)(ProbeContext *c, Finding *f);
+        /*
+         * For a failed finding: what would fix it, as intents. Returns 1 when it asked for a change,
+         * 0 when only an operator can fix it (with a line in intents->manual), <0 on errors.
+         */
+        int (*fix)(ProbeContext *c, const Finding *f, struct Intents *intents);
 };
 
 /* Every probe in a fixed order: parents before children. */

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+
+#include "action.h"
 #include "report.h"
 
 /*
@@ -71,5 +74,56 @@ json_object *report_to_json(const Report *r) {
         for (size_t i = 0; checks && i < r->n_findings; i++)
                 json_object_array_add(checks, finding_to_json(&r->findings[i]));
         json_object_object_add(o, "checks", checks);
+        return o;
+}
+
+static json_object *strv_to_json(char *const *l) {
+        json_object *a = json_object_new_array();
+
+        for (char *const *s = l; a && s && *s; s++)
+                json_object_array_add(a, json_object_new_string(*s));
+        return a;
+}
+
+json_object *plan_to_json(const Plan *p) {
+        json_object *o = json_object_new_object(), *actions = json_object_new_array();
+
+        if (!o || !actions) {
+                json_object_put(o);
+                json_object_put(actions);
+                return NULL;
+        }
+        json_object_object_add(o, "schema", json_object_new_string("cchost.plan/v1"));
+        json_object_object_add(o, "reboot", json_object_new_boolean(p->reboot));
+        for (size_t i = 0; i < p->n_actions; i++) {
+                const Action *a = &p->actions[i];
+                json_object *ao = json_object_new_object();
+
+                if (!ao)
+                        continue;
+                json_object_object_add(ao, "id", json_object_new_string(a->id));
+                json_object_object_add(ao, "kind", json_object_new_string(action_kind_to_string(a->kind)));
+                json_object_object_add(ao, "description", string_or_null(a->description));
+                if (a->kind == ACTION_WRITE_FILE) {
+                        char path[4096];
+
+                        snprintf(path, sizeof(path), "/%s", a->path[0] == '/' ? a->path + 1 : a->path);
+                        json_object_object_add(ao, "path", json_object_new_string(path));
+                        json_object_object_add(ao, "content", json_object_new_string(a->content));
+                        json_object_object_add(ao, "mode", json_object_new_int((int) a->mode));
+                }
+                if (a->kind == ACTION_RUN)
+                        json_object_object_add(ao, "argv", strv_to_json(a->argv));
+                if (a->kind == ACTION_RELOAD_MODULE)
+                        json_object_object_add(ao, "module", json_object_new_string(a->module));
+                json_object_object_add(ao, "reboot", json_object_new_boolean(a->reboot));
+                json_object_object_add(ao, "fixes", strv_to_json(a->fixes));
+                json_object_object_add(ao, "state", json_object_new_string(action_state_to_string(a->state)));
+                if (a->error)
+                        json_object_object_add(ao, "error", json_object_new_string(a->error));
+                json_object_array_add(actions, ao);
+        }
+        json_object_object_add(o, "actions", actions);
+        json_object_object_add(o, "manual", strv_to_json(p->manual));
         return o;
 }

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "host.h"
+#include "report.h"
+
+/*
+ * What a failing check asks for, before it becomes concrete actions: kernel arguments to add or
+ * remove, module options, modules to load at boot. Probes fill these in (Probe.fix); plan_build()
+ * merges them and turns them into file writes and commands for this host's bootloader.
+ */
+typedef struct Intents {
+        char **cmdline_add;
+        char **cmdline_remove;
+        char **modprobe;        /* "kvm_amd sev=1 sev_es=1 sev_snp=1": module, then its options */
+        char **modules_load;    /* modules to load at every boot */
+        char **reload;          /* modules to reload now when no guest runs */
+        char **manual;          /* "check-id: what an operator must decide" */
+} Intents;
+
+void intents_done(Intents *i);
+int intents_add(char ***list, const char *value);
+
+typedef enum ActionKind {
+        ACTION_WRITE_FILE,
+        ACTION_RUN,
+        ACTION_RELOAD_MODULE,
+        _ACTION_KIND_MAX,
+        _ACTION_KIND_INVALID = -EINVAL,
+} ActionKind;
+
+typedef enum ActionState {
+        ACTION_PENDING,
+        ACTION_STARTED,
+        ACTION_DONE,
+        ACTION_DEFERRED,  /* left to the reboot (e.g. a module in use) */
+        ACTION_FAILED,
+        _ACTION_STATE_MAX,
+        _ACTION_STATE_INVALID = -EINVAL,
+} ActionState;
+
+typedef struct Action {
+        char *id;               /* stable within a plan: "write:/etc/modprobe.d/cchost.conf" */
+        ActionKind kind;
+        char *description;
+        char *path;             /* WRITE_FILE: root-relative */
+        char *content;
+        unsigned mode;
+        char **argv;            /* RUN */
+        char *module;           /* RELOAD_MODULE */
+        bool reboot;            /* takes effect at the next boot */
+        char **fixes;           /* finding ids */
+        ActionState state;
+        char *error;
+} Action;
+
+typedef struct Plan {
+        Action *actions;
+        size_t n_actions;
+        char **manual;
+        bool reboot;            /* some action takes effect only after a reboot */
+} Plan;
+
+const char *action_kind_to_string(ActionKind k);
+ActionKind action_kind_from_string(const char *s);
+const char *action_state_to_string(ActionState s);
+ActionState action_state_from_string(const char *s);
+
+void plan_done(Plan *p);
+
+/* Turns the failing, fixable findings of a report (and the configuration) into a plan. */
+int plan_build(Host *h, const Config *config, const Report *report, Plan *ret, char **ret_error);
+
+/* Serializer (cchost.plan/v1) and its reader, shared by "plan --json" and the journal. */
+json_object *plan_to_json(const Plan *p);
+int plan_from_json(json_object *o, Plan *ret);
+
+#define MODPROBE_PATH "etc/modprobe.d/cchost.conf"
+#define MODULES_LOAD_PATH "etc/modules-load.d/cchost.conf"

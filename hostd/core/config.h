@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "host.h"
+
+typedef enum Bootloader {
+        BOOTLOADER_AUTO,
+        BOOTLOADER_GRUB,
+        BOOTLOADER_BLS,
+        _BOOTLOADER_MAX,
+        _BOOTLOADER_INVALID = -EINVAL,
+} Bootloader;
+
+typedef enum RebootPolicy {
+        REBOOT_ON_REQUEST, /* reboot when provision is given --reboot */
+        REBOOT_NEVER,      /* never: write /run/reboot-required and stop */
+        _REBOOT_POLICY_MAX,
+        _REBOOT_POLICY_INVALID = -EINVAL,
+} RebootPolicy;
+
+/* /etc/cchost/cchost.yaml, as read. Strings are NULL when not set. */
+typedef struct Config {
+        Tee tee;                 /* _TEE_INVALID: auto */
+        Bootloader bootloader;
+        char **extra_args;       /* kernel arguments to add, NULL-terminated */
+        char *libvirt_uri;
+        RebootPolicy reboot;
+        struct {
+                char *url;
+                char *ca_file;
+                char *credentials_file;
+                char *vendor;    /* NULL: detect */
+                char *system_id; /* NULL: the only system */
+        } redfish;
+        char *path;              /* where it was read from, for messages */
+} Config;
+
+#define CONFIG_PATH "etc/cchost/cchost.yaml"
+
+/*
+ * Reads the configuration under the host's root (a missing file gives the defaults). Unknown keys,
+ * wrong types and bad values are errors: -EINVAL with "FILE:LINE:COLUMN: what" in *ret_error.
+ */
+int config_load(Host *h, const char *path, Config *ret, char **ret_error);
+/* The same, from text (tests, fuzzing); name is used in messages. */
+int config_parse(const char *text, size_t size, const char *name, Config *ret, char **ret_error);
+void config_done(Config *c);
+
+const char *bootloader_to_string(Bootloader b);
+const char *reboot_policy_to_string(RebootPolicy p);

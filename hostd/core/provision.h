@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdio.h>
+
+#include "action.h"
+
+#define JOURNAL_PATH "var/lib/cchost/journal.json"
+#define PROVISIONED_PATH "var/lib/cchost/provisioned"
+#define REBOOT_REQUIRED_PATH "run/reboot-required"
+
+typedef struct ProvisionOptions {
+        Tee tee;                 /* _TEE_INVALID: from the configuration, else the CPU vendor */
+        bool dry_run;
+        bool reboot;             /* reboot when the plan needs it (and the policy allows) */
+        bool resume;             /* continue an interrupted run */
+        const char *config_path; /* NULL: /etc/cchost/cchost.yaml under the root */
+} ProvisionOptions;
+
+/*
+ * Brings the host to ready: check, plan, apply each action journaled (before and after, atomically),
+ * at most one reboot, verify. Returns 0 when the host is ready, 1 when it is not (yet): a reboot is
+ * pending, or what is left needs an operator. Negative errno on errors, with *ret_error saying what.
+ * Progress goes to out.
+ */
+int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error);
+
+/* "cchostctl plan": check and plan, change nothing. */
+int plan_host(Host *h, Tee tee, const char *config_path, Plan *ret_plan, Report **ret_report, char **ret_error);
+void plan_print_text(const Plan *p, FILE *out);

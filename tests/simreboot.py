@@ -1,0 +1,217 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""A simulated reboot of a fixture host, for the provisioning tests.
+
+What a real boot would make of the host's configuration: the kernel command line from the boot
+entries (as of the last update-grub / kernel-install that cchost ran, read from .cchost/actions.log;
+GRUB files are evaluated by bash itself), module parameters from modprobe.d and the command line,
+and what the kernel then brings up (SNP needs SMEE, a reserved RMP, ES ASIDs and an IOMMU not in
+passthrough; TDX needs TME, KeyIDs, a locked SEAMRR, nohibernate and the kvm_intel.tdx request).
+BIOS settings pending on the mock BMC (tests/redfish) are not modelled yet.
+
+Usage: reboot(root) -> number of reboots cchost asked for since the last simulated one.
+"""
+import glob
+import hashlib
+import json
+import os
+import re
+import subprocess
+import uuid
+
+STATE = ".cchost/simreboot.json"
+
+
+def _read(root, path, default=None):
+    try:
+        with open(os.path.join(root, path)) as f:
+            return f.read()
+    except FileNotFoundError:
+        return default
+
+
+def _write(root, path, text):
+    full = os.path.join(root, path)
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    with open(full, "w") as f:
+        f.write(text)
+
+
+def grub_cmdline(root):
+    """What update-grub would put on the kernel line: bash sources the files exactly as it would."""
+    script = ('set -e; . ./etc/default/grub; for f in ./etc/default/grub.d/*.cfg; do [ -e "$f" ] && . "$f"; '
+              'done; printf "%s %s" "$GRUB_CMDLINE_LINUX" "$GRUB_CMDLINE_LINUX_DEFAULT"')
+    p = subprocess.run(["bash", "-c", script], cwd=root, capture_output=True, text=True, check=True)
+    return " ".join(p.stdout.split())
+
+
+def bls_cmdline(root):
+    return " ".join(_read(root, "etc/kernel/cmdline", "").split())
+
+
+def _actions(root, offset):
+    lines = (_read(root, ".cchost/actions.log", "") or "").splitlines()
+    return [json.loads(l) for l in lines[offset:]], len(lines)
+
+
+def _cmdline_value(words, key):
+    found = None
+    for w in words:
+        k, _, v = w.partition("=")
+        if k.replace("-", "_") == key:
+            found = v if "=" in w else ""
+    return found
+
+
+def _module_options(root, module):
+    opts = {}
+    for f in sorted(glob.glob(os.path.join(root, "etc/modprobe.d/*.conf"))):
+        with open(f) as fp:
+            text = fp.read()
+        for line in text.splitlines():
+            w = line.split("#")[0].split()
+            if len(w) >= 2 and w[0] == "options" and w[1].replace("-", "_") == module:
+                for o in w[2:]:
+                    k, _, v = o.partition("=")
+                    opts[k.replace("-", "_")] = v
+    return opts
+
+
+def _truthy(v):
+    return v is not None and v.lower() in ("1", "y", "yes", "on")
+
+
+def _msr(cap, n):
+    v = cap["cpus"]["0"].get("msr", {}).get(f"0x{n:x}")
+    return int(v, 16) if v else 0
+
+
+def _set_msr(cap, n, value):
+    for cpu in cap["cpus"].values():
+        if "msr" in cpu:
+            cpu["msr"][f"0x{n:x}"] = f"0x{value:x}"
+
+
+def _kernel(root):
+    m = re.match(r"(\d+)\.(\d+)", _read(root, "proc/sys/kernel/osrelease", "0.0"))
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def _set_flag(root, flag, on):
+    text = _read(root, "proc/cpuinfo")
+    out = []
+    for line in text.splitlines(keepends=True):
+        if line.startswith("flags"):
+            head, _, flags = line.partition(":")
+            words = [w for w in flags.split() if w != flag] + ([flag] if on else [])
+            line = f"{head}: {' '.join(words)}\n"
+        out.append(line)
+    _write(root, "proc/cpuinfo", "".join(out))
+
+
+def _snp(root, cap, words, kvm, state):
+    leaf = cap["cpus"]["0"]["cpuid"].get("0x8000001f/0")
+    edx = int(leaf[3], 16) if leaf else 0
+    syscfg = _msr(cap, 0xC0010010)
+    rmp_ok = (_msr(cap, 0xC0010132) & ~0x1FFF) and (_msr(cap, 0xC0010133) & ~0x1FFF)
+    iommu_off = (_cmdline_value(words, "iommu") in ("pt", "off") or _cmdline_value(words, "iommu.passthrough") == "1"
+                 or _cmdline_value(words, "amd_iommu") in ("off", "pgtbl_v2"))
+    capable = bool(syscfg & (1 << 23)) and bool(rmp_ok) and edx > 1 and not iommu_off and _kernel(root) >= (6, 11)
+    params = {k: "Y" for k in ("sev", "sev_es", "sev_snp")}
+    for k in params:
+        if kvm.get(k) is not None and not _truthy(kvm[k]):
+            params[k] = "N"
+    if edx <= 1:
+        params["sev_es"] = "N"
+    snp_up = capable and params["sev_snp"] == "Y"
+    if not snp_up:
+        params["sev_snp"] = "N"
+    for k, v in params.items():
+        _write(root, f"sys/module/kvm_amd/parameters/{k}", v + "\n")
+    if snp_up:
+        _set_msr(cap, 0xC0010010, syscfg | (1 << 24) | (1 << 25))
+        status = cap["ioctl"].get("snp_platform_status", {})
+        base = state.get("snp_status") or {}
+        if "errno" in status or status.get("state") != 1:
+            status = dict(base) if base else {"api_major": 1, "api_minor": 55, "build_id": 38, "guest_count": 0,
+                                               "mask_chip_id": False, "current_tcb": "0x0", "reported_tcb": "0x0"}
+        status.update({"state": 1, "is_rmp_initialized": True, "alias_check_complete": True})
+        cap["ioctl"]["snp_platform_status"] = status
+    else:
+        _set_msr(cap, 0xC0010010, syscfg & ~((1 << 24) | (1 << 25)))
+        if cap["ioctl"].get("snp_platform_status", {}).get("state") == 1:
+            state["snp_status"] = cap["ioctl"]["snp_platform_status"]
+        cap["ioctl"]["snp_platform_status"] = {"errno": 22}
+    lines = [l for l in (_read(root, "sys/fs/cgroup/misc.capacity", "") or "").splitlines()
+             if not l.startswith("sev_es ")]
+    lines.append(f"sev_es {edx - 1 if params['sev_es'] == 'Y' and edx > 1 else 0}")
+    _write(root, "sys/fs/cgroup/misc.capacity", "\n".join(lines) + "\n")
+
+
+def _tdx(root, cap, words, kvm):
+    tme = _msr(cap, 0x982)
+    keyids = _msr(cap, 0x87) >> 32
+    mask = _msr(cap, 0x1401)
+    bios_ok = (tme & 3) == 3 and keyids >= 2 and (mask & (1 << 11)) and (mask & (1 << 10))
+    nohibernate = _cmdline_value(words, "nohibernate") is not None
+    kernel_ok = _kernel(root) >= (6, 16)
+    platform = bios_ok and nohibernate and kernel_ok
+    requested = _truthy(_cmdline_value(words, "kvm_intel.tdx")) or _truthy(kvm.get("tdx"))
+    up = platform and requested
+    _set_flag(root, "tdx_host_platform", platform)
+    _write(root, "sys/module/kvm_intel/parameters/tdx", "Y\n" if up else "N\n")
+    lines = [l for l in (_read(root, "sys/fs/cgroup/misc.capacity", "") or "").splitlines() if not l.startswith("tdx ")]
+    # libvirt asks KVM at start: with TDX up its domain capabilities offer it
+    xml = cap.get("libvirt", {}).get("domcaps")
+    if up and xml and "<tdx supported='yes'" not in xml:
+        cap["libvirt"]["domcaps"] = xml.replace("</features>", "  <tdx supported='yes'/>\n  </features>", 1)
+    if up:
+        lines.append(f"tdx {keyids - 1}")
+        _write(root, "sys/devices/faux/tdx_host/version", "1.5.08\n")
+    _write(root, "sys/fs/cgroup/misc.capacity", "\n".join(lines) + ("\n" if lines else ""))
+
+
+def reboot(root):
+    """Boots the fixture host again. Returns how many reboots cchost requested since the last one."""
+    state = json.loads(_read(root, STATE, "{}"))
+    actions, total = _actions(root, state.get("offset", 0))
+    state["offset"] = total
+    if "boot_cmdline" not in state:
+        # what the current boot entries say is what the host booted with
+        words = _read(root, "proc/cmdline", "").split()
+        state["boot_cmdline"] = " ".join(w for w in words if not (w.startswith("BOOT_IMAGE=") or
+                                                                 w.startswith("root=") or w == "ro"))
+    for a in actions:
+        if a["op"] == "run" and a["argv"][0].endswith("update-grub"):
+            state["boot_cmdline"] = grub_cmdline(root)
+        if a["op"] == "run" and a["argv"][0].endswith("kernel-install"):
+            state["boot_cmdline"] = bls_cmdline(root)
+    reboots = sum(1 for a in actions if a["op"] == "reboot")
+
+    old = _read(root, "proc/cmdline", "").split()
+    prefix = [w for w in old if w.startswith("BOOT_IMAGE=") or w.startswith("root=") or w == "ro"]
+    words = prefix + state["boot_cmdline"].split()
+    _write(root, "proc/cmdline", " ".join(words) + "\n")
+
+    boot_id = _read(root, "proc/sys/kernel/random/boot_id", "").strip()
+    _write(root, "proc/sys/kernel/random/boot_id", str(uuid.uuid5(uuid.NAMESPACE_OID, boot_id)) + "\n")
+
+    capath = os.path.join(root, ".cchost", "capture.json")
+    with open(capath) as f:
+        cap = json.load(f)
+    vendor = _read(root, "proc/cpuinfo", "")
+    if "AuthenticAMD" in vendor:
+        _snp(root, cap, words, {**_module_options(root, "kvm_amd"),
+                                **{k: _cmdline_value(words, f"kvm_amd.{k}") for k in ("sev", "sev_es", "sev_snp")
+                                   if _cmdline_value(words, f"kvm_amd.{k}") is not None}}, state)
+    else:
+        _tdx(root, cap, words, _module_options(root, "kvm_intel"))
+    with open(capath, "w") as f:
+        json.dump(cap, f, indent=1)
+
+    for tmp in ("run/reboot-required",):
+        try:
+            os.remove(os.path.join(root, tmp))
+        except FileNotFoundError:
+            pass
+    _write(root, STATE, json.dumps(state))
+    return reboots
