@@ -2,8 +2,6 @@
 #include "probe-util.h"
 #include "snp-host.h"
 
-/* The kernel only trusts address bits 51:13 of RMP_BASE/RMP_END (arch/x86/virt/svm/sev.c). */
-#define RMP_ADDR_MASK GENMASK64(51, 13)
 
 static void run(ProbeContext *c, Finding *f) {
         uint64_t base, end, cfg, size, ram_end, need;
@@ -16,7 +14,7 @@ static void run(ProbeContext *c, Finding *f) {
                 return;
 
         /* a BIOS that reserved nothing may still leave low bits set (RMP_END 0x1fff seen in the field) */
-        if (!(base & RMP_ADDR_MASK) || !(end & RMP_ADDR_MASK)) {
+        if (!(base & SNP_RMP_ADDR_MASK) || !(end & SNP_RMP_ADDR_MASK)) {
                 finding_set(f, FINDING_FAIL, "no memory reserved for the RMP table (RMP_BASE=0x%llx, RMP_END=0x%llx)",
                             (unsigned long long) base, (unsigned long long) end);
                 return;
@@ -42,6 +40,11 @@ static void run(ProbeContext *c, Finding *f) {
         if (r < 0) {
                 finding_unknown(f, r, NULL, "RMP reserved (%llu MiB), but RAM size unreadable from /proc/iomem",
                                 (unsigned long long) (size >> 20));
+                return;
+        }
+        if (ram_end > SNP_MAX_PHYS_ADDR) {
+                finding_unknown(f, 0, NULL, "%s reports RAM up to 0x%llx, beyond 52-bit physical addresses",
+                                probe_display_path(source, disp, sizeof(disp)), (unsigned long long) ram_end);
                 return;
         }
         need = snp_rmp_required(ram_end);

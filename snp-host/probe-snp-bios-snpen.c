@@ -34,8 +34,8 @@ static void run(ProbeContext *c, Finding *f) {
         }
 
         if ((syscfg & BIT(SYSCFG_MEM_ENCRYPT_EN)) && host_rdmsr(c->host, 0, MSR_AMD64_RMP_BASE, &base) >= 0 &&
-            host_rdmsr(c->host, 0, MSR_AMD64_RMP_END, &end) >= 0 && (base & GENMASK64(51, 13)) &&
-            (end & GENMASK64(51, 13)) && snp_is_up(c, f)) {
+            host_rdmsr(c->host, 0, MSR_AMD64_RMP_END, &end) >= 0 && (base & SNP_RMP_ADDR_MASK) &&
+            (end & SNP_RMP_ADDR_MASK) && snp_is_up(c, f)) {
                 finding_set(f, FINDING_WARN, "SYSCFG.SNPEn reads 0 while SNP is up: this kernel sets it only when "
                             "the SNP firmware is initialized");
                 finding_remedy(f, "Nothing to change if SNP guests start; re-check after kvm_amd has loaded.");

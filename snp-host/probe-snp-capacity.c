@@ -2,22 +2,6 @@
 #include "probe-util.h"
 #include "snp-host.h"
 
-static int read_misc(ProbeContext *c, char **ret, const char **ret_path) {
-        static const char *const paths[] = { "sys/fs/cgroup/misc.capacity", "sys/fs/cgroup/misc/misc.capacity" };
-        int r = -ENOENT;
-
-        for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
-                r = hostfs_read_file(host_fs(c->host), paths[i], 64 * 1024, ret, NULL);
-                if (r >= 0) {
-                        *ret_path = paths[i];
-                        return 0;
-                }
-                if (r != -ENOENT)
-                        return r;
-        }
-        return r;
-}
-
 static void run(ProbeContext *c, Finding *f) {
         _cleanup_free_ char *misc = NULL;
         uint32_t regs[4];
@@ -38,7 +22,7 @@ static void run(ProbeContext *c, Finding *f) {
         finding_evidence_int(f, "snp_guests", (int64_t) snp_guests);
         finding_evidence_int(f, "sev_guests", (int64_t) sev_guests);
 
-        r = read_misc(c, &misc, &path);
+        r = probe_read_misc_capacity(c, &misc, &path);
         if (r < 0 && r != -ENOENT) {
                 finding_unknown(f, r, NULL, "cannot read the misc cgroup capacity");
                 return;

@@ -4,21 +4,46 @@
 #include "action.h"
 #include "probe-util.h"
 #include "snp-host.h"
+#include "strv.h"
 
 /* Arguments that make the kernel drop SNP (AMD IOMMU init) or fail SNP_INIT (SMT off, CPUs offline). */
 static const struct {
         const char *key;
         const char *value; /* NULL: any value, or none */
+        bool list;         /* the kernel reads the value as a comma-separated list */
         const char *why;
 } forbidden[] = {
-        { "iommu", "pt", "puts the IOMMU in passthrough mode" },
-        { "iommu", "off", "turns the IOMMU off" },
-        { "iommu.passthrough", "1", "puts the IOMMU in passthrough mode" },
-        { "amd_iommu", "off", "turns the AMD IOMMU off" },
-        { "amd_iommu", "pgtbl_v2", "selects v2 page tables, which SNP refuses" },
-        { "nosmt", NULL, "disables SMT, and SNP_INIT fails when threads are offline" },
-        { "maxcpus", NULL, "leaves CPUs offline, and SNP initialization needs all present CPUs online" },
+        { "iommu", "pt", true, "puts the IOMMU in passthrough mode" },
+        { "iommu", "off", true, "turns the IOMMU off" },
+        { "iommu.passthrough", "1", false, "puts the IOMMU in passthrough mode" },
+        { "amd_iommu", "off", true, "turns the AMD IOMMU off" },
+        { "amd_iommu", "pgtbl_v2", true, "selects v2 page tables, which SNP refuses" },
+        { "nosmt", NULL, false, "disables SMT, and SNP_INIT fails when threads are offline" },
+        { "maxcpus", NULL, false, "leaves CPUs offline, and SNP initialization needs all present CPUs online" },
 };
+
+/* Does word ("key=value" or "key") carry the forbidden value? Lists match on any element. */
+static bool word_matches(const char *word, size_t i) {
+        const char *v = strchr(word, '=');
+
+        if (!forbidden[i].value)
+                return true;
+        if (!v)
+                return false;
+        v++;
+        if (!forbidden[i].list)
+                return streq(v, forbidden[i].value);
+        for (const char *p = v; *p;) {
+                size_t n = strcspn(p, ",");
+
+                if (n == strlen(forbidden[i].value) && strneq(p, forbidden[i].value, n))
+                        return true;
+                p += n;
+                if (*p == ',')
+                        p++;
+        }
+        return false;
+}
 
 static void run(ProbeContext *c, Finding *f) {
         _cleanup_free_ char *cmdline = NULL;
@@ -31,30 +56,31 @@ static void run(ProbeContext *c, Finding *f) {
 
         bad = json_object_new_array();
         for (size_t i = 0; i < ELEMENTSOF(forbidden); i++) {
-                _cleanup_free_ char *value = NULL;
-                char arg[96];
-                size_t n;
+                _cleanup_(strv_freep) char **words = NULL;
 
-                r = cmdline_find(cmdline, forbidden[i].key, &value);
+                /* the kernel applies every occurrence, not just the last one */
+                r = cmdline_find_all(cmdline, forbidden[i].key, &words);
                 if (r < 0) {
                         json_object_put(bad);
                         finding_unknown(f, r, NULL, "cannot parse /proc/cmdline");
                         return;
                 }
-                if (r == 0)
-                        continue;
-                /* iommu= takes a comma list in some kernels; match the value as a whole word */
-                if (forbidden[i].value && (!value || !streq(value, forbidden[i].value)))
-                        continue;
-                if (value)
-                        snprintf(arg, sizeof(arg), "%s=%s", forbidden[i].key, value);
-                else
-                        snprintf(arg, sizeof(arg), "%s", forbidden[i].key);
-                json_object_array_add(bad, json_object_new_string(arg));
-                n = strlen(found);
-                snprintf(found + n, sizeof(found) - n, "%s%s", n ? " " : "", arg);
-                n = strlen(why);
-                snprintf(why + n, sizeof(why) - n, "%s%s %s", n ? "; " : "", arg, forbidden[i].why);
+                STRV_FOREACH(w, words) {
+                        size_t n;
+                        bool seen = false;
+
+                        if (!word_matches(*w, i))
+                                continue;
+                        for (size_t k = 0; k < json_object_array_length(bad); k++)
+                                seen = seen || streq(json_object_get_string(json_object_array_get_idx(bad, k)), *w);
+                        if (!seen) {
+                                json_object_array_add(bad, json_object_new_string(*w));
+                                n = strlen(found);
+                                snprintf(found + n, sizeof(found) - n, "%s%s", n ? " " : "", *w);
+                        }
+                        n = strlen(why);
+                        snprintf(why + n, sizeof(why) - n, "%s%s %s", n ? "; " : "", *w, forbidden[i].why);
+                }
         }
         finding_evidence_obj(f, "offending", bad);
 
@@ -68,6 +94,28 @@ static void run(ProbeContext *c, Finding *f) {
         finding_set(f, FINDING_PASS, "no argument that disables SNP");
 }
 
+/* True when every element of the word's value is one the probe forbids (so removing loses nothing). */
+static bool wholly_forbidden(const char *word) {
+        const char *v = strchr(word, '=');
+
+        if (!v)
+                return true;
+        for (const char *p = v + 1; *p;) {
+                size_t n = strcspn(p, ",");
+                bool bad = false;
+
+                for (size_t i = 0; i < ELEMENTSOF(forbidden); i++)
+                        bad = bad || (forbidden[i].value && n == strlen(forbidden[i].value) &&
+                                      strneq(p, forbidden[i].value, n));
+                if (!bad)
+                        return false;
+                p += n;
+                if (*p == ',')
+                        p++;
+        }
+        return true;
+}
+
 static int fix(ProbeContext *c, const Finding *f, Intents *in) {
         json_object *bad;
         bool changed = false;
@@ -77,13 +125,18 @@ static int fix(ProbeContext *c, const Finding *f, Intents *in) {
                 return 0;
         for (size_t i = 0; i < json_object_array_length(bad); i++) {
                 const char *arg = json_object_get_string(json_object_array_get_idx(bad, i));
+                _cleanup_free_ char *line = NULL;
 
                 /* SMT and CPU count are capacity decisions: say so, do not change them behind anyone's back */
                 if (strneq(arg, "nosmt", 5) || strneq(arg, "maxcpus", 7)) {
-                        _cleanup_free_ char *line = NULL;
-
                         if (asprintf(&line, "%s: remove %s from the kernel command line if the node may use all "
                                             "its CPUs (SNP needs every present CPU online)", f->id, arg) < 0)
+                                return -ENOMEM;
+                        r = intents_add(&in->manual, line);
+                } else if (!wholly_forbidden(arg)) {
+                        /* amd_iommu=force_isolation,pgtbl_v2: the other options are the operator's */
+                        if (asprintf(&line, "%s: edit %s on the kernel command line to drop what disables SNP "
+                                            "and keep the rest", f->id, arg) < 0)
                                 return -ENOMEM;
                         r = intents_add(&in->manual, line);
                 } else {

@@ -52,6 +52,11 @@ typedef struct SnpTcb {
 } SnpTcb;
 void snp_tcb_decode(uint64_t tcb, SnpGeneration g, SnpTcb *ret);
 
+/* Physical addresses have at most 52 bits: RAM beyond that is bad data, not a big machine. */
+#define SNP_MAX_PHYS_ADDR (UINT64_C(1) << 52)
+/* The kernel trusts only address bits 51:13 of RMP_BASE/RMP_END (arch/x86/virt/svm/sev.c). */
+#define SNP_RMP_ADDR_MASK GENMASK64(51, 13)
+
 /* Bytes the RMP must span to cover RAM up to ram_end (16 bytes per 4 KiB page + 16 KiB). */
 uint64_t snp_rmp_required(uint64_t ram_end);
 

@@ -74,7 +74,7 @@ void snp_tcb_decode(uint64_t tcb, SnpGeneration g, SnpTcb *ret) {
 }
 
 uint64_t snp_rmp_required(uint64_t ram_end) {
-        uint64_t pages = (ram_end + 4095) / 4096;
+        uint64_t pages = ram_end / 4096 + (ram_end % 4096 != 0);
 
         return pages * 16 + 0x4000;
 }

@@ -3,20 +3,15 @@
 #include "tdx-host.h"
 
 static void run(ProbeContext *c, Finding *f) {
-        static const char *const paths[] = { "sys/fs/cgroup/misc.capacity", "sys/fs/cgroup/misc/misc.capacity" };
         _cleanup_free_ char *text = NULL;
         uint64_t guests, partitioning;
         const char *path = NULL;
         char disp[64];
-        int r = -ENOENT;
+        int r;
 
-        for (size_t i = 0; i < ELEMENTSOF(paths) && r == -ENOENT; i++) {
-                r = hostfs_read_file(host_fs(c->host), paths[i], 64 * 1024, &text, NULL);
-                path = paths[i];
-        }
+        r = probe_read_misc_capacity(c, &text, &path);
         if (r < 0) {
-                finding_unknown(f, r, NULL, "cannot read the misc cgroup capacity (%s)",
-                                probe_display_path(paths[0], disp, sizeof(disp)));
+                finding_unknown(f, r, NULL, "cannot read the misc cgroup capacity (/sys/fs/cgroup/misc.capacity)");
                 return;
         }
         finding_evidence_str(f, "misc_capacity", text);

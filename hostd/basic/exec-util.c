@@ -86,9 +86,22 @@ int exec_capture(char *const argv[], int timeout_ms, size_t max_output, char **r
         }
         if (r < 0)
                 (void) kill(pid, SIGKILL);
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
+        /* a child that closed stdout but keeps running is still held to the deadline */
+        for (;;) {
+                pid_t w = waitpid(pid, &status, r < 0 ? 0 : WNOHANG);
+
+                if (w == pid)
+                        break;
+                if (w < 0 && errno != EINTR)
                         return r < 0 ? r : negative_errno();
+                if (w == 0) {
+                        if (now_ms() >= deadline) {
+                                (void) kill(pid, SIGKILL);
+                                r = -ETIMEDOUT;
+                        } else
+                                (void) poll(NULL, 0, 10);
+                }
+        }
         if (r < 0)
                 return r;
 

@@ -25,8 +25,10 @@ int hostfs_new(const char *root, HostFs **ret) {
         _cleanup_(hostfs_freep) HostFs *fs = NULL;
         struct stat st_root, st_slash;
 
-        if (!root || !*root)
+        if (!root)
                 root = "/";
+        if (!*root)
+                return -EINVAL;
 
         fs = calloc(1, sizeof(*fs));
         if (!fs)
@@ -44,6 +46,17 @@ int hostfs_new(const char *root, HostFs **ret) {
         if (fstat(fs->root_fd, &st_root) < 0 || stat("/", &st_slash) < 0)
                 return negative_errno();
         fs->live = st_root.st_dev == st_slash.st_dev && st_root.st_ino == st_slash.st_ino;
+
+        /* find out once whether openat2() works here (old kernels: ENOSYS; some seccomp filters: EPERM) */
+        {
+                struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+                int fd = (int) syscall(SYS_openat2, fs->root_fd, ".", &how, sizeof(how));
+
+                if (fd >= 0)
+                        close(fd);
+                else
+                        fs->have_openat2 = false;
+        }
 
         *ret = TAKE_PTR(fs);
         return 0;
@@ -208,12 +221,7 @@ int hostfs_open_mode(HostFs *fs, const char *path, int flags, mode_t mode) {
                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
                 };
                 int fd = (int) syscall(SYS_openat2, fs->root_fd, relative(path), &how, sizeof(how));
-                if (fd >= 0)
-                        return fd;
-                /* ENOSYS: old kernel; EPERM: a seccomp filter that does not know openat2 */
-                if (errno != ENOSYS && errno != EPERM)
-                        return negative_errno();
-                fs->have_openat2 = false;
+                return fd >= 0 ? fd : negative_errno();
         }
         return chase_in_root(fs, relative(path), flags, mode);
 }
@@ -222,12 +230,54 @@ int hostfs_open(HostFs *fs, const char *path, int flags) {
         return hostfs_open_mode(fs, path, flags, 0);
 }
 
+/*
+ * Opens a regular file for reading. A FIFO, socket or device node in a capture tree must never be
+ * opened for reading: a FIFO blocks forever, /dev/kmsg drains the host's log, a watchdog arms.
+ * The path is opened with O_PATH (no side effects), checked, and reopened through /proc/self/fd,
+ * so nothing can be swapped in between.
+ */
+static int open_regular(HostFs *fs, const char *path) {
+        _cleanup_close_ int pfd = -1;
+        char proc[64];
+        struct stat st;
+        int fd;
+
+        pfd = hostfs_open(fs, path, O_PATH);
+        if (pfd < 0)
+                return pfd;
+        if (fstat(pfd, &st) < 0)
+                return negative_errno();
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -ENOTSUP;
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+        fd = open(proc, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0)
+                return fd;
+        if (errno != ENOENT)
+                return negative_errno();
+        /* no /proc in this sandbox: open again, non-blocking, and check it is still the same file */
+        fd = hostfs_open(fs, path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+        if (fd < 0)
+                return fd;
+        {
+                struct stat st2;
+
+                if (fstat(fd, &st2) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino) {
+                        close(fd);
+                        return -ENOTSUP;
+                }
+        }
+        return fd;
+}
+
 int hostfs_read_file(HostFs *fs, const char *path, size_t max, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
         size_t size = 0, allocated = 0;
 
-        fd = hostfs_open(fs, path, O_RDONLY | O_NOCTTY);
+        fd = open_regular(fs, path);
         if (fd < 0)
                 return fd;
 
@@ -239,9 +289,10 @@ int hostfs_read_file(HostFs *fs, const char *path, size_t max, char **ret, size_
                         size_t want = allocated ? allocated * 2 : 4097;
                         char *b;
 
-                        if (want > max + 1)
-                                want = max + 1;
-                        if (want <= size)
+                        /* room for max bytes, one more to notice a larger file, and the NUL */
+                        if (want > max + 2)
+                                want = max + 2;
+                        if (want <= size + 1)
                                 return -EFBIG;
                         b = realloc(buf, want);
                         if (!b)
@@ -322,6 +373,20 @@ int hostfs_is_chardev(HostFs *fs, const char *path) {
         return S_ISCHR(st.st_mode);
 }
 
+int hostfs_is_live_device(HostFs *fs, const char *path) {
+        char real[PATH_MAX];
+        struct stat st, st_real;
+
+        if (hostfs_stat(fs, path, &st) < 0 || !S_ISCHR(st.st_mode))
+                return 0;
+        if (fs->live)
+                return 1;
+        snprintf(real, sizeof(real), "/%s", relative(path));
+        if (stat(real, &st_real) < 0 || !S_ISCHR(st_real.st_mode))
+                return 0;
+        return st.st_rdev == st_real.st_rdev;
+}
+
 int hostfs_device_exists(HostFs *fs, const char *path, bool *ret_chardev) {
         struct stat st;
         int r;
@@ -373,10 +438,11 @@ int hostfs_list_dir(HostFs *fs, const char *path, char ***ret) {
                         struct stat st;
                         bool is_dir;
 
-                        /* follow links: sysfs class entries are links to device directories */
-                        is_dir = fstatat(dirfd(d), *n, &st, 0) >= 0 && S_ISDIR(st.st_mode);
-                        if (asprintf(&child, "%s/%s", path, *n) >= 0)
-                                record(fs, child, is_dir ? HOSTFS_ACCESS_DIR_ENTRY : HOSTFS_ACCESS_ENTRY);
+                        if (asprintf(&child, "%s/%s", path, *n) < 0)
+                                continue;
+                        /* follow links, inside the root: sysfs class entries are links to device directories */
+                        is_dir = hostfs_stat(fs, child, &st) >= 0 && S_ISDIR(st.st_mode);
+                        record(fs, child, is_dir ? HOSTFS_ACCESS_DIR_ENTRY : HOSTFS_ACCESS_ENTRY);
                 }
         closedir(d);
         if (r < 0)

@@ -49,7 +49,11 @@ int hostfs_open(HostFs *fs, const char *path, int flags);
 /* Like hostfs_open(), for writers: creates with mode when O_CREAT is in flags. */
 int hostfs_open_mode(HostFs *fs, const char *path, int flags, mode_t mode);
 
-/* Reads a whole file (at most max bytes; -EFBIG beyond) and NUL-terminates it. */
+/*
+ * Reads a whole regular file (at most max bytes; -EFBIG beyond) and NUL-terminates it. Anything that
+ * is not a regular file (a FIFO, socket or device node planted in a capture) is refused with
+ * -ENOTSUP without being opened for reading; a directory gives -EISDIR.
+ */
 int hostfs_read_file(HostFs *fs, const char *path, size_t max, char **ret, size_t *ret_size);
 /* Reads the first line, without its newline; trailing whitespace stripped. */
 int hostfs_read_line(HostFs *fs, const char *path, char **ret);
@@ -59,6 +63,12 @@ int hostfs_stat(HostFs *fs, const char *path, struct stat *ret);
 int hostfs_exists(HostFs *fs, const char *path);
 /* 1 if the path is a character device, 0 if it is something else or missing. */
 int hostfs_is_chardev(HostFs *fs, const char *path);
+/*
+ * 1 if path under the root is a character device that may be used live: on the running system's
+ * root any character device; on another root only one that is the very same device as that path
+ * on the running system (a bind-mounted /dev), never a node someone made in a capture tree.
+ */
+int hostfs_is_live_device(HostFs *fs, const char *path);
 /* Looks at a device node the way a probe does ("is /dev/sev there?") and records it. */
 int hostfs_device_exists(HostFs *fs, const char *path, bool *ret_chardev);
 

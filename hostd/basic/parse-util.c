@@ -198,6 +198,27 @@ int cmdline_find(const char *cmdline, const char *key, char **ret_value) {
         return 1;
 }
 
+int cmdline_find_all(const char *cmdline, const char *key, char ***ret_words) {
+        _cleanup_(strv_freep) char **words = NULL, **found = NULL;
+        int r;
+
+        r = cmdline_split(cmdline, &words);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(w, words) {
+                const char *eq;
+
+                if (streq(*w, "--"))
+                        break;
+                eq = strchr(*w, '=');
+                if (key_equal(*w, eq ? (size_t) (eq - *w) : strlen(*w), key) && (r = strv_extend(&found, *w)) < 0)
+                        return r;
+        }
+        r = (int) strv_length(found);
+        *ret_words = TAKE_PTR(found);
+        return r;
+}
+
 static void copy_field(char *dst, size_t size, const char *value, size_t len) {
         if (len >= size)
                 len = size - 1;

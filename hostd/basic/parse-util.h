@@ -35,6 +35,8 @@ int kernel_version_cmp(const KernelVersion *a, const KernelVersion *b);
  */
 int cmdline_split(const char *cmdline, char ***ret_words);
 int cmdline_find(const char *cmdline, const char *key, char **ret_value);
+/* Every occurrence of key, in order: the whole words ("iommu=pt"), as the kernel applies them all. */
+int cmdline_find_all(const char *cmdline, const char *key, char ***ret_words);
 
 /* The first processor block of /proc/cpuinfo, and how many blocks there are. */
 typedef struct Cpuinfo {

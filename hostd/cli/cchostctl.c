@@ -283,9 +283,8 @@ static int verb_capture(int argc, char *argv[]) {
         if (r < 0)
                 return r;
         r = capture_host(h, arg_tee, arg_output, &detail);
-        if (r == -ENOTEMPTY)
-                return log_error_errno(r, "%s already holds a capture or a host tree; pick a new directory",
-                                       arg_output);
+        if (r == -EEXIST)
+                return log_error_errno(r, "%s exists; capture writes only into a new directory", arg_output);
         if (r < 0)
                 return log_error_errno(r, "Capture failed at %s: %m", detail ? detail : arg_output);
         fprintf(stderr, "Captured %s into %s; replay with: cchostctl --root %s check\n", arg_root, arg_output,

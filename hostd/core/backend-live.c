@@ -6,6 +6,7 @@
 #include <libvirt/virterror.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 
 #include "exec-util.h"
 #include "host.h"
@@ -154,8 +155,9 @@ static int live_libvirt_domcaps(Host *h, const char *uri, char **ret_xml) {
         virConnectPtr conn;
         char *xml;
 
+        /* libvirt refuses domain capabilities on read-only connections (CVE-2019-10167) */
         virSetErrorFunc(NULL, libvirt_quiet);
-        conn = virConnectOpenReadOnly(uri);
+        conn = virConnectOpen(uri);
         if (!conn) {
                 host_set_detail(h, "cannot connect to %s: %s", uri, virGetLastErrorMessage());
                 return -ECONNREFUSED;
@@ -171,9 +173,32 @@ static int live_libvirt_domcaps(Host *h, const char *uri, char **ret_xml) {
         return 0;
 }
 
+/* A URI without a host part ("qemu:///system", "qemu+unix:///system") names this machine's libvirt. */
+static bool uri_is_local(const char *uri) {
+        const char *p = strstr(uri, "://");
+
+        return p && p[3] == '/';
+}
+
 static int live_qemu_object_help(Host *h, const char *emulator, char **ret) {
         char *argv[] = { (char *) emulator, (char *) "-object", (char *) "help", NULL };
+        struct stat st;
         int r;
+
+        /* the path may come from libvirt: run it only if it is local and only root can have put it there */
+        if (!uri_is_local(host_libvirt_uri(h))) {
+                host_set_detail(h, "not running %s: it was named by a remote libvirt (%s)", emulator,
+                                host_libvirt_uri(h));
+                return -EPERM;
+        }
+        if (emulator[0] != '/' || stat(emulator, &st) < 0) {
+                host_set_detail(h, "%s does not exist", emulator);
+                return -ENOENT;
+        }
+        if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
+                host_set_detail(h, "not running %s: not a root-owned file that only root can write", emulator);
+                return -EPERM;
+        }
 
         r = exec_capture(argv, QEMU_HELP_TIMEOUT_MS, QEMU_HELP_MAX, ret);
         if (r < 0) {

@@ -29,8 +29,13 @@ static void seen_record(const char *path, HostFsAccess access, void *userdata) {
         /* the capture itself is rewritten, never copied */
         if (strneq(p, ".cchost/", 8) || streq(p, ".cchost"))
                 return;
-        if (strv_contains(s->paths, p))
-                return;
+        for (size_t i = 0; s->paths && s->paths[i]; i++)
+                if (streq(s->paths[i], p)) {
+                        /* a file that was listed first and read later is a file with content */
+                        if (access == HOSTFS_ACCESS_FILE)
+                                s->kinds[i][0] = 'f';
+                        return;
+                }
         if (strv_extend(&s->paths, p) < 0 || strv_extend(&s->kinds, kind[access]) < 0)
                 s->error = -ENOMEM;
 }
@@ -82,20 +87,18 @@ static int write_file_at(int dirfd, const char *rel, const char *data, size_t si
         return 0;
 }
 
+/*
+ * The output directory must be new: we create it (0700, so nobody else can plant links in it while
+ * we write), never write into one that exists, and open it without following a link.
+ */
 static int prepare_outdir(const char *outdir, int *ret_fd) {
-        _cleanup_(strv_freep) char **entries = NULL;
         int fd;
 
-        if (mkdir(outdir, 0755) < 0 && errno != EEXIST)
-                return negative_errno();
-        fd = open(outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (mkdir(outdir, 0700) < 0)
+                return errno == EEXIST ? -EEXIST : negative_errno();
+        fd = open(outdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return negative_errno();
-        /* never mix a capture with whatever was there before */
-        if (faccessat(fd, ".cchost", F_OK, AT_SYMLINK_NOFOLLOW) == 0 || faccessat(fd, "proc", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-                close(fd);
-                return -ENOTEMPTY;
-        }
         *ret_fd = fd;
         return 0;
 }

@@ -8,7 +8,8 @@
 #include "parse-util.h"
 
 #define CAPTURE_PATH ".cchost/capture.json"
-#define CAPTURE_MAX (64U * 1024U * 1024U)
+/* a real capture is tens of KiB; json-c needs ~60 times the text in memory */
+#define CAPTURE_MAX (8U * 1024U * 1024U)
 
 struct Host {
         HostFs *fs;
@@ -111,11 +112,12 @@ int host_capture(Host *h, json_object **ret) {
         if (!h->capture_loaded) {
                 _cleanup_free_ char *text = NULL;
                 struct json_tokener *tok;
+                size_t capture_size = 0;
                 json_object *schema;
                 int r;
 
                 h->capture_loaded = true;
-                r = hostfs_read_file(h->fs, CAPTURE_PATH, CAPTURE_MAX, &text, NULL);
+                r = hostfs_read_file(h->fs, CAPTURE_PATH, CAPTURE_MAX, &text, &capture_size);
                 if (r == -ENOENT) {
                         h->capture_error = -ENOENT;
                         (void) asprintf(&h->capture_detail, "the root has no .cchost/capture.json");
@@ -123,11 +125,23 @@ int host_capture(Host *h, json_object **ret) {
                         h->capture_error = r;
                         (void) asprintf(&h->capture_detail, ".cchost/capture.json: %s", strerror(-r));
                 } else {
+                        size_t len = strlen(text);
+
                         tok = json_tokener_new();
-                        if (!tok)
+                        if (!tok) {
+                                h->capture_error = -ENOMEM;
                                 return -ENOMEM;
-                        h->capture = json_tokener_parse_ex(tok, text, (int) strlen(text));
-                        if (!h->capture || json_tokener_get_error(tok) != json_tokener_success) {
+                        }
+                        h->capture = json_tokener_parse_ex(tok, text, (int) len);
+                        /* one JSON document and nothing else: no NUL padding, no trailing garbage */
+                        if (h->capture && json_tokener_get_error(tok) == json_tokener_success &&
+                            (len != capture_size || text[json_tokener_get_parse_end(tok) +
+                                                         strspn(text + json_tokener_get_parse_end(tok), " \t\r\n")] != 0)) {
+                                h->capture_error = -EBADMSG;
+                                (void) asprintf(&h->capture_detail,
+                                                ".cchost/capture.json has data after the JSON document");
+                                h->capture = (json_object_put(h->capture), NULL);
+                        } else if (!h->capture || json_tokener_get_error(tok) != json_tokener_success) {
                                 h->capture_error = -EBADMSG;
                                 (void) asprintf(&h->capture_detail, ".cchost/capture.json is not valid JSON (%s)",
                                                 json_tokener_error_desc(json_tokener_get_error(tok)));
@@ -223,7 +237,7 @@ static int pick_for_device(Host *h, const char *path, const HostBackendOps **ret
                 *ret = h->override;
                 return 0;
         }
-        if (hostfs_is_chardev(h->fs, path) > 0) {
+        if (hostfs_is_live_device(h->fs, path) > 0) {
                 *ret = &backend_live;
                 return 0;
         }
@@ -239,7 +253,7 @@ static int pick_for_device(Host *h, const char *path, const HostBackendOps **ret
                 host_set_detail(h, "/%s does not exist", path);
                 return -ENOENT;
         }
-        host_set_detail(h, "/%s is not a character device and %s", path, strempty(h->capture_detail));
+        host_set_detail(h, "/%s is not this machine's device and %s", path, strempty(h->capture_detail));
         return -ENODEV;
 }
 

@@ -108,6 +108,20 @@ int probe_read_yes_no(ProbeContext *c, Finding *f, const char *path, int *ret) {
         return 0;
 }
 
+int probe_read_misc_capacity(ProbeContext *c, char **ret, const char **ret_path) {
+        static const char *const paths[] = { "sys/fs/cgroup/misc.capacity", "sys/fs/cgroup/misc/misc.capacity" };
+        int r = -ENOENT;
+
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
+                r = hostfs_read_file(host_fs(c->host), paths[i], 64 * 1024, ret, NULL);
+                if (r != -ENOENT) {
+                        *ret_path = paths[i];
+                        return r;
+                }
+        }
+        return r;
+}
+
 int probe_read_cmdline(ProbeContext *c, Finding *f, char **ret) {
         char *s;
         int r;

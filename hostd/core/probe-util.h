@@ -25,5 +25,10 @@ int probe_read_line(ProbeContext *c, Finding *f, const char *path, char **ret);
 int probe_read_yes_no(ProbeContext *c, Finding *f, const char *path, int *ret);
 /* The kernel command line (proc/cmdline); evidence key "cmdline". */
 int probe_read_cmdline(ProbeContext *c, Finding *f, char **ret);
+/*
+ * The misc cgroup's capacity file (cgroup v2 at the root, else v1's misc controller). Returns 0 with
+ * the text and the root-relative path, -ENOENT when neither exists, other errors as read.
+ */
+int probe_read_misc_capacity(ProbeContext *c, char **ret, const char **ret_path);
 /* "/path" for messages, from a root-relative path. */
 const char *probe_display_path(const char *path, char *buf, size_t size);

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "hostfs.h"
 #include "strv.h"
@@ -104,11 +105,61 @@ TEST(test_fallback) {
         check_resolution(false);
 }
 
+TEST(test_hostile_nodes) {
+        _cleanup_(hostfs_freep) HostFs *fs = NULL;
+        char p[512], big[10000];
+        char *s;
+
+        ASSERT_INT(hostfs_new(root, &fs), 0);
+        /* a FIFO would block a reader forever: refused without being opened */
+        snprintf(p, sizeof(p), "%s/proc/fifo", root);
+        ASSERT_INT(mkfifo(p, 0644), 0);
+        ASSERT_INT(hostfs_read_line(fs, "proc/fifo", &s), -ENOTSUP);
+        ASSERT_INT(hostfs_read_line(fs, "etc", &s), -EISDIR);
+        /* a device node planted in a capture is neither read nor taken for this machine's device */
+        if (geteuid() == 0) {
+                snprintf(p, sizeof(p), "%s/proc/kmsg-like", root);
+                ASSERT_INT(mknod(p, S_IFCHR | 0600, makedev(1, 3)), 0);
+                ASSERT_INT(hostfs_read_line(fs, "proc/kmsg-like", &s), -ENOTSUP);
+                ASSERT_INT(hostfs_is_chardev(fs, "proc/kmsg-like"), 1);
+                ASSERT_INT(hostfs_is_live_device(fs, "proc/kmsg-like"), 0);
+        }
+        /* larger than the cap: an error, never a silent truncation */
+        memset(big, 'x', sizeof(big) - 1);
+        big[sizeof(big) - 1] = 0;
+        put(root, "proc/big", big);
+        ASSERT_INT(hostfs_read_file(fs, "proc/big", 8192, &s, NULL), -EFBIG);
+        ASSERT_INT(hostfs_read_file(fs, "proc/big", sizeof(big) - 1, &s, NULL), 0);
+        ASSERT_INT(strlen(s), sizeof(big) - 1);
+        free(s);
+}
+
+TEST(test_atomic_write) {
+        _cleanup_(hostfs_freep) HostFs *fs = NULL;
+        char *s;
+
+        ASSERT_INT(hostfs_new(root, &fs), 0);
+        ASSERT_INT(hostfs_write_file_atomic(fs, "var/lib/cchost/state", "one\n", 4, 0600), 1);
+        ASSERT_INT(hostfs_write_file_atomic(fs, "var/lib/cchost/state", "one\n", 4, 0600), 0);
+        ASSERT_INT(hostfs_write_file_atomic(fs, "var/lib/cchost/state", "two\n", 4, 0600), 1);
+        ASSERT_INT(hostfs_read_line(fs, "var/lib/cchost/state", &s), 0);
+        ASSERT_STR(s, "two");
+        free(s);
+        /* writes stay inside the root too: etc/up points far above it */
+        ASSERT_INT(hostfs_write_file_atomic(fs, "etc/abs", "in\n", 3, 0644), 1);
+        ASSERT_INT(hostfs_read_line(fs, "secret", &s), 0);
+        ASSERT_STR(s, "inside");
+        free(s);
+        ASSERT_INT(hostfs_unlink(fs, "var/lib/cchost/state"), 1);
+        ASSERT_INT(hostfs_unlink(fs, "var/lib/cchost/state"), 0);
+}
+
 TEST(test_bad_root) {
         HostFs *fs = NULL;
 
         ASSERT_INT(hostfs_new("/nonexistent/cchost", &fs), -ENOENT);
         ASSERT_TRUE(fs == NULL);
+        ASSERT_INT(hostfs_new("", &fs), -EINVAL);
 }
 
 TEST(test_live_root) {
@@ -125,6 +176,8 @@ int main(void) {
         setup();
         RUN(test_openat2);
         RUN(test_fallback);
+        RUN(test_hostile_nodes);
+        RUN(test_atomic_write);
         RUN(test_bad_root);
         RUN(test_live_root);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", outside);
