@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "action.h"
+#include "bios-map.h"
 #include "probe-util.h"
 #include "snp-host.h"
 
@@ -28,6 +30,14 @@ static void run(ProbeContext *c, Finding *f) {
                     min_sev_asid - 1, max_asid);
 }
 
+static int fix(ProbeContext *c, const Finding *f, Intents *in) {
+        int r = 0;
+
+        if (r >= 0)
+                r = intents_add(&in->bios, BIOS_SEV_ES_ASID_LIMIT);
+        return r < 0 ? r : 1;
+}
+
 const Probe probe_snp_bios_asid = {
         .id = "snp.bios.asid",
         .component = "bios",
@@ -39,4 +49,5 @@ const Probe probe_snp_bios_asid = {
                   "Limit Control = Manual, SEV-ES ASID Space Limit = the number of SNP guests + 1 (e.g. 100).",
         .reboot = true,
         .run = run,
+        .fix = fix,
 };

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "action.h"
+#include "bios-map.h"
 #include "probe-util.h"
 #include "snp-host.h"
 
@@ -64,6 +66,16 @@ static void run(ProbeContext *c, Finding *f) {
                     (unsigned long long) end, (unsigned long long) (size >> 20));
 }
 
+static int fix(ProbeContext *c, const Finding *f, Intents *in) {
+        int r = 0;
+
+        if (r >= 0)
+                r = intents_add(&in->bios, BIOS_SNP_MEMORY_COVERAGE);
+        if (r >= 0)
+                r = intents_add(&in->bios, BIOS_SNP);
+        return r < 0 ? r : 1;
+}
+
 const Probe probe_snp_bios_rmp = {
         .id = "snp.bios.rmp",
         .component = "bios",
@@ -78,4 +90,5 @@ const Probe probe_snp_bios_rmp = {
                   "BIOS.ProcSettings.Snp).",
         .reboot = true,
         .run = run,
+        .fix = fix,
 };

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "action.h"
+#include "bios-map.h"
 #include "probe-util.h"
 #include "snp-host.h"
 
@@ -15,6 +17,14 @@ static void run(ProbeContext *c, Finding *f) {
         finding_set(f, FINDING_PASS, "SMEE enabled (SYSCFG bit 23)");
 }
 
+static int fix(ProbeContext *c, const Finding *f, Intents *in) {
+        int r = 0;
+
+        if (r >= 0)
+                r = intents_add(&in->bios, BIOS_SMEE);
+        return r < 0 ? r : 1;
+}
+
 const Probe probe_snp_bios_smee = {
         .id = "snp.bios.smee",
         .component = "bios",
@@ -26,4 +36,5 @@ const Probe probe_snp_bios_smee = {
                   "BIOS.ProcSettings.Sme). Without it the kernel disables SEV and /dev/sev does not appear.",
         .reboot = true,
         .run = run,
+        .fix = fix,
 };

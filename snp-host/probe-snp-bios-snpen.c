@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "action.h"
+#include "bios-map.h"
 #include "probe-util.h"
 #include "snp-host.h"
 
@@ -44,6 +46,14 @@ static void run(ProbeContext *c, Finding *f) {
         finding_set(f, FINDING_FAIL, "SYSCFG=0x%llx: SNP is not enabled (SNPEn, bit 24)", (unsigned long long) syscfg);
 }
 
+static int fix(ProbeContext *c, const Finding *f, Intents *in) {
+        int r = 0;
+
+        if (r >= 0)
+                r = intents_add(&in->bios, BIOS_SNP);
+        return r < 0 ? r : 1;
+}
+
 const Probe probe_snp_bios_snpen = {
         .id = "snp.bios.snpen",
         .component = "bios",
@@ -56,4 +66,5 @@ const Probe probe_snp_bios_snpen = {
                   "(an IOMMU in passthrough mode makes the kernel drop SNP).",
         .reboot = true,
         .run = run,
+        .fix = fix,
 };

@@ -8,7 +8,12 @@ and what the kernel then brings up (SNP needs SMEE, a reserved RMP, ES ASIDs and
 passthrough; TDX needs TME, KeyIDs, a locked SEAMRR, nohibernate and the kvm_intel.tdx request).
 BIOS settings pending on the mock BMC (tests/redfish) are not modelled yet.
 
-Usage: reboot(root) -> number of reboots cchost asked for since the last simulated one.
+BIOS settings: pass the mock BMC (tests/redfish_mock.py); its pending attributes are applied at the
+reset and their effect on the registers is modelled here (SMEE -> SYSCFG bit 23, SNP memory coverage
+-> RMP_BASE/RMP_END, SEV-ES ASID limit -> CPUID 0x8000001f EDX, TME/TME-MT/key split/TDX/SEAM
+loader/SGX -> MSRs 0x982, 0x87, 0x1400, 0x1401, 0x3a).
+
+Usage: reboot(root, bmc=None) -> number of reboots cchost asked for since the last simulated one.
 """
 import glob
 import hashlib
@@ -115,7 +120,8 @@ def _snp(root, cap, words, kvm, state):
     rmp_ok = (_msr(cap, 0xC0010132) & ~0x1FFF) and (_msr(cap, 0xC0010133) & ~0x1FFF)
     iommu_off = (_cmdline_value(words, "iommu") in ("pt", "off") or _cmdline_value(words, "iommu.passthrough") == "1"
                  or _cmdline_value(words, "amd_iommu") in ("off", "pgtbl_v2"))
-    capable = bool(syscfg & (1 << 23)) and bool(rmp_ok) and edx > 1 and not iommu_off and _kernel(root) >= (6, 11)
+    capable = (bool(syscfg & (1 << 23)) and bool(rmp_ok) and edx > 1 and not iommu_off and _kernel(root) >= (6, 11)
+               and state.get("snp_nbio", True))
     params = {k: "Y" for k in ("sev", "sev_es", "sev_snp")}
     for k in params:
         if kvm.get(k) is not None and not _truthy(kvm[k]):
@@ -143,7 +149,15 @@ def _snp(root, cap, words, kvm, state):
         cap["ioctl"]["snp_platform_status"] = {"errno": 22}
     lines = [l for l in (_read(root, "sys/fs/cgroup/misc.capacity", "") or "").splitlines()
              if not l.startswith("sev_es ")]
-    lines.append(f"sev_es {edx - 1 if params['sev_es'] == 'Y' and edx > 1 else 0}")
+    es = edx - 1 if params["sev_es"] == "Y" and edx > 1 else 0
+    lines.append(f"sev_es {es}")
+    # libvirt asks KVM at start: its domain capabilities follow what came up
+    xml = cap.get("libvirt", {}).get("domcaps")
+    if xml:
+        xml = re.sub(r"<maxESGuests>\d+</maxESGuests>", f"<maxESGuests>{es}</maxESGuests>", xml)
+        if snp_up and "<value>sev-snp</value>" not in xml and "<value>sev</value>" in xml:
+            xml = xml.replace("<value>sev</value>", "<value>sev</value>\n          <value>sev-snp</value>", 1)
+        cap["libvirt"]["domcaps"] = xml
     _write(root, "sys/fs/cgroup/misc.capacity", "\n".join(lines) + "\n")
 
 
@@ -158,6 +172,11 @@ def _tdx(root, cap, words, kvm):
     requested = _truthy(_cmdline_value(words, "kvm_intel.tdx")) or _truthy(kvm.get("tdx"))
     up = platform and requested
     _set_flag(root, "tdx_host_platform", platform)
+    # the in-kernel SGX driver makes its nodes when the BIOS enabled and locked SGX
+    if (_msr(cap, 0x3A) & 0x40001) == 0x40001:
+        for node in ("dev/sgx_enclave", "dev/sgx_provision", "dev/sgx_vepc"):
+            if not os.path.exists(os.path.join(root, node)):
+                _write(root, node, "")
     _write(root, "sys/module/kvm_intel/parameters/tdx", "Y\n" if up else "N\n")
     lines = [l for l in (_read(root, "sys/fs/cgroup/misc.capacity", "") or "").splitlines() if not l.startswith("tdx ")]
     # libvirt asks KVM at start: with TDX up its domain capabilities offer it
@@ -170,7 +189,68 @@ def _tdx(root, cap, words, kvm):
     _write(root, "sys/fs/cgroup/misc.capacity", "\n".join(lines) + ("\n" if lines else ""))
 
 
-def reboot(root):
+# vendor attribute -> (knob, value that turns it on), for the attributes the mock BMC serves
+BIOS_KNOBS = {
+    "SecureMemoryEncryption": "smee", "Sme": "smee", "SMEE": "smee",
+    "Snp": "snp", "SEV_SNPSupport": "snp",
+    "SnpMemCover": "snp_memory_coverage", "SNPMemoryCoverage": "snp_memory_coverage",
+    "MinSevAsid": "sev_es_asid_limit", "SEV_ESASIDSpaceLimit": "sev_es_asid_limit",
+    "MemoryEncryption": "tme_mt", "TotalMemoryEncryption_TME": "tme",
+    "TotalMemoryEncryptionMultiTenant_TME_MT": "tme_mt",
+    "IntelTdx": "tdx", "TrustDomainExtension_TDX": "tdx",
+    "TdxSeamLoader": "seam_loader", "TDXSecureArbitrationModeLoader_SEAMLoader": "seam_loader",
+    "TdxKeySplit": "tdx_key_split", "TME_MTTDXKeySplit": "tdx_key_split",
+    "IntelSgx": "sgx", "SWGuardExtensions_SGX": "sgx",
+}
+ON = ("Enabled", "On", "MultipleKeys", "Enable")
+
+
+def _ram_end(root):
+    top = 0
+    for line in _read(root, "proc/iomem", "").splitlines():
+        if not line.startswith(" ") and line.endswith(": System RAM"):
+            top = max(top, int(line.split("-")[1].split()[0], 16) + 1)
+    return top
+
+
+def _apply_bios(root, cap, applied):
+    """The registers a BIOS with these settings programs at the reset."""
+    knobs = {}
+    for attr, value in applied.items():
+        knob = BIOS_KNOBS.get(attr)
+        if knob:
+            knobs[knob] = value
+    on = {k for k, v in knobs.items() if v in ON or (isinstance(v, int) and v > 0)}
+    if "smee" in on:
+        _set_msr(cap, 0xC0010010, _msr(cap, 0xC0010010) | (1 << 23))
+    if "snp_memory_coverage" in on:
+        end = _ram_end(root)
+        size = ((end + 4095) // 4096) * 16 + 0x4000
+        base = (end + 0x1FFFFF) & ~0xFFFFF
+        _set_msr(cap, 0xC0010132, base)
+        _set_msr(cap, 0xC0010133, (base + size + 0x1FFF) & ~0x1FFF)
+    if "sev_es_asid_limit" in on:
+        for cpu in cap["cpus"].values():
+            leaf = cpu["cpuid"].get("0x8000001f/0")
+            if leaf:
+                leaf[3] = hex(int(knobs["sev_es_asid_limit"]))
+    if "tme" in on or "tme_mt" in on:
+        v = _msr(cap, 0x982) | 0x3
+        if "tme_mt" in on:
+            v |= 6 << 32
+        _set_msr(cap, 0x982, v)
+    if "tdx" in on and "tdx_key_split" in on:
+        _set_msr(cap, 0x87, (32 << 32) | 31)
+        _set_msr(cap, 0x982, _msr(cap, 0x982) | (1 << 36))
+    if "tdx" in on and "seam_loader" in on:
+        _set_msr(cap, 0x1400, 0x7E000008)
+        _set_msr(cap, 0x1401, 0x3FFFFE000C00)
+    if "sgx" in on:
+        _set_msr(cap, 0x3A, _msr(cap, 0x3A) | 0x60005)
+    return on
+
+
+def reboot(root, bmc=None):
     """Boots the fixture host again. Returns how many reboots cchost requested since the last one."""
     state = json.loads(_read(root, STATE, "{}"))
     actions, total = _actions(root, state.get("offset", 0))
@@ -198,6 +278,15 @@ def reboot(root):
     capath = os.path.join(root, ".cchost", "capture.json")
     with open(capath) as f:
         cap = json.load(f)
+    bios_on = set(state.get("bios_on", []))
+    if bmc is not None:
+        bios_on |= _apply_bios(root, cap, bmc.apply_pending())
+        state["bios_on"] = sorted(bios_on)
+    if "snp" not in bios_on and state.get("snp_nbio") is None:
+        # SEV-SNP in NBIO: on unless the host came up with the RMP unreserved (SNP off in the BIOS)
+        state["snp_nbio"] = bool(_msr(cap, 0xC0010132) & ~0x1FFF)
+    if "snp" in bios_on:
+        state["snp_nbio"] = True
     vendor = _read(root, "proc/cpuinfo", "")
     if "AuthenticAMD" in vendor:
         _snp(root, cap, words, {**_module_options(root, "kvm_amd"),

@@ -20,6 +20,7 @@ typedef struct Intents {
         char **modules_load;    /* modules to load at every boot */
         char **reload;          /* modules to reload now when no guest runs */
         char **manual;          /* "check-id: what an operator must decide" */
+        char **bios;            /* BIOS knobs to turn on (bios-map.h) */
 } Intents;
 
 void intents_done(Intents *i);
@@ -29,6 +30,7 @@ typedef enum ActionKind {
         ACTION_WRITE_FILE,
         ACTION_RUN,
         ACTION_RELOAD_MODULE,
+        ACTION_BIOS,            /* BIOS attributes over Redfish, applied at the next reset */
         _ACTION_KIND_MAX,
         _ACTION_KIND_INVALID = -EINVAL,
 } ActionKind;
@@ -52,6 +54,7 @@ typedef struct Action {
         unsigned mode;
         char **argv;            /* RUN */
         char *module;           /* RELOAD_MODULE */
+        char *attributes;       /* BIOS: the JSON object of attributes to set */
         bool reboot;            /* takes effect at the next boot */
         char **fixes;           /* finding ids */
         ActionState state;

@@ -2,7 +2,9 @@
 #include <stdio.h>
 
 #include "action.h"
+#include "bios-map.h"
 #include "bootloader.h"
+#include "redfish.h"
 #include "parse-util.h"
 #include "probe.h"
 #include "strv.h"
@@ -11,6 +13,7 @@ static const char *const kind_table[_ACTION_KIND_MAX] = {
         [ACTION_WRITE_FILE] = "write-file",
         [ACTION_RUN] = "run",
         [ACTION_RELOAD_MODULE] = "reload-module",
+        [ACTION_BIOS] = "bios",
 };
 
 static const char *const state_table[_ACTION_STATE_MAX] = {
@@ -50,6 +53,7 @@ void intents_done(Intents *i) {
         i->modules_load = strv_free(i->modules_load);
         i->reload = strv_free(i->reload);
         i->manual = strv_free(i->manual);
+        i->bios = strv_free(i->bios);
 }
 
 int intents_add(char ***list, const char *value) {
@@ -65,6 +69,7 @@ static void action_done(Action *a) {
         free(a->content);
         strv_free(a->argv);
         free(a->module);
+        free(a->attributes);
         strv_free(a->fixes);
         free(a->error);
 }
@@ -197,20 +202,52 @@ static int modules_load_content(Host *h, char *const *wanted, char **ret) {
         return 0;
 }
 
+static int plan_bios(Host *h, const Config *config, char *const *knobs, char **fixes, Plan *p, char **ret_error) {
+        _cleanup_(redfish_freep) Redfish *rf = NULL;
+        _cleanup_(json_object_putp) json_object *patch = NULL;
+        json_object *attributes;
+        const char *vendor;
+        Action *a;
+        int r;
+
+        r = redfish_new(h, config, &rf, ret_error);
+        if (r < 0)
+                return r;
+        r = redfish_bios(rf, &attributes, ret_error);
+        if (r < 0)
+                return r;
+        vendor = bios_map_vendor(config->redfish.vendor ?: redfish_vendor(rf));
+        r = bios_map_resolve(vendor ?: redfish_vendor(rf), knobs, attributes, &patch, ret_error);
+        if (r < 0)
+                return r;
+        if (json_object_object_length(patch) == 0)
+                return 0; /* already set (pending or current): the reboot will show it */
+
+        a = plan_append(p, ACTION_BIOS, "bios:settings", fixes);
+        if (!a)
+                return -ENOMEM;
+        a->attributes = strdup(json_object_to_json_string_ext(patch, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        a->reboot = true;
+        if (!a->attributes || asprintf(&a->description, "set BIOS %s over Redfish (%s)", a->attributes, vendor) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 static int collect_intents(Host *h, const Config *config, const Report *report, Intents *in, char ***ret_cmdline_fixes,
-                           char ***ret_module_fixes) {
+                           char ***ret_module_fixes, char ***ret_bios_fixes) {
         ProbeContext c = { .host = h, .report = (Report *) report };
         int r;
 
         for (size_t i = 0; i < report->n_findings; i++) {
                 const Finding *f = &report->findings[i];
                 const Probe *p = probe_find(f->id);
-                size_t cmd_before, mod_before;
+                size_t cmd_before, mod_before, bios_before;
 
                 if (!p || !p->fix || f->status != FINDING_FAIL)
                         continue;
                 cmd_before = strv_length(in->cmdline_add) + strv_length(in->cmdline_remove);
                 mod_before = strv_length(in->modprobe) + strv_length(in->modules_load) + strv_length(in->reload);
+                bios_before = strv_length(in->bios);
                 r = p->fix(&c, f, in);
                 if (r < 0)
                         return r;
@@ -219,6 +256,8 @@ static int collect_intents(Host *h, const Config *config, const Report *report, 
                         return -ENOMEM;
                 if (strv_length(in->modprobe) + strv_length(in->modules_load) + strv_length(in->reload) > mod_before &&
                     strv_extend(ret_module_fixes, f->id) < 0)
+                        return -ENOMEM;
+                if (strv_length(in->bios) > bios_before && strv_extend(ret_bios_fixes, f->id) < 0)
                         return -ENOMEM;
         }
         STRV_FOREACH(a, config->extra_args)
@@ -232,16 +271,34 @@ static int collect_intents(Host *h, const Config *config, const Report *report, 
 
 int plan_build(Host *h, const Config *config, const Report *report, Plan *ret, char **ret_error) {
         _cleanup_(intents_done) Intents in = {};
-        _cleanup_(strv_freep) char **cmdline_fixes = NULL, **module_fixes = NULL;
+        _cleanup_(strv_freep) char **cmdline_fixes = NULL, **module_fixes = NULL, **bios_fixes = NULL;
         _cleanup_free_ char *modprobe = NULL, *modules = NULL;
         BootPlan boot = {};
         Plan p = {};
         bool modprobe_changes;
         int r;
 
-        r = collect_intents(h, config, report, &in, &cmdline_fixes, &module_fixes);
+        r = collect_intents(h, config, report, &in, &cmdline_fixes, &module_fixes, &bios_fixes);
         if (r < 0)
                 goto fail;
+
+        /* 0. the BIOS, over the BMC: resolved against what the BMC offers, so the plan is concrete */
+        if (in.bios && !config->redfish.url) {
+                /* no BMC configured: the BIOS is the operator's, and the rest of the plan still stands */
+                STRV_FOREACH(k, in.bios) {
+                        _cleanup_free_ char *line = NULL;
+
+                        if (asprintf(&line, "bios: turn on %s in the BIOS setup (or set redfish in %s for cchost to "
+                                            "do it)", *k, config->path) < 0 || intents_add(&in.manual, line) < 0) {
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                }
+        } else if (in.bios) {
+                r = plan_bios(h, config, in.bios, bios_fixes, &p, ret_error);
+                if (r < 0)
+                        goto fail;
+        }
 
         /* 1. the kernel command line of the next boot */
         if (in.cmdline_add || in.cmdline_remove) {
@@ -392,6 +449,7 @@ int plan_from_json(json_object *o, Plan *ret) {
                 if (a->state < 0 || (r = json_str(ao, "description", &a->description)) < 0 ||
                     (r = json_str(ao, "path", &a->path)) < 0 || (r = json_str(ao, "content", &a->content)) < 0 ||
                     (r = json_str(ao, "module", &a->module)) < 0 || (r = json_str(ao, "error", &a->error)) < 0 ||
+                    (r = json_str(ao, "attributes", &a->attributes)) < 0 ||
                     (r = json_strv(ao, "argv", &a->argv)) < 0 || (r = json_strv(ao, "fixes", &a->fixes)) < 0) {
                         r = r < 0 ? r : -EBADMSG;
                         goto fail;
@@ -403,7 +461,7 @@ int plan_from_json(json_object *o, Plan *ret) {
                 /* a journal must describe actions completely: nothing is re-planned on resume */
                 if ((a->kind == ACTION_WRITE_FILE && (!a->path || !a->content)) ||
                     (a->kind == ACTION_RUN && (!a->argv || !a->argv[0] || a->argv[0][0] != '/')) ||
-                    (a->kind == ACTION_RELOAD_MODULE && !a->module)) {
+                    (a->kind == ACTION_RELOAD_MODULE && !a->module) || (a->kind == ACTION_BIOS && !a->attributes)) {
                         r = -EBADMSG;
                         goto fail;
                 }

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 
 #include "engine.h"
+#include "redfish.h"
 #include "provision.h"
 #include "strv.h"
 
@@ -114,7 +115,41 @@ static int set_state(Host *h, Journal *j, const char *state) {
         return journal_write(h, j);
 }
 
-static int apply_action(Host *h, Action *a) {
+/* PATCH the attributes, then read the pending settings back: the BMC must have taken every one. */
+static int apply_bios(Host *h, const Config *c, Action *a) {
+        _cleanup_(redfish_freep) Redfish *rf = NULL;
+        _cleanup_(json_object_putp) json_object *want = NULL, *pending = NULL;
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        want = json_tokener_parse(a->attributes);
+        if (!want || !json_object_is_type(want, json_type_object)) {
+                host_set_detail(h, "the journal's BIOS attributes are not a JSON object");
+                return -EBADMSG;
+        }
+        r = redfish_new(h, c, &rf, &error);
+        if (r >= 0)
+                r = redfish_bios_set(rf, want, &error);
+        if (r >= 0)
+                r = redfish_bios_pending(rf, &pending, &error);
+        if (r < 0) {
+                host_set_detail(h, "%s", strempty(error));
+                return r;
+        }
+        json_object_object_foreach(want, key, value) {
+                json_object *got;
+
+                if (!json_object_object_get_ex(pending, key, &got) ||
+                    !streq(json_object_get_string(got), json_object_get_string(value))) {
+                        host_set_detail(h, "the BMC did not keep %s = %s in its pending BIOS settings", key,
+                                        json_object_get_string(value));
+                        return -EPROTO;
+                }
+        }
+        return 0;
+}
+
+static int apply_action(Host *h, const Config *c, Action *a) {
         unsigned guests = 0;
         int r;
 
@@ -139,6 +174,8 @@ static int apply_action(Host *h, Action *a) {
                         return 0;
                 }
                 return host_module_reload(h, a->module);
+        case ACTION_BIOS:
+                return apply_bios(h, c, a);
         default:
                 return -EINVAL;
         }
@@ -279,7 +316,7 @@ static int apply_journal(Host *h, Journal *j, const ProvisionOptions *o, const C
                 if (r < 0)
                         return fail(ret_error, r, "cannot write the journal: %s", strerror(-r));
                 fprintf(out, "-> %s\n", a->description);
-                r = apply_action(h, a);
+                r = apply_action(h, c, a);
                 if (r < 0) {
                         a->state = ACTION_FAILED;
                         a->error = strdup(host_detail(h) ?: strerror(-r));

@@ -116,6 +116,8 @@ json_object *plan_to_json(const Plan *p) {
                         json_object_object_add(ao, "argv", strv_to_json(a->argv));
                 if (a->kind == ACTION_RELOAD_MODULE)
                         json_object_object_add(ao, "module", json_object_new_string(a->module));
+                if (a->kind == ACTION_BIOS)
+                        json_object_object_add(ao, "attributes", json_object_new_string(a->attributes));
                 json_object_object_add(ao, "reboot", json_object_new_boolean(a->reboot));
                 json_object_object_add(ao, "fixes", strv_to_json(a->fixes));
                 json_object_object_add(ao, "state", json_object_new_string(action_state_to_string(a->state)));
