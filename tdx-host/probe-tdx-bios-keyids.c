@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "action.h"
+#include "bios-map.h"
 #include "probe-util.h"
 #include "tdx-host.h"
 
@@ -25,10 +27,20 @@ static void run(ProbeContext *c, Finding *f) {
         }
         if (tdx < TDX_ADVISED_KEYIDS) {
                 finding_set(f, FINDING_WARN, "only %u TDX KeyIDs: at most %u trust domains at once", tdx, tdx - 1);
-                finding_remedy(f, "Raise the TME-MT/TDX key split in the BIOS to allow more TDs.");
+                finding_remedy(f, "Raise the TME-MT/TDX key split in the BIOS to allow more trust domains at once.");
                 return;
         }
         finding_set(f, FINDING_PASS, "%u TDX KeyIDs (%u for guests), %u MK-TME KeyIDs", tdx, tdx - 1, mktme);
+}
+
+static int fix(ProbeContext *c, const Finding *f, Intents *in) {
+        int r = 0;
+
+        if (r >= 0)
+                r = intents_add(&in->bios, BIOS_TDX_KEY_SPLIT);
+        if (r >= 0)
+                r = intents_add(&in->bios, BIOS_TDX);
+        return r < 0 ? r : 1;
 }
 
 const Probe probe_tdx_bios_keyids = {
@@ -38,7 +50,9 @@ const Probe probe_tdx_bios_keyids = {
         .tee = TEE_TDX,
         .reads = "MSR 0x87 (IA32_MKTME_KEYID_PARTITIONING) bits 63:32",
         .rule = "TDX KeyIDs >= 2 (warn below 16)",
-        .remedy = "Set a non-zero TME-MT/TDX key split in the BIOS and enable Trust Domain Extension (TDX).",
+        .remedy = "In the BIOS (Socket Configuration > Processor Configuration), enable Trust Domain Extension (TDX) "
+                  "and set TME-MT/TDX key split to a non-zero value (more TDX KeyIDs = more trust domains at once).",
         .reboot = true,
         .run = run,
+        .fix = fix,
 };

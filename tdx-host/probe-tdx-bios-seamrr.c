@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "action.h"
+#include "bios-map.h"
 #include "probe-util.h"
 #include "tdx-host.h"
 
@@ -25,6 +27,16 @@ static void run(ProbeContext *c, Finding *f) {
         finding_set(f, FINDING_PASS, "SEAM range configured (base 0x%llx)", (unsigned long long) (base & ~0xfffULL));
 }
 
+static int fix(ProbeContext *c, const Finding *f, Intents *in) {
+        int r = 0;
+
+        if (r >= 0)
+                r = intents_add(&in->bios, BIOS_TDX);
+        if (r >= 0)
+                r = intents_add(&in->bios, BIOS_SEAM_LOADER);
+        return r < 0 ? r : 1;
+}
+
 const Probe probe_tdx_bios_seamrr = {
         .id = "tdx.bios.seamrr",
         .component = "bios",
@@ -36,4 +48,5 @@ const Probe probe_tdx_bios_seamrr = {
                   "in the BIOS (Socket Configuration > Processor Configuration).",
         .reboot = true,
         .run = run,
+        .fix = fix,
 };

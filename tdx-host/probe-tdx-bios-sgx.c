@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "action.h"
+#include "bios-map.h"
 #include "probe-util.h"
 #include "tdx-host.h"
 
@@ -22,6 +24,14 @@ static void run(ProbeContext *c, Finding *f) {
         finding_set(f, FINDING_PASS, "SGX enabled and FEATURE_CONTROL locked");
 }
 
+static int fix(ProbeContext *c, const Finding *f, Intents *in) {
+        int r = 0;
+
+        if (r >= 0)
+                r = intents_add(&in->bios, BIOS_SGX);
+        return r < 0 ? r : 1;
+}
+
 const Probe probe_tdx_bios_sgx = {
         .id = "tdx.bios.sgx",
         .component = "bios",
@@ -29,7 +39,9 @@ const Probe probe_tdx_bios_sgx = {
         .tee = TEE_TDX,
         .reads = "MSR 0x3a (IA32_FEATURE_CONTROL) bits 0 and 18",
         .rule = "locked (bit 0) and SGX enabled (bit 18)",
-        .remedy = "Enable SW Guard Extensions (SGX) in the BIOS: TD attestation (the quoting enclave) needs it.",
+        .remedy = "Enable SW Guard Extensions (SGX) in the BIOS (Socket Configuration > Processor Configuration > "
+                  "SW Guard Extensions (SGX) = Enable): TD attestation (the quoting enclave) needs it.",
         .reboot = true,
         .run = run,
+        .fix = fix,
 };

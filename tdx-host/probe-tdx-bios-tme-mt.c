@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "action.h"
+#include "bios-map.h"
 #include "probe-util.h"
 #include "tdx-host.h"
 
@@ -20,6 +22,14 @@ static void run(ProbeContext *c, Finding *f) {
         finding_set(f, FINDING_PASS, "TME-MT on: %u KeyID bits, %u of them for TDX", keyid_bits, tdx_bits);
 }
 
+static int fix(ProbeContext *c, const Finding *f, Intents *in) {
+        int r = 0;
+
+        if (r >= 0)
+                r = intents_add(&in->bios, BIOS_TME_MT);
+        return r < 0 ? r : 1;
+}
+
 const Probe probe_tdx_bios_tme_mt = {
         .id = "tdx.bios.tme_mt",
         .component = "bios",
@@ -30,4 +40,5 @@ const Probe probe_tdx_bios_tme_mt = {
         .remedy = "Enable TME Multi-Tenant (TME-MT) in the BIOS (and keep TME-MT memory integrity disabled).",
         .reboot = true,
         .run = run,
+        .fix = fix,
 };

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "action.h"
+#include "bios-map.h"
 #include "probe-util.h"
 #include "tdx-host.h"
 
@@ -22,6 +24,14 @@ static void run(ProbeContext *c, Finding *f) {
         finding_set(f, FINDING_PASS, "TME enabled and locked");
 }
 
+static int fix(ProbeContext *c, const Finding *f, Intents *in) {
+        int r = 0;
+
+        if (r >= 0)
+                r = intents_add(&in->bios, BIOS_TME);
+        return r < 0 ? r : 1;
+}
+
 const Probe probe_tdx_bios_tme = {
         .id = "tdx.bios.tme",
         .component = "bios",
@@ -33,4 +43,5 @@ const Probe probe_tdx_bios_tme = {
                   "Total Memory Encryption (TME) = Enable.",
         .reboot = true,
         .run = run,
+        .fix = fix,
 };

@@ -9,6 +9,7 @@ static void run(ProbeContext *c, Finding *f) {
         char disp[64];
         int r;
 
+        report_capacity_add(c->report, "tee", json_object_new_string("tdx"));
         r = probe_read_misc_capacity(c, &text, &path);
         if (r < 0) {
                 finding_unknown(f, r, NULL, "cannot read the misc cgroup capacity (/sys/fs/cgroup/misc.capacity)");
@@ -20,9 +21,15 @@ static void run(ProbeContext *c, Finding *f) {
                 finding_unknown(f, 0, NULL, "%s is malformed", probe_display_path(path, disp, sizeof(disp)));
                 return;
         }
-        report_capacity_add(c->report, "tee", json_object_new_string("tdx"));
-        if (r == 0 || guests == 0) {
+        if (r == 0) {
                 finding_set(f, FINDING_FAIL, "no tdx line in %s: KVM has not brought TDX up",
+                            probe_display_path(path, disp, sizeof(disp)));
+                return;
+        }
+        finding_evidence_int(f, "tdx_guests", (int64_t) guests);
+        if (guests == 0) {
+                report_capacity_add(c->report, "tdx_guests", json_object_new_int64(0));
+                finding_set(f, FINDING_FAIL, "%s offers 0 TD slots: no TDX KeyID is left for guests",
                             probe_display_path(path, disp, sizeof(disp)));
                 return;
         }

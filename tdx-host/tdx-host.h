@@ -41,9 +41,15 @@ const char *tdx_generation_to_string(TdxGeneration g);
 /* The TDX module line a generation runs: "1.5" (SPR, EMR, SRF) or "2.0" (GNR). */
 const char *tdx_expected_module(TdxGeneration g);
 
+/* A boolean module parameter value as the kernel reads it (NULL: a bare "tdx"): 1, 0 or -EINVAL. */
+int tdx_parse_bool(const char *v);
+
 /*
- * Where TDX is requested for kvm_intel: the kernel command line (kvm_intel.tdx=) or an options line
- * in modprobe.d. Returns 1 and a description of where, 0 if nowhere, <0 on read errors of the
- * command line. cmdline may be NULL (then it is read).
+ * Whether kvm_intel is asked to bring TDX up, decided the way modprobe does it: the "options kvm_intel"
+ * lines of modprobe.d (etc, run, usr/local/lib, usr/lib, lib; files sorted by name, an earlier
+ * directory hiding the same name), then kvm_intel.tdx= on the kernel command line; the last tdx= wins.
+ * Returns 1 when TDX is requested, 0 when not. *ret_where names what set the winning value (the
+ * file as /etc/modprobe.d/x.conf, or "kernel command line"), NULL when nothing did: with 0 and a place,
+ * TDX was turned off there. cmdline may be NULL (then it is read); <0 when it cannot be read.
  */
 int tdx_requested(Host *h, const char *cmdline, char **ret_where);

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <ctype.h>
 #include <stdio.h>
 
 #include "parse-util.h"
@@ -34,36 +33,135 @@ const char *tdx_expected_module(TdxGeneration g) {
         return g >= 0 && g < _TDX_GEN_MAX ? generations[g].module : NULL;
 }
 
-static bool truthy(const char *v) {
-        return v && (streq(v, "1") || streq(v, "Y") || streq(v, "y") || streq(v, "on"));
+int tdx_parse_bool(const char *v) {
+        /* param_set_bool(): a bare parameter means true; then kstrtobool(), which looks at the first letters */
+        if (!v)
+                return 1;
+        switch (v[0]) {
+        case 'y': case 'Y': case 't': case 'T': case '1':
+                return 1;
+        case 'n': case 'N': case 'f': case 'F': case '0':
+                return 0;
+        case 'o': case 'O':
+                if (v[1] == 'n' || v[1] == 'N')
+                        return 1;
+                if (v[1] == 'f' || v[1] == 'F')
+                        return 0;
+                break;
+        }
+        return -EINVAL;
 }
 
-/* Looks for "options kvm_intel ... tdx=1" (or kvm-intel) in one modprobe.d file. */
-static bool conf_requests_tdx(const char *text) {
-        const char *line = text;
+static bool is_kvm_intel(const char *module) {
+        /* kmod normalizes "-" to "_" in module names */
+        return streq(module, "kvm_intel") || streq(module, "kvm-intel");
+}
 
-        while (*line) {
-                const char *end = strchr(line, '\n');
-                size_t len = end ? (size_t) (end - line) : strlen(line);
-                _cleanup_free_ char *l = strndup(line, len);
+/*
+ * Applies the "options kvm_intel ..." lines of one modprobe.d file: every tdx= word overrides the
+ * previous one, as the kernel's parameter parser does with the concatenated option string.
+ * Returns 1 when the file set tdx (value in *value, -EINVAL for an unparsable one), 0 otherwise.
+ */
+static int conf_tdx_option(const char *text, int *value) {
+        _cleanup_free_ char *joined = NULL;
+        size_t n = 0;
+        bool found = false;
+        char *line, *end;
+
+        /* kmod joins a line ending in a backslash with the next one */
+        joined = malloc(strlen(text) + 1);
+        if (!joined)
+                return -ENOMEM;
+        for (const char *p = text; *p; p++) {
+                if (p[0] == '\\' && p[1] == '\n') {
+                        joined[n++] = ' ';
+                        p++;
+                        continue;
+                }
+                joined[n++] = *p;
+        }
+        joined[n] = 0;
+
+        for (line = joined; line; line = end ? end + 1 : NULL) {
                 _cleanup_(strv_freep) char **w = NULL;
 
-                if (l && cmdline_split(l, &w) >= 0 && w[0] && w[1] && streq(w[0], "options") &&
-                    (streq(w[1], "kvm_intel") || streq(w[1], "kvm-intel")))
-                        for (char **o = w + 2; *o && (*o)[0] != '#'; o++)
-                                if (strneq(*o, "tdx=", 4) && truthy(*o + 4))
-                                        return true;
-                if (!end)
-                        break;
-                line = end + 1;
+                end = strchr(line, '\n');
+                if (end)
+                        *end = 0;
+                line += strspn(line, " \t");
+                if (*line == '#' || *line == 0)
+                        continue;
+                /* a line we cannot split (an unbalanced quote) is one modprobe would not apply either */
+                if (cmdline_split(line, &w) < 0 || !w || !w[0] || !w[1] || !streq(w[0], "options") || !is_kvm_intel(w[1]))
+                        continue;
+                for (char **o = w + 2; *o && (*o)[0] != '#'; o++) {
+                        if (streq(*o, "tdx"))
+                                *value = tdx_parse_bool(NULL);
+                        else if (strneq(*o, "tdx=", 4))
+                                *value = tdx_parse_bool(*o + 4);
+                        else
+                                continue;
+                        found = true;
+                }
         }
-        return false;
+        return found;
+}
+
+static const char *path_basename(const char *path) {
+        const char *slash = strrchr(path, '/');
+        return slash ? slash + 1 : path;
+}
+
+static int cmp_basename(const void *a, const void *b) {
+        return strcmp(path_basename(*(char *const *) a), path_basename(*(char *const *) b));
+}
+
+/*
+ * The modprobe.d files modprobe reads, in the order it applies them: sorted by file name over all
+ * directories, a name in an earlier directory hiding the same name in a later one.
+ */
+static int modprobe_conf_files(Host *h, char ***ret) {
+        static const char *const dirs[] = {
+                "etc/modprobe.d", "run/modprobe.d", "usr/local/lib/modprobe.d", "usr/lib/modprobe.d",
+                "lib/modprobe.d",
+        };
+        _cleanup_(strv_freep) char **paths = NULL;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                _cleanup_(strv_freep) char **names = NULL;
+
+                if (hostfs_list_dir(host_fs(h), dirs[i], &names) < 0)
+                        continue;
+                STRV_FOREACH(name, names) {
+                        size_t n = strlen(*name);
+                        bool hidden = false;
+                        char *path;
+
+                        if (n < 6 || !streq(*name + n - 5, ".conf"))
+                                continue;
+                        STRV_FOREACH(p, paths)
+                                if (streq(path_basename(*p), *name))
+                                        hidden = true;
+                        if (hidden)
+                                continue;
+                        if (asprintf(&path, "%s/%s", dirs[i], *name) < 0)
+                                return -ENOMEM;
+                        r = strv_consume(&paths, path);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        if (paths)
+                qsort(paths, strv_length(paths), sizeof(char *), cmp_basename);
+        *ret = TAKE_PTR(paths);
+        return 0;
 }
 
 int tdx_requested(Host *h, const char *cmdline, char **ret_where) {
-        static const char *const dirs[] = { "etc/modprobe.d", "run/modprobe.d", "lib/modprobe.d" };
-        _cleanup_free_ char *own = NULL, *value = NULL;
-        int r;
+        _cleanup_(strv_freep) char **files = NULL;
+        _cleanup_free_ char *own = NULL, *value = NULL, *where = NULL;
+        int r, tdx = 0;
 
         if (!cmdline) {
                 r = hostfs_read_line(host_fs(h), "proc/cmdline", &own);
@@ -71,35 +169,39 @@ int tdx_requested(Host *h, const char *cmdline, char **ret_where) {
                         return r;
                 cmdline = own;
         }
+
+        r = modprobe_conf_files(h, &files);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(path, files) {
+                _cleanup_free_ char *text = NULL;
+                int v = 0;
+
+                if (hostfs_read_file(host_fs(h), *path, 1024 * 1024, &text, NULL) < 0)
+                        continue;
+                r = conf_tdx_option(text, &v);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        continue;
+                tdx = v;
+                free(where);
+                if (asprintf(&where, "/%s", *path) < 0)
+                        return -ENOMEM;
+        }
+
+        /* modprobe appends the command line's kvm_intel.* options last, so they win (built-in: the same) */
         r = cmdline_find(cmdline, "kvm_intel.tdx", &value);
         if (r < 0)
                 return r;
-        if (r > 0 && truthy(value)) {
-                *ret_where = strdup("kernel command line");
-                return *ret_where ? 1 : -ENOMEM;
+        if (r > 0) {
+                tdx = tdx_parse_bool(value);
+                free(where);
+                where = strdup("kernel command line");
+                if (!where)
+                        return -ENOMEM;
         }
 
-        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                _cleanup_(strv_freep) char **files = NULL;
-
-                if (hostfs_list_dir(host_fs(h), dirs[i], &files) < 0)
-                        continue;
-                STRV_FOREACH(name, files) {
-                        _cleanup_free_ char *path = NULL, *text = NULL;
-                        size_t n = strlen(*name);
-
-                        if (n < 6 || !streq(*name + n - 5, ".conf"))
-                                continue;
-                        if (asprintf(&path, "%s/%s", dirs[i], *name) < 0)
-                                return -ENOMEM;
-                        if (hostfs_read_file(host_fs(h), path, 1024 * 1024, &text, NULL) < 0)
-                                continue;
-                        if (conf_requests_tdx(text)) {
-                                if (asprintf(ret_where, "/%s", path) < 0)
-                                        return -ENOMEM;
-                                return 1;
-                        }
-                }
-        }
-        return 0;
+        *ret_where = TAKE_PTR(where);
+        return tdx > 0;
 }
