@@ -9,26 +9,26 @@
 #include "log.h"
 #include "probe.h"
 #include "provision.h"
+#include "cli.h"
 
 /*
  * cchostctl: runs the cchost engine in-process on --root (default "/").
  * Exit codes: 0 ready / ok, 1 not ready / check failed, 2 usage or runtime error.
  */
 
-#define EXIT_NOT_READY 1
-#define EXIT_ERROR 2
-
-static const char *arg_root = "/";
-static bool arg_json = false;
-static int arg_color = -1; /* -1: when stdout is a terminal */
-static Tee arg_tee = _TEE_INVALID;
-static const char *arg_libvirt_uri = NULL;
-static bool arg_markdown = false;
-static const char *arg_output = NULL;
-static const char *arg_config = NULL;
-static bool arg_dry_run = false;
-static bool arg_reboot = false;
-static bool arg_resume = false;
+const char *arg_root = "/";
+bool arg_json = false;
+int arg_color = -1; /* -1: when stdout is a terminal */
+Tee arg_tee = _TEE_INVALID;
+const char *arg_libvirt_uri = NULL;
+bool arg_markdown = false;
+const char *arg_output = NULL;
+const char *arg_config = NULL;
+bool arg_dry_run = false;
+bool arg_reboot = false;
+bool arg_resume = false;
+const char *arg_tdx_bundle = NULL;
+const char *arg_snp_bundle = NULL;
 
 static void help(void) {
         printf("cchostctl [OPTIONS...] VERB [ARGS...]\n"
@@ -80,6 +80,8 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_DRY_RUN,
                 ARG_REBOOT,
                 ARG_RESUME,
+                ARG_TDX,
+                ARG_SNP,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -96,6 +98,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 { "reboot", no_argument, NULL, ARG_REBOOT },
                 { "resume", no_argument, NULL, ARG_RESUME },
+                { "tdx", required_argument, NULL, ARG_TDX },
+                { "snp", required_argument, NULL, ARG_SNP },
                 {},
         };
         int c;
@@ -152,6 +156,12 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_RESUME:
                         arg_resume = true;
                         break;
+                case ARG_TDX:
+                        arg_tdx_bundle = optarg;
+                        break;
+                case ARG_SNP:
+                        arg_snp_bundle = optarg;
+                        break;
                 case '?':
                         return -EINVAL;
                 default:
@@ -160,7 +170,7 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
-static int open_host(Host **ret) {
+int open_host(Host **ret) {
         HostOptions o = { .root = arg_root, .libvirt_uri = arg_libvirt_uri };
         int r;
 
@@ -170,7 +180,7 @@ static int open_host(Host **ret) {
         return 0;
 }
 
-static void print_json(json_object *o) {
+void print_json(json_object *o) {
         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
@@ -354,6 +364,7 @@ static const struct {
         { "capture", verb_capture },
         { "plan", verb_plan },
         { "provision", verb_provision },
+        { "certs", verb_certs },
 };
 
 int main(int argc, char *argv[]) {

@@ -182,6 +182,108 @@ static int key_redfish_system(Parse *p, yaml_node_t *v, Config *c) {
         return get_string(p, v, "redfish.system_id", &c->redfish.system_id);
 }
 
+static int get_bool(Parse *p, yaml_node_t *n, const char *key, bool *ret) {
+        const char *s = scalar(n);
+
+        if (s && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+                if (streq(s, "true") || streq(s, "yes") || streq(s, "on")) {
+                        *ret = true;
+                        return 0;
+                }
+                if (streq(s, "false") || streq(s, "no") || streq(s, "off")) {
+                        *ret = false;
+                        return 0;
+                }
+        }
+        return fail_at(p, n, "%s: expected true or false", key);
+}
+
+static int https_url(Parse *p, yaml_node_t *v, const char *key, char **ret) {
+        int r = get_string(p, v, key, ret);
+
+        if (r >= 0 && !strneq(*ret, "https://", 8))
+                return fail_at(p, v, "%s: expected an https:// URL", key);
+        return r;
+}
+
+static int key_fw_baseline(Parse *p, yaml_node_t *v, Config *c) {
+        return absolute_path(p, v, "firmware.baseline", &c->firmware.baseline);
+}
+
+static int key_fw_signature(Parse *p, yaml_node_t *v, Config *c) {
+        return absolute_path(p, v, "firmware.baseline_signature", &c->firmware.baseline_signature);
+}
+
+static int key_fw_key(Parse *p, yaml_node_t *v, Config *c) {
+        return absolute_path(p, v, "firmware.baseline_key", &c->firmware.baseline_key);
+}
+
+static int key_fw_late_load(Parse *p, yaml_node_t *v, Config *c) {
+        return get_bool(p, v, "firmware.late_load", &c->firmware.late_load);
+}
+
+static int key_pccs_url(Parse *p, yaml_node_t *v, Config *c) {
+        return https_url(p, v, "pccs.url", &c->pccs.url);
+}
+
+static int key_pccs_secure(Parse *p, yaml_node_t *v, Config *c) {
+        return get_bool(p, v, "pccs.use_secure_cert", &c->pccs.use_secure_cert);
+}
+
+static int key_snp_chip_id(Parse *p, yaml_node_t *v, Config *c) {
+        int r = get_string(p, v, "snp.chip_id", &c->snp.chip_id);
+
+        if (r < 0)
+                return r;
+        if (strlen(c->snp.chip_id) != 128 || strspn(c->snp.chip_id, "0123456789abcdefABCDEF") != 128)
+                return fail_at(p, v, "snp.chip_id: expected the 64-byte chip ID as 128 hex digits");
+        return 0;
+}
+
+static int key_kds_enabled(Parse *p, yaml_node_t *v, Config *c) {
+        return get_bool(p, v, "snp.kds.enabled", &c->snp.kds_enabled);
+}
+
+static int key_kds_url(Parse *p, yaml_node_t *v, Config *c) {
+        return https_url(p, v, "snp.kds.url", &c->snp.kds_url);
+}
+
+static int key_kds_proxy(Parse *p, yaml_node_t *v, Config *c) {
+        return get_string(p, v, "snp.kds.proxy", &c->snp.kds_proxy);
+}
+
+static int key_kds_ca(Parse *p, yaml_node_t *v, Config *c) {
+        return absolute_path(p, v, "snp.kds.ca_file", &c->snp.kds_ca_file);
+}
+
+static const Key firmware_keys[] = {
+        { "baseline", key_fw_baseline },
+        { "baseline_signature", key_fw_signature },
+        { "baseline_key", key_fw_key },
+        { "late_load", key_fw_late_load },
+        {},
+};
+
+static const Key pccs_keys[] = {
+        { "url", key_pccs_url },
+        { "use_secure_cert", key_pccs_secure },
+        {},
+};
+
+static const Key kds_keys[] = {
+        { "enabled", key_kds_enabled },
+        { "url", key_kds_url },
+        { "proxy", key_kds_proxy },
+        { "ca_file", key_kds_ca },
+        {},
+};
+
+static const Key snp_keys[] = {
+        { "chip_id", key_snp_chip_id },
+        { "kds", NULL, kds_keys },
+        {},
+};
+
 static const Key kernel_keys[] = {
         { "extra_args", key_extra_args },
         {},
@@ -209,6 +311,9 @@ static const Key top_keys[] = {
         { "libvirt", NULL, libvirt_keys },
         { "reboot", NULL, reboot_keys },
         { "redfish", NULL, redfish_keys },
+        { "firmware", NULL, firmware_keys },
+        { "pccs", NULL, pccs_keys },
+        { "snp", NULL, snp_keys },
         {},
 };
 
@@ -248,7 +353,7 @@ static int parse_mapping(Parse *p, yaml_node_t *n, const char *where, const Key 
 
 int config_parse(const char *text, size_t size, const char *name, Config *ret, char **ret_error) {
         Parse p = { .name = name };
-        Config c = { .tee = _TEE_INVALID };
+        Config c = { .tee = _TEE_INVALID, .pccs.use_secure_cert = true };
         yaml_parser_t parser;
         yaml_node_t *root;
         int r = 0;
@@ -292,7 +397,7 @@ int config_load(Host *h, const char *path, Config *ret, char **ret_error) {
                 return -ENOMEM;
         r = hostfs_read_file(host_fs(h), path, 1024 * 1024, &text, &size);
         if (r == -ENOENT) {
-                *ret = (Config) { .tee = _TEE_INVALID, .path = TAKE_PTR(name) };
+                *ret = (Config) { .tee = _TEE_INVALID, .pccs.use_secure_cert = true, .path = TAKE_PTR(name) };
                 return 0;
         }
         if (r < 0) {
@@ -311,5 +416,13 @@ void config_done(Config *c) {
         c->redfish.credentials_file = mfree(c->redfish.credentials_file);
         c->redfish.vendor = mfree(c->redfish.vendor);
         c->redfish.system_id = mfree(c->redfish.system_id);
+        c->firmware.baseline = mfree(c->firmware.baseline);
+        c->firmware.baseline_signature = mfree(c->firmware.baseline_signature);
+        c->firmware.baseline_key = mfree(c->firmware.baseline_key);
+        c->pccs.url = mfree(c->pccs.url);
+        c->snp.chip_id = mfree(c->snp.chip_id);
+        c->snp.kds_url = mfree(c->snp.kds_url);
+        c->snp.kds_proxy = mfree(c->snp.kds_proxy);
+        c->snp.kds_ca_file = mfree(c->snp.kds_ca_file);
         c->path = mfree(c->path);
 }

@@ -34,10 +34,30 @@ typedef struct Config {
                 char *vendor;    /* NULL: detect */
                 char *system_id; /* NULL: the only system */
         } redfish;
+        struct {
+                char *baseline;            /* signed certified baseline (YAML), default BASELINE_PATH */
+                char *baseline_signature;  /* detached signature, default <baseline>.sig */
+                char *baseline_key;        /* PEM public key (ECDSA P-256 or Ed25519) the service signs with */
+                bool late_load;            /* may microcode be late-loaded (echo 1 > reload)? default no */
+        } firmware;
+        struct {
+                char *url;                 /* the private cluster's PCCS, https://host:8081/sgx/certification/v4/ */
+                bool use_secure_cert;      /* QCNL verifies the PCCS TLS certificate; default true */
+        } pccs;
+        struct {
+                char *chip_id;             /* 64-byte chip ID in hex when GET_ID2 cannot be asked */
+                bool kds_enabled;          /* fetch VCEK/ASK/ARK from AMD KDS; default off */
+                char *kds_url;             /* default https://kdsintf.amd.com */
+                char *kds_proxy;
+                char *kds_ca_file;
+        } snp;
         char *path;              /* where it was read from, for messages */
 } Config;
 
 #define CONFIG_PATH "etc/cchost/cchost.yaml"
+#define BASELINE_PATH "etc/cchost/baseline.yaml" /* under the root, like every path in the config */
+#define BASELINE_KEY_PATH "etc/cchost/baseline-key.pem"
+#define KDS_URL_DEFAULT "https://kdsintf.amd.com"
 
 /*
  * Reads the configuration under the host's root (a missing file gives the defaults). Unknown keys,

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What the verbs of cchostctl share: the parsed options and a few helpers. One verb family a file. */
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "finding.h"
+#include "host.h"
+
+#define EXIT_NOT_READY 1
+#define EXIT_ERROR 2
+
+extern const char *arg_root;
+extern bool arg_json;
+extern int arg_color;
+extern Tee arg_tee;
+extern const char *arg_libvirt_uri;
+extern bool arg_markdown;
+extern const char *arg_output;
+extern const char *arg_config;
+extern bool arg_dry_run;
+extern bool arg_reboot;
+extern bool arg_resume;
+extern const char *arg_tdx_bundle; /* certs import --tdx BUNDLE */
+extern const char *arg_snp_bundle; /* certs import --snp BUNDLE */
+
+/* Opens --root (logs the error). */
+int open_host(Host **ret);
+/* Pretty JSON on stdout, slashes unescaped. */
+void print_json(json_object *o);
+
+/* certs import | show (verb-certs.c), with the TEE halves in certs-tdx.c and certs-snp.c */
+int verb_certs(int argc, char *argv[]);
+/* Imports a bundle into the cache under the root; returns 0, or <0 after logging why it was refused. */
+int certs_import_tdx(Host *h, const char *bundle);
+int certs_import_snp(Host *h, const char *bundle);
+/* Adds what is cached to doc ("tdx": {...} / "snp": {...}); with text, also prints it for people. */
+int certs_show_tdx(Host *h, json_object *doc, bool text);
+int certs_show_snp(Host *h, json_object *doc, bool text);
