@@ -171,7 +171,7 @@ static int parse_argv(int argc, char *argv[]) {
 }
 
 int open_host(Host **ret) {
-        HostOptions o = { .root = arg_root, .libvirt_uri = arg_libvirt_uri };
+        HostOptions o = { .root = arg_root, .libvirt_uri = arg_libvirt_uri, .config_path = arg_config };
         int r;
 
         r = host_new(&o, ret);

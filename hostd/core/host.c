@@ -14,6 +14,7 @@
 struct Host {
         HostFs *fs;
         char *libvirt_uri;
+        char *config_path;
         const HostBackendOps *override;
         char *detail;
 
@@ -61,6 +62,11 @@ int host_new(const HostOptions *options, Host **ret) {
         r = hostfs_new(options->root, &h->fs);
         if (r < 0)
                 return r;
+        if (options->config_path) {
+                h->config_path = strdup(options->config_path);
+                if (!h->config_path)
+                        return -ENOMEM;
+        }
         h->libvirt_uri = strdup(options->libvirt_uri ?: "qemu:///system");
         if (!h->libvirt_uri)
                 return -ENOMEM;
@@ -73,6 +79,7 @@ Host *host_free(Host *h) {
                 return NULL;
         hostfs_free(h->fs);
         free(h->libvirt_uri);
+        free(h->config_path);
         free(h->detail);
         free(h->capture_detail);
         json_object_put(h->capture);
@@ -84,6 +91,10 @@ Host *host_free(Host *h) {
 
 HostFs *host_fs(Host *h) {
         return h->fs;
+}
+
+const char *host_config_path(Host *h) {
+        return h->config_path;
 }
 
 const char *host_libvirt_uri(Host *h) {

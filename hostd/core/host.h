@@ -41,6 +41,7 @@ typedef struct CpuIdentity {
 typedef struct HostOptions {
         const char *root;
         const char *libvirt_uri;   /* NULL: qemu:///system */
+        const char *config_path;   /* NULL: /etc/cchost/cchost.yaml (under the root) */
 } HostOptions;
 
 /*
@@ -55,6 +56,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Host *, host_free);
 
 HostFs *host_fs(Host *h);
 const char *host_libvirt_uri(Host *h);
+/* The configuration file under the root that config_load(h, NULL, ...) reads (--config), or NULL. */
+const char *host_config_path(Host *h);
 
 /* Replaces the backend choice for every op (tests). NULL restores the automatic choice. */
 void host_set_backend(Host *h, const HostBackendOps *ops);
