@@ -1,76 +1,47 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "parse-util.h"
+#include "firmware.h"
 #include "probe-util.h"
-#include "strv.h"
-
-static bool is_cpu_dir(const char *name) {
-        if (!strneq(name, "cpu", 3) || !name[3])
-                return false;
-        for (const char *p = name + 3; *p; p++)
-                if (!isdigit((unsigned char) *p))
-                        return false;
-        return true;
-}
 
 static void run(ProbeContext *c, Finding *f) {
-        _cleanup_(strv_freep) char **entries = NULL;
+        _cleanup_free_ CpuRevision *revs = NULL;
+        _cleanup_free_ char *error = NULL;
         json_object *per_cpu;
-        uint64_t first = 0;
-        unsigned n = 0, differ = 0;
-        char first_s[32] = "";
+        char first_s[32];
+        unsigned differ = 0;
+        size_t n;
         int r;
 
-        r = hostfs_list_dir(host_fs(c->host), "sys/devices/system/cpu", &entries);
+        r = cpu_microcode_revisions(c->host, &revs, &n, &error);
         if (r < 0) {
-                finding_unknown(f, r, NULL, "cannot list /sys/devices/system/cpu");
+                finding_unknown(f, r, NULL, "%s", strnull(error));
                 return;
         }
-
-        per_cpu = json_object_new_object();
-        finding_evidence_obj(f, "revisions", per_cpu);
-        STRV_FOREACH(e, entries) {
-                _cleanup_free_ char *s = NULL;
-                char path[128];
-                uint64_t rev;
-
-                if (!is_cpu_dir(*e))
-                        continue;
-                snprintf(path, sizeof(path), "sys/devices/system/cpu/%s/microcode/version", *e);
-                r = hostfs_read_line(host_fs(c->host), path, &s);
-                if (r == -ENOENT || r == -ENOTDIR)
-                        continue; /* offline CPUs (and virtual machines) have no microcode directory */
-                if (r < 0) {
-                        finding_unknown(f, r, NULL, "cannot read /%s", path);
-                        return;
-                }
-                if (parse_u64(s, &rev) < 0) {
-                        finding_unknown(f, 0, NULL, "/%s holds \"%s\", not a revision number", path, s);
-                        return;
-                }
-                if (per_cpu)
-                        json_object_object_add(per_cpu, *e, json_object_new_string(s));
-                if (n++ == 0) {
-                        first = rev;
-                        snprintf(first_s, sizeof(first_s), "0x%" PRIx64, rev);
-                        report_set_microcode(c->report, first_s);
-                } else if (rev != first)
-                        differ++;
-        }
-
         if (n == 0) {
                 finding_unknown(f, 0, NULL, "no CPU reports a microcode revision in sysfs");
                 return;
         }
+
+        per_cpu = json_object_new_object();
+        for (size_t i = 0; i < n; i++) {
+                char s[32];
+
+                snprintf(s, sizeof(s), "0x%" PRIx64, revs[i].revision);
+                json_object_object_add(per_cpu, revs[i].cpu, json_object_new_string(s));
+                if (revs[i].revision != revs[0].revision)
+                        differ++;
+        }
+        finding_evidence_obj(f, "revisions", per_cpu);
+        snprintf(first_s, sizeof(first_s), "0x%" PRIx64, revs[0].revision);
+        report_set_microcode(c->report, first_s);
         if (differ > 0) {
-                finding_set(f, FINDING_FAIL, "%u of %u CPUs run a microcode revision other than CPU 0's %s", differ,
-                            n, first_s);
+                finding_set(f, FINDING_FAIL, "%u of %zu CPUs run a microcode revision other than %s's %s", differ, n,
+                            revs[0].cpu, first_s);
                 return;
         }
-        finding_set(f, FINDING_PASS, "all %u CPUs run microcode %s", n, first_s);
+        finding_set(f, FINDING_PASS, "all %zu CPUs run microcode %s", n, first_s);
 }
 
 const Probe probe_host_microcode_consistent = {

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
@@ -25,7 +26,7 @@ SCHEMA = "cchost.capture/v1"
 DEFAULT_EMULATOR = "/usr/bin/qemu-system-x86_64"
 
 TOP_KEYS = {"description", "base", "kernel", "cmdline", "cpu", "ram", "cpuid", "msr", "no_msrs", "ioctl",
-            "libvirt", "qemu", "devices", "files"}
+            "libvirt", "qemu", "devices", "files", "baseline"}
 CPU_KEYS = {"vendor", "family", "model", "stepping", "brand", "count", "microcode", "flags", "address_sizes"}
 LIBVIRT_KEYS = {"uri", "domcaps_file", "domcaps", "errno", "error"}
 QEMU_KEYS = {"emulator", "object_help_file", "object_help", "errno", "error"}
@@ -383,6 +384,11 @@ def validate(spec):
             if k.endswith("/") and v != "":
                 ck.fail(key, "a directory (path ending in /) takes an empty string")
         n["files"][k] = v
+    b = spec.get("baseline")
+    if b is not None:
+        n["baseline"] = ck.mapping(b, "baseline")
+    else:
+        n["baseline"] = None
     return n
 
 
@@ -698,7 +704,38 @@ def build(spec, outdir):
             os.makedirs(os.path.join(outdir, path.strip("/")))
         else:
             _write(outdir, path, content)
+    if n["baseline"] is not None:
+        write_baseline(outdir, n["baseline"])
     return outdir
+
+
+BASELINE_PATH = "etc/cchost/baseline.yaml"
+BASELINE_KEY = "etc/cchost/baseline-key.pem"
+# The private half stays in the tree's test metadata, so a test can re-sign an edited baseline.
+BASELINE_SIGNING_KEY = ".cchost/baseline-signing-key.pem"
+
+
+def sign_baseline(root, text=None):
+    """(Re)writes etc/cchost/baseline.yaml (when text is given) and its .sig with the tree's key."""
+    full = os.path.join(root, BASELINE_PATH)
+    if text is not None:
+        _write(root, BASELINE_PATH, text)
+    subprocess.run(["openssl", "dgst", "-sha256", "-sign", os.path.join(root, BASELINE_SIGNING_KEY),
+                    "-out", full + ".sig", full], check=True)
+
+
+def write_baseline(root, manifest):
+    """A certified baseline signed with a P-256 key made for this tree (the spec's 'baseline' mapping)."""
+    key = os.path.join(root, BASELINE_SIGNING_KEY)
+    os.makedirs(os.path.dirname(key), exist_ok=True)
+    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key],
+                   check=True, capture_output=True)
+    os.makedirs(os.path.join(root, "etc/cchost"), exist_ok=True)
+    subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-out", os.path.join(root, BASELINE_KEY)], check=True,
+                   capture_output=True)
+    doc = {"schema": "cchost.baseline/v1"}
+    doc.update(manifest)
+    sign_baseline(root, yaml.safe_dump(doc, sort_keys=False))
 
 
 def main(argv=None):

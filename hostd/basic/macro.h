@@ -16,6 +16,7 @@
 #define streq(a, b) (strcmp((a), (b)) == 0)
 #define strneq(a, b, n) (strncmp((a), (b), (n)) == 0)
 #define strempty(s) ((s) ?: "")
+#define strnull(s) ((s) ?: "(null)")
 #define BIT(n) (UINT64_C(1) << (n))
 #define GENMASK64(h, l) (((~UINT64_C(0)) >> (63 - (h))) & ~((UINT64_C(1) << (l)) - 1))
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 
 #include "parse-util.h"
@@ -413,4 +414,64 @@ int misc_capacity_get(const char *text, const char *name, uint64_t *ret) {
                 line = end + 1;
         }
         return 0;
+}
+
+static unsigned long long version_part(const char **p) {
+        unsigned long long v = 0;
+
+        for (; **p >= '0' && **p <= '9'; (*p)++)
+                v = v > ULLONG_MAX / 10 ? ULLONG_MAX : v * 10 + (unsigned) (**p - '0');
+        while (**p && **p != '.')
+                (*p)++;
+        if (**p == '.')
+                (*p)++;
+        return v;
+}
+
+int version_compare(const char *a, const char *b) {
+        while (*a || *b) {
+                unsigned long long x = version_part(&a), y = version_part(&b);
+
+                if (x != y)
+                        return x < y ? -1 : 1;
+        }
+        return 0;
+}
+
+static int hexval(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -EINVAL;
+}
+
+int unhex(const char *s, uint8_t *ret, size_t size) {
+        if (strlen(s) != size * 2)
+                return -EINVAL;
+        for (size_t i = 0; i < size; i++) {
+                int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+
+                if (hi < 0 || lo < 0)
+                        return -EINVAL;
+                ret[i] = (uint8_t) (hi << 4 | lo);
+        }
+        return 0;
+}
+
+char *hexmem(const void *p, size_t size) {
+        static const char digits[] = "0123456789abcdef";
+        const uint8_t *b = p;
+        char *s = malloc(size * 2 + 1);
+
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < size; i++) {
+                s[2 * i] = digits[b[i] >> 4];
+                s[2 * i + 1] = digits[b[i] & 15];
+        }
+        s[size * 2] = 0;
+        return s;
 }

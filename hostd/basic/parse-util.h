@@ -62,3 +62,14 @@ int iomem_parse_ram(const char *text, uint64_t *ret_total, uint64_t *ret_end);
 
 /* misc cgroup "name value" lines (misc.capacity, misc.current). 1 found, 0 absent, <0 malformed. */
 int misc_capacity_get(const char *text, const char *name, uint64_t *ret);
+
+/*
+ * Compares dotted numeric versions part by part ("1.5.06" < "1.5.10", "1.5" == "1.5.0"): <0, 0, >0.
+ * A part is its leading digits; anything else in it is ignored.
+ */
+int version_compare(const char *a, const char *b);
+
+/* Decodes exactly size bytes from 2*size hex digits (either case); -EINVAL otherwise. */
+int unhex(const char *s, uint8_t *ret, size_t size);
+/* Lowercase hex of size bytes, newly allocated; NULL on OOM. */
+char *hexmem(const void *p, size_t size);

@@ -44,3 +44,26 @@ bool strv_contains(char *const *l, const char *value) {
                         return true;
         return false;
 }
+
+char *strv_join(char *const *l, const char *sep) {
+        size_t n = 1, k = strlen(sep), i = 0;
+        char *s;
+
+        for (char *const *p = l; p && *p; p++)
+                n += strlen(*p) + k;
+        s = malloc(n);
+        if (!s)
+                return NULL;
+        for (char *const *p = l; p && *p; p++) {
+                size_t m = strlen(*p);
+
+                if (p != l) {
+                        memcpy(s + i, sep, k);
+                        i += k;
+                }
+                memcpy(s + i, *p, m);
+                i += m;
+        }
+        s[i] = 0;
+        return s;
+}

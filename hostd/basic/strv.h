@@ -16,3 +16,6 @@ int strv_consume(char ***l, char *value);
 bool strv_contains(char *const *l, const char *value);
 
 #define STRV_FOREACH(s, l) for (char *const *s = (l); s && *s; s++)
+
+/* The items joined with sep, newly allocated ("" for an empty list); NULL on OOM. */
+char *strv_join(char *const *l, const char *sep);

@@ -44,6 +44,15 @@ static void help(void) {
                "  plan                  Show what provision would change to fix the failing checks\n"
                "  provision             Apply the plan, journaled in /var/lib/cchost/journal.json,\n"
                "                        with at most one reboot, then verify\n"
+               "  baseline verify [FILE [SIG]]\n"
+               "                        Verify a certified baseline (default: the installed one) against\n"
+               "                        the service's public key, and say whether it certifies this node\n"
+               "  baseline show         Print the installed, verified baseline and this node's entry\n"
+               "  baseline install FILE [SIG]\n"
+               "                        Verify FILE (signature SIG, default FILE.sig), then install both\n"
+               "  certs import --tdx BUNDLE | --snp BUNDLE\n"
+               "                        Verify attestation collateral and install it in the cache\n"
+               "  certs show            List the cached collateral, its validity and TCB\n"
                "\n"
                "Options:\n"
                "  -h --help             Show this help\n"
@@ -364,6 +373,7 @@ static const struct {
         { "capture", verb_capture },
         { "plan", verb_plan },
         { "provision", verb_provision },
+        { "baseline", verb_baseline },
         { "certs", verb_certs },
 };
 

@@ -31,6 +31,9 @@ int open_host(Host **ret);
 /* Pretty JSON on stdout, slashes unescaped. */
 void print_json(json_object *o);
 
+/* baseline verify | show | install (verb-baseline.c) */
+int verb_baseline(int argc, char *argv[]);
+
 /* certs import | show (verb-certs.c), with the TEE halves in certs-tdx.c and certs-snp.c */
 int verb_certs(int argc, char *argv[]);
 /* Imports a bundle into the cache under the root; returns 0, or <0 after logging why it was refused. */

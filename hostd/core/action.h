@@ -21,6 +21,7 @@ typedef struct Intents {
         char **reload;          /* modules to reload now when no guest runs */
         char **manual;          /* "check-id: what an operator must decide" */
         char **bios;            /* BIOS knobs to turn on (bios-map.h) */
+        char **firmware;        /* certified files to install: "intel-ucode/06-8f-08" (under /lib/firmware) */
 } Intents;
 
 void intents_done(Intents *i);

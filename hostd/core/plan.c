@@ -54,6 +54,7 @@ void intents_done(Intents *i) {
         i->reload = strv_free(i->reload);
         i->manual = strv_free(i->manual);
         i->bios = strv_free(i->bios);
+        i->firmware = strv_free(i->firmware);
 }
 
 int intents_add(char ***list, const char *value) {

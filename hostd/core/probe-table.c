@@ -20,6 +20,8 @@ extern const Probe probe_tdx_kernel_cmdline, probe_tdx_kernel_flag, probe_tdx_kv
 extern const Probe probe_tdx_sgx_devices, probe_tdx_capacity;
 extern const Probe probe_host_kvm_device, probe_host_virt_libvirt, probe_host_virt_qemu;
 extern const Probe probe_host_microcode_consistent;
+extern const Probe probe_firmware_baseline_manifest, probe_firmware_baseline_microcode,
+        probe_firmware_baseline_tdx_module, probe_firmware_baseline_sev_firmware, probe_firmware_baseline_bios;
 
 const Probe *const probe_table[] = {
         &probe_host_cpu_tee,
@@ -61,6 +63,11 @@ const Probe *const probe_table[] = {
         &probe_host_virt_libvirt,
         &probe_host_virt_qemu,
         &probe_host_microcode_consistent,
+        &probe_firmware_baseline_manifest,
+        &probe_firmware_baseline_microcode,
+        &probe_firmware_baseline_tdx_module,
+        &probe_firmware_baseline_sev_firmware,
+        &probe_firmware_baseline_bios,
 };
 
 const size_t probe_table_size = ELEMENTSOF(probe_table);

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include "baseline.h"
+#include "probe.h"
+
+/* The revision each online CPU reports in sys/devices/system/cpu/cpuN/microcode/version. */
+typedef struct CpuRevision {
+        char cpu[16];        /* "cpu12" */
+        uint64_t revision;
+} CpuRevision;
+
+/*
+ * Reads every CPU's revision, in CPU order. CPUs without a microcode directory (offline, or a VM)
+ * are left out. Errors: <0 with a sentence in *ret_error naming the file.
+ */
+int cpu_microcode_revisions(Host *h, CpuRevision **ret, size_t *ret_n, char **ret_error);
+
+/*
+ * For the firmware.baseline.* checks: loads the configuration and the installed baseline (verified,
+ * as of clock_now()) and finds this node's platform entry. On failure it marks the finding unknown
+ * (or leaves it to the caller: -ENOENT when nothing is installed, -ENXIO when no entry matches) and
+ * returns <0.
+ */
+int baseline_for_probe(ProbeContext *c, Finding *f, Baseline *ret, const BaselinePlatform **ret_platform);
+
+/* Where the managed service (or Ansible) stages the certified files before they are installed. */
+#define FIRMWARE_STAGING_DIR "var/lib/cchost/firmware"

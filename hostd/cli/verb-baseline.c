@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+
+#include "baseline.h"
+#include "cli.h"
+#include "config.h"
+#include "fileio.h"
+#include "log.h"
+#include "time-util.h"
+
+/* The node's identity and its entry in b, as JSON and for the text output. */
+static json_object *node_to_json(Host *h, const Baseline *b, const BaselinePlatform **ret_platform) {
+        _cleanup_(dmi_identity_done) DmiIdentity dmi = {};
+        const BaselinePlatform *p = NULL;
+        const CpuIdentity *cpu = NULL;
+        json_object *o = json_object_new_object();
+        char buf[32];
+
+        if (!o)
+                return NULL;
+        dmi_identity_read(h, &dmi);
+        if (host_cpu_identity(h, &cpu) >= 0) {
+                json_object_object_add(o, "cpu_vendor", json_object_new_string(cpu->vendor));
+                snprintf(buf, sizeof(buf), "0x%x", cpu->family);
+                json_object_object_add(o, "family", json_object_new_string(buf));
+                snprintf(buf, sizeof(buf), "0x%x", cpu->model);
+                json_object_object_add(o, "model", json_object_new_string(buf));
+                json_object_object_add(o, "stepping", json_object_new_int((int) cpu->stepping));
+                p = baseline_match(b, cpu, &dmi);
+        }
+        json_object_object_add(o, "dmi_vendor", dmi.sys_vendor ? json_object_new_string(dmi.sys_vendor) : NULL);
+        json_object_object_add(o, "dmi_product", dmi.product_name ? json_object_new_string(dmi.product_name) : NULL);
+        json_object_object_add(o, "bios_version", dmi.bios_version ? json_object_new_string(dmi.bios_version) : NULL);
+        json_object_object_add(o, "platform", p ? baseline_platform_to_json(p) : NULL);
+        *ret_platform = p;
+        return o;
+}
+
+static void print_text(const Baseline *b, const BaselinePlatform *p) {
+        char when[32];
+
+        printf("baseline %s: signature verified (key sha256 %s)\n", b->id, b->key_fingerprint);
+        printf("  file      %s\n", b->path);
+        if (b->issued)
+                printf("  issued    %s\n", format_timestamp(b->issued, when, sizeof(when)));
+        printf("  expires   %s\n", b->expires ? format_timestamp(b->expires, when, sizeof(when)) : "never");
+        printf("  platforms %zu:", b->n_platforms);
+        for (size_t i = 0; i < b->n_platforms; i++)
+                printf("%s \"%s\"", i ? "," : "", b->platforms[i].name);
+        printf("\n  this node %s%s%s\n", p ? "certified as \"" : "NOT certified by this baseline",
+               p ? p->name : "", p ? "\"" : "");
+}
+
+static int load(Host *h, const char *manifest, const char *signature, Baseline *ret) {
+        _cleanup_free_ char *error = NULL;
+        Config config;
+        time_t now;
+        int r;
+
+        r = config_load(h, NULL, &config, &error);
+        if (r < 0)
+                return log_error_errno(r, "%s", error ?: "Cannot read the configuration: %m");
+        r = clock_now(&now);
+        if (r < 0) {
+                config_done(&config);
+                return log_error_errno(r, "$CCHOST_NOW is not a date (@SECONDS or YYYY-MM-DD[THH:MM:SSZ])");
+        }
+        r = manifest ? baseline_load_files(h, &config, manifest, signature, now, ret, &error)
+                     : baseline_load(h, &config, now, ret, &error);
+        config_done(&config);
+        if (r == -ENOENT && !manifest)
+                return log_error_errno(r, "No certified baseline installed: %s", strnull(error));
+        if (r < 0)
+                return log_error_errno(r, "%s", error ?: "Cannot load the baseline: %m");
+        return 0;
+}
+
+static int verify_or_show(const char *manifest, const char *signature, bool show) {
+        _cleanup_(host_freep) Host *h = NULL;
+        _cleanup_(baseline_done) Baseline b = {};
+        _cleanup_(json_object_putp) json_object *doc = NULL;
+        const BaselinePlatform *p = NULL;
+        json_object *node;
+        int r;
+
+        r = open_host(&h);
+        if (r < 0)
+                return r;
+        r = load(h, manifest, signature, &b);
+        if (r < 0)
+                return r;
+        node = node_to_json(h, &b, &p);
+        if (arg_json) {
+                doc = json_object_new_object();
+                if (!doc)
+                        return log_error_errno(-ENOMEM, "Out of memory");
+                json_object_object_add(doc, "schema", json_object_new_string("cchost.baseline-status/v1"));
+                json_object_object_add(doc, "verified", json_object_new_boolean(true));
+                json_object_object_add(doc, "baseline", show ? baseline_to_json(&b) : NULL);
+                if (!show)
+                        json_object_object_add(doc, "id", json_object_new_string(b.id));
+                json_object_object_add(doc, "node", node);
+                node = NULL;
+                print_json(doc);
+        } else {
+                print_text(&b, p);
+                if (show)
+                        for (size_t i = 0; i < b.n_platforms; i++) {
+                                _cleanup_(json_object_putp) json_object *e = baseline_platform_to_json(b.platforms + i);
+
+                                printf("  - %s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_NOSLASHESCAPE));
+                        }
+        }
+        json_object_put(node);
+        return 0;
+}
+
+static int install(const char *manifest, const char *signature) {
+        _cleanup_(host_freep) Host *h = NULL;
+        _cleanup_(baseline_done) Baseline b = {};
+        _cleanup_free_ char *error = NULL, *sig_default = NULL, *data = NULL, *sig = NULL, *sig_dest = NULL;
+        const char *dest;
+        size_t size, sig_size;
+        Config config;
+        int r;
+
+        r = open_host(&h);
+        if (r < 0)
+                return r;
+        /* verified first, against the key already on the node: a baseline cannot bring its own key */
+        r = load(h, manifest, signature, &b);
+        if (r < 0)
+                return r;
+        if (!signature) {
+                if (asprintf(&sig_default, "%s.sig", manifest) < 0)
+                        return log_error_errno(-ENOMEM, "Out of memory");
+                signature = sig_default;
+        }
+        r = read_full_file(manifest, 1024 * 1024, &data, &size);
+        if (r >= 0)
+                r = read_full_file(signature, 1024, &sig, &sig_size);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read %s or %s again: %m", manifest, signature);
+
+        r = config_load(h, NULL, &config, &error);
+        if (r < 0)
+                return log_error_errno(r, "%s", error ?: "Cannot read the configuration: %m");
+        dest = config.firmware.baseline ?: BASELINE_PATH;
+        if (config.firmware.baseline_signature)
+                sig_dest = strdup(config.firmware.baseline_signature);
+        else if (asprintf(&sig_dest, "%s.sig", dest) < 0)
+                sig_dest = NULL;
+        if (!sig_dest) {
+                config_done(&config);
+                return log_error_errno(-ENOMEM, "Out of memory");
+        }
+        if (arg_dry_run) {
+                printf("would install baseline %s as /%s and /%s\n", b.id, dest + (dest[0] == '/'),
+                       sig_dest + (sig_dest[0] == '/'));
+                config_done(&config);
+                return 0;
+        }
+        /* the signature goes first: a crash in between leaves the old manifest with a signature that does
+         * not match it, which check reports, rather than a new manifest trusted under an old signature */
+        r = hostfs_write_file_atomic(host_fs(h), sig_dest, sig, sig_size, 0644);
+        if (r >= 0)
+                r = hostfs_write_file_atomic(host_fs(h), dest, data, size, 0644);
+        if (r < 0) {
+                log_error_errno(r, "Cannot install the baseline under %s: %m", arg_root);
+                config_done(&config);
+                return r;
+        }
+        printf("installed baseline %s (%zu platforms) as /%s\n", b.id, b.n_platforms, dest + (dest[0] == '/'));
+        config_done(&config);
+        return 0;
+}
+
+int verb_baseline(int argc, char *argv[]) {
+        const char *sub = argc > 1 ? argv[1] : NULL;
+
+        if (sub && streq(sub, "verify") && argc <= 4)
+                return verify_or_show(argc > 2 ? argv[2] : NULL, argc > 3 ? argv[3] : NULL, false);
+        if (sub && streq(sub, "show") && argc == 2)
+                return verify_or_show(NULL, NULL, true);
+        if (sub && streq(sub, "install") && argc >= 3 && argc <= 4)
+                return install(argv[2], argc > 3 ? argv[3] : NULL);
+        return log_error_errno(-EINVAL, "usage: cchostctl baseline verify [FILE [SIG]] | show | install FILE [SIG]");
+}
