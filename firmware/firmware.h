@@ -25,6 +25,3 @@ int cpu_microcode_revisions(Host *h, CpuRevision **ret, size_t *ret_n, char **re
  * returns <0.
  */
 int baseline_for_probe(ProbeContext *c, Finding *f, Baseline *ret, const BaselinePlatform **ret_platform);
-
-/* Where the managed service (or Ansible) stages the certified files before they are installed. */
-#define FIRMWARE_STAGING_DIR "var/lib/cchost/firmware"

@@ -4,12 +4,13 @@
 
 #include "action.h"
 #include "firmware.h"
+#include "parse-util.h"
 #include "probe-util.h"
 
 static void run(ProbeContext *c, Finding *f) {
         _cleanup_(baseline_done) Baseline b = {};
         _cleanup_free_ CpuRevision *revs = NULL;
-        _cleanup_free_ char *error = NULL;
+        _cleanup_free_ char *error = NULL, *sha = NULL;
         const CpuRevision *first_bad = NULL;
         const BaselinePlatform *p = NULL;
         json_object *per_cpu;
@@ -27,6 +28,8 @@ static void run(ProbeContext *c, Finding *f) {
         snprintf(want, sizeof(want), "0x%" PRIx32, p->microcode_revision);
         finding_evidence_str(f, "certified", want);
         finding_evidence_str(f, "file", p->microcode_file);
+        sha = hexmem(p->microcode_sha256, sizeof(p->microcode_sha256));
+        finding_evidence_str(f, "sha256", sha);
 
         r = cpu_microcode_revisions(c->host, &revs, &n, &error);
         if (r < 0) {
@@ -59,12 +62,15 @@ static void run(ProbeContext *c, Finding *f) {
 }
 
 static int fix(ProbeContext *c, const Finding *f, Intents *in) {
-        json_object *file;
+        _cleanup_free_ char *request = NULL;
+        json_object *file, *sha;
 
-        /* The engine installs the staged file (after checking its SHA-256 against the baseline again). */
-        if (!json_object_object_get_ex(f->evidence, "file", &file))
+        /* the engine installs the staged file only if its SHA-256 is this certified one */
+        if (!json_object_object_get_ex(f->evidence, "file", &file) || !json_object_object_get_ex(f->evidence, "sha256", &sha))
                 return 0;
-        return intents_add(&in->firmware, json_object_get_string(file)) < 0 ? -ENOMEM : 1;
+        if (asprintf(&request, "%s %s", json_object_get_string(file), json_object_get_string(sha)) < 0)
+                return -ENOMEM;
+        return intents_add(&in->firmware, request) < 0 ? -ENOMEM : 1;
 }
 
 const Probe probe_firmware_baseline_microcode = {

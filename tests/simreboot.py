@@ -13,6 +13,11 @@ reset and their effect on the registers is modelled here (SMEE -> SYSCFG bit 23,
 -> RMP_BASE/RMP_END, SEV-ES ASID limit -> CPUID 0x8000001f EDX, TME/TME-MT/key split/TDX/SEAM
 loader/SGX -> MSRs 0x982, 0x87, 0x1400, 0x1401, 0x3a).
 
+Microcode: when cchost refreshed the initramfs (update-initramfs or dracut in actions.log), the
+files under lib/firmware/{intel,amd}-ucode at that moment are what the early loader sees at the next
+boot; each CPU takes the newest matching update newer than what it runs (Intel: signature, also in
+the extended table, and platform mask; AMD: the equivalence table), as the kernel's loaders do.
+
 Usage: reboot(root, bmc=None) -> number of reboots cchost asked for since the last simulated one.
 """
 import glob
@@ -20,6 +25,7 @@ import hashlib
 import json
 import os
 import re
+import struct
 import subprocess
 import uuid
 
@@ -250,6 +256,77 @@ def _apply_bios(root, cap, applied):
     return on
 
 
+def _intel_updates(data):
+    """(signatures, platform mask, revision) of each update in an Intel microcode file."""
+    out, off = [], 0
+    while off + 48 <= len(data):
+        rev, sig, pf, datasize, totalsize = (struct.unpack_from("<I", data, off + o)[0] for o in (4, 12, 24, 28, 32))
+        if datasize == 0:
+            datasize, totalsize = 2000, 2048
+        sigs = [(sig, pf)]
+        if totalsize > 48 + datasize:
+            count = struct.unpack_from("<I", data, off + 48 + datasize)[0]
+            for i in range(count):
+                e = off + 48 + datasize + 20 + 12 * i
+                sigs.append(struct.unpack_from("<II", data, e))
+        out.append((sigs, rev))
+        off += totalsize
+    return out
+
+
+def _amd_updates(data):
+    """(installed_cpu signatures, patch level) of each patch in an AMD container."""
+    out = []
+    if len(data) < 12 or struct.unpack_from("<I", data, 0)[0] != 0x00414D44:
+        return out
+    n = struct.unpack_from("<I", data, 8)[0]
+    equiv = {}
+    for i in range(n // 16):
+        cpu, _, _, eq = struct.unpack_from("<IIIH", data, 12 + 16 * i)
+        if cpu:
+            equiv.setdefault(eq, []).append(cpu)
+    off = 12 + n
+    while off + 8 <= len(data):
+        typ, size = struct.unpack_from("<II", data, off)
+        if typ == 1 and size >= 64:
+            patch_id = struct.unpack_from("<I", data, off + 8 + 4)[0]
+            rev_id = struct.unpack_from("<H", data, off + 8 + 24)[0]
+            out.append(([(c, None) for c in equiv.get(rev_id, [])], patch_id))
+        off += 8 + size
+    return out
+
+
+def _snapshot_initramfs(root):
+    found = {}
+    for d in ("intel-ucode", "amd-ucode"):
+        for p in sorted(glob.glob(os.path.join(root, "lib/firmware", d, "*"))):
+            with open(p, "rb") as f:
+                data = f.read()
+            found[os.path.relpath(p, os.path.join(root, "lib/firmware"))] = \
+                _intel_updates(data) if d == "intel-ucode" else _amd_updates(data)
+    return found
+
+
+def _load_microcode(root, cap, ucode):
+    """Each CPU takes the newest matching update newer than its revision, as the early loaders do."""
+    amd = "AuthenticAMD" in _read(root, "proc/cpuinfo", "")
+    for idx, cpu in cap.get("cpus", {}).items():
+        eax = int(cpu.get("cpuid", {}).get("0x1/0", ["0x0"])[0], 16)
+        pf_bits = (_msr({"cpus": {"0": cpu}}, 0x17) >> 50) & 7
+        vpath = f"sys/devices/system/cpu/cpu{idx}/microcode/version"
+        current = _read(root, vpath)
+        if current is None:
+            continue
+        best = int(current, 16)
+        for updates in ucode.values():
+            for sigs, rev in updates:
+                for sig, pf in sigs:
+                    if sig == eax and (amd or pf == 0 or pf & (1 << pf_bits)) and rev > best:
+                        best = rev
+        _write(root, vpath, f"{best:#x}\n")
+        cpu.setdefault("msr", {})["0x8b"] = hex(best if amd else best << 32)
+
+
 def reboot(root, bmc=None):
     """Boots the fixture host again. Returns how many reboots cchost requested since the last one."""
     state = json.loads(_read(root, STATE, "{}"))
@@ -265,6 +342,8 @@ def reboot(root, bmc=None):
             state["boot_cmdline"] = grub_cmdline(root)
         if a["op"] == "run" and a["argv"][0].endswith("kernel-install"):
             state["boot_cmdline"] = bls_cmdline(root)
+        if a["op"] == "run" and (a["argv"][0].endswith("update-initramfs") or a["argv"][0].endswith("dracut")):
+            state["initramfs_ucode"] = _snapshot_initramfs(root)
     reboots = sum(1 for a in actions if a["op"] == "reboot")
 
     old = _read(root, "proc/cmdline", "").split()
@@ -294,6 +373,8 @@ def reboot(root, bmc=None):
                                    if _cmdline_value(words, f"kvm_amd.{k}") is not None}}, state)
     else:
         _tdx(root, cap, words, _module_options(root, "kvm_intel"))
+    if state.get("initramfs_ucode"):
+        _load_microcode(root, cap, state["initramfs_ucode"])
     with open(capath, "w") as f:
         json.dump(cap, f, indent=1)
 

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+
 #include "strv.h"
 
 char **strv_free(char **l) {
@@ -66,4 +68,20 @@ char *strv_join(char *const *l, const char *sep) {
         }
         s[i] = 0;
         return s;
+}
+
+char **strv_new(const char *first, ...) {
+        char **l = NULL;
+        va_list ap;
+
+        va_start(ap, first);
+        for (const char *s = first; s; s = va_arg(ap, const char *))
+                if (strv_extend(&l, s) < 0) {
+                        va_end(ap);
+                        return strv_free(l);
+                }
+        va_end(ap);
+        if (!l)
+                l = calloc(1, sizeof(char *));
+        return l;
 }

@@ -19,3 +19,10 @@ bool strv_contains(char *const *l, const char *value);
 
 /* The items joined with sep, newly allocated ("" for an empty list); NULL on OOM. */
 char *strv_join(char *const *l, const char *sep);
+
+/* A new list of the arguments up to the NULL; NULL on OOM. */
+char **strv_new(const char *first, ...) _sentinel_;
+
+static inline bool strv_isempty(char *const *l) {
+        return !l || !*l;
+}

@@ -32,6 +32,7 @@ typedef enum ActionKind {
         ACTION_RUN,
         ACTION_RELOAD_MODULE,
         ACTION_BIOS,            /* BIOS attributes over Redfish, applied at the next reset */
+        ACTION_INSTALL_FILE,    /* copy a staged file into place once its SHA-256 is the certified one */
         _ACTION_KIND_MAX,
         _ACTION_KIND_INVALID = -EINVAL,
 } ActionKind;
@@ -56,6 +57,8 @@ typedef struct Action {
         char **argv;            /* RUN */
         char *module;           /* RELOAD_MODULE */
         char *attributes;       /* BIOS: the JSON object of attributes to set */
+        char *source;           /* INSTALL_FILE: the staged file, root-relative (path is the destination) */
+        char *sha256;           /* INSTALL_FILE: the certified digest, hex */
         bool reboot;            /* takes effect at the next boot */
         char **fixes;           /* finding ids */
         ActionState state;
@@ -84,4 +87,7 @@ json_object *plan_to_json(const Plan *p);
 int plan_from_json(json_object *o, Plan *ret);
 
 #define MODPROBE_PATH "etc/modprobe.d/cchost.conf"
+/* Where the managed service (or Ansible) stages certified files: var/lib/cchost/firmware/<file under /lib/firmware> */
+#define FIRMWARE_STAGING_DIR "var/lib/cchost/firmware"
+#define FIRMWARE_DIR "lib/firmware"
 #define MODULES_LOAD_PATH "etc/modules-load.d/cchost.conf"

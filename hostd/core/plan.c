@@ -14,6 +14,7 @@ static const char *const kind_table[_ACTION_KIND_MAX] = {
         [ACTION_RUN] = "run",
         [ACTION_RELOAD_MODULE] = "reload-module",
         [ACTION_BIOS] = "bios",
+        [ACTION_INSTALL_FILE] = "install-file",
 };
 
 static const char *const state_table[_ACTION_STATE_MAX] = {
@@ -71,6 +72,8 @@ static void action_done(Action *a) {
         strv_free(a->argv);
         free(a->module);
         free(a->attributes);
+        free(a->source);
+        free(a->sha256);
         strv_free(a->fixes);
         free(a->error);
 }
@@ -234,21 +237,76 @@ static int plan_bios(Host *h, const Config *config, char *const *knobs, char **f
         return 0;
 }
 
+/*
+ * Each request is "FILE SHA256" (FILE relative to /lib/firmware). A staged copy is installed; without
+ * one, the operator is told where to put it. One initramfs refresh follows all installs.
+ */
+static int plan_firmware(Host *h, char *const *requests, char **fixes, Plan *p, char ***manual) {
+        bool installs = false;
+        Action *a;
+
+        STRV_FOREACH(req, requests) {
+                _cleanup_free_ char *file = NULL, *source = NULL, *id = NULL;
+                const char *sha = strchr(*req, ' ');
+
+                if (!sha || strlen(sha + 1) != 64)
+                        return -EINVAL;
+                file = strndup(*req, (size_t) (sha - *req));
+                sha++;
+                if (!file || asprintf(&source, FIRMWARE_STAGING_DIR "/%s", file) < 0)
+                        return -ENOMEM;
+                if (hostfs_exists(host_fs(h), source) <= 0) {
+                        _cleanup_free_ char *line = NULL;
+
+                        if (asprintf(&line, "%s: stage the certified %s (sha256 %s) as /%s, or run cchostctl microcode "
+                                     "install FILE", strv_isempty(fixes) ? "firmware" : fixes[0], file, sha, source) < 0 ||
+                            intents_add(manual, line) < 0)
+                                return -ENOMEM;
+                        continue;
+                }
+                if (asprintf(&id, "install:/" FIRMWARE_DIR "/%s", file) < 0)
+                        return -ENOMEM;
+                a = plan_append(p, ACTION_INSTALL_FILE, id, fixes);
+                if (!a || asprintf(&a->path, FIRMWARE_DIR "/%s", file) < 0 || !(a->sha256 = strdup(sha)) ||
+                    asprintf(&a->description, "install the certified /" FIRMWARE_DIR "/%s from /%s", file, source) < 0)
+                        return -ENOMEM;
+                a->source = TAKE_PTR(source);
+                a->reboot = true;
+                installs = true;
+        }
+        if (!installs)
+                return 0;
+        a = plan_append(p, ACTION_RUN, "run:initramfs", fixes);
+        if (!a)
+                return -ENOMEM;
+        /* Debian's tool where it is there (and on fixture roots), dracut on the distributions that use it */
+        if (hostfs_exists(host_fs(h), "usr/sbin/update-initramfs") <= 0 && hostfs_exists(host_fs(h), "usr/bin/dracut") > 0)
+                a->argv = strv_new("/usr/bin/dracut", "--force", "--regenerate-all", NULL);
+        else
+                a->argv = strv_new("/usr/sbin/update-initramfs", "-u", "-k", "all", NULL);
+        if (!a->argv || asprintf(&a->description, "refresh the initramfs so the early loader applies the new "
+                                 "microcode at the next boot") < 0)
+                return -ENOMEM;
+        a->reboot = true;
+        return 0;
+}
+
 static int collect_intents(Host *h, const Config *config, const Report *report, Intents *in, char ***ret_cmdline_fixes,
-                           char ***ret_module_fixes, char ***ret_bios_fixes) {
+                           char ***ret_module_fixes, char ***ret_bios_fixes, char ***ret_firmware_fixes) {
         ProbeContext c = { .host = h, .report = (Report *) report };
         int r;
 
         for (size_t i = 0; i < report->n_findings; i++) {
                 const Finding *f = &report->findings[i];
                 const Probe *p = probe_find(f->id);
-                size_t cmd_before, mod_before, bios_before;
+                size_t cmd_before, mod_before, bios_before, fw_before;
 
                 if (!p || !p->fix || f->status != FINDING_FAIL)
                         continue;
                 cmd_before = strv_length(in->cmdline_add) + strv_length(in->cmdline_remove);
                 mod_before = strv_length(in->modprobe) + strv_length(in->modules_load) + strv_length(in->reload);
                 bios_before = strv_length(in->bios);
+                fw_before = strv_length(in->firmware);
                 r = p->fix(&c, f, in);
                 if (r < 0)
                         return r;
@@ -259,6 +317,8 @@ static int collect_intents(Host *h, const Config *config, const Report *report, 
                     strv_extend(ret_module_fixes, f->id) < 0)
                         return -ENOMEM;
                 if (strv_length(in->bios) > bios_before && strv_extend(ret_bios_fixes, f->id) < 0)
+                        return -ENOMEM;
+                if (strv_length(in->firmware) > fw_before && strv_extend(ret_firmware_fixes, f->id) < 0)
                         return -ENOMEM;
         }
         STRV_FOREACH(a, config->extra_args)
@@ -272,14 +332,15 @@ static int collect_intents(Host *h, const Config *config, const Report *report, 
 
 int plan_build(Host *h, const Config *config, const Report *report, Plan *ret, char **ret_error) {
         _cleanup_(intents_done) Intents in = {};
-        _cleanup_(strv_freep) char **cmdline_fixes = NULL, **module_fixes = NULL, **bios_fixes = NULL;
+        _cleanup_(strv_freep) char **cmdline_fixes = NULL, **module_fixes = NULL, **bios_fixes = NULL,
+                **firmware_fixes = NULL;
         _cleanup_free_ char *modprobe = NULL, *modules = NULL;
         BootPlan boot = {};
         Plan p = {};
         bool modprobe_changes;
         int r;
 
-        r = collect_intents(h, config, report, &in, &cmdline_fixes, &module_fixes, &bios_fixes);
+        r = collect_intents(h, config, report, &in, &cmdline_fixes, &module_fixes, &bios_fixes, &firmware_fixes);
         if (r < 0)
                 goto fail;
 
@@ -378,6 +439,13 @@ int plan_build(Host *h, const Config *config, const Report *report, Plan *ret, c
                 }
         }
 
+        /* 4. certified firmware files (microcode), then the initramfs the early loader reads them from */
+        if (in.firmware) {
+                r = plan_firmware(h, in.firmware, firmware_fixes, &p, &in.manual);
+                if (r < 0)
+                        goto fail;
+        }
+
         p.manual = TAKE_PTR(in.manual);
         for (size_t i = 0; i < p.n_actions; i++)
                 p.reboot = p.reboot || p.actions[i].reboot;
@@ -451,6 +519,7 @@ int plan_from_json(json_object *o, Plan *ret) {
                     (r = json_str(ao, "path", &a->path)) < 0 || (r = json_str(ao, "content", &a->content)) < 0 ||
                     (r = json_str(ao, "module", &a->module)) < 0 || (r = json_str(ao, "error", &a->error)) < 0 ||
                     (r = json_str(ao, "attributes", &a->attributes)) < 0 ||
+                    (r = json_str(ao, "source", &a->source)) < 0 || (r = json_str(ao, "sha256", &a->sha256)) < 0 ||
                     (r = json_strv(ao, "argv", &a->argv)) < 0 || (r = json_strv(ao, "fixes", &a->fixes)) < 0) {
                         r = r < 0 ? r : -EBADMSG;
                         goto fail;
@@ -462,7 +531,8 @@ int plan_from_json(json_object *o, Plan *ret) {
                 /* a journal must describe actions completely: nothing is re-planned on resume */
                 if ((a->kind == ACTION_WRITE_FILE && (!a->path || !a->content)) ||
                     (a->kind == ACTION_RUN && (!a->argv || !a->argv[0] || a->argv[0][0] != '/')) ||
-                    (a->kind == ACTION_RELOAD_MODULE && !a->module) || (a->kind == ACTION_BIOS && !a->attributes)) {
+                    (a->kind == ACTION_RELOAD_MODULE && !a->module) || (a->kind == ACTION_BIOS && !a->attributes) ||
+                    (a->kind == ACTION_INSTALL_FILE && (!a->path || !a->source || !a->sha256 || strlen(a->sha256) != 64))) {
                         r = -EBADMSG;
                         goto fail;
                 }

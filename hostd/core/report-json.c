@@ -118,6 +118,15 @@ json_object *plan_to_json(const Plan *p) {
                         json_object_object_add(ao, "module", json_object_new_string(a->module));
                 if (a->kind == ACTION_BIOS)
                         json_object_object_add(ao, "attributes", json_object_new_string(a->attributes));
+                if (a->kind == ACTION_INSTALL_FILE) {
+                        char path[4096];
+
+                        snprintf(path, sizeof(path), "/%s", a->path[0] == '/' ? a->path + 1 : a->path);
+                        json_object_object_add(ao, "path", json_object_new_string(path));
+                        snprintf(path, sizeof(path), "/%s", a->source[0] == '/' ? a->source + 1 : a->source);
+                        json_object_object_add(ao, "source", json_object_new_string(path));
+                        json_object_object_add(ao, "sha256", json_object_new_string(a->sha256));
+                }
                 json_object_object_add(ao, "reboot", json_object_new_boolean(a->reboot));
                 json_object_object_add(ao, "fixes", strv_to_json(a->fixes));
                 json_object_object_add(ao, "state", json_object_new_string(action_state_to_string(a->state)));
