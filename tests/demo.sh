@@ -1,13 +1,14 @@
 #!/bin/sh
-# The demo: build cchost, build the bundled demo host (an AMD Genoa node ready for SEV-SNP, from
-# tests/hosts/genoa-snp-ready.yaml) and run `cchostctl check` on it. No TEE hardware needed.
-# Usage: tests/demo.sh [HOST]   (HOST: a spec name in tests/hosts/, default genoa-snp-ready)
+# The demo: build cchost, build the bundled demo host (an AMD Genoa node ready for SEV-SNP with a
+# signed certified baseline, from tests/hosts/genoa-snp-certified.yaml) and run `cchostctl check`
+# on it. No TEE hardware needed.
+# Usage: tests/demo.sh [HOST]   (HOST: a spec name in tests/hosts/, default genoa-snp-certified)
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
-host=${1:-genoa-snp-ready}
+host=${1:-genoa-snp-certified}
 cd "$src"
 if ! command -v meson >/dev/null || ! /usr/bin/python3 -c 'import yaml' 2>/dev/null ||
-   ! pkg-config --exists json-c libxml-2.0 libvirt; then
+   ! pkg-config --exists json-c libxml-2.0 libvirt libkmod yaml-0.1 libcurl openssl; then
         tests/install-deps.sh
 fi
 [ -d build ] || meson setup build >/dev/null
