@@ -44,6 +44,9 @@ static void help(void) {
                "  plan                  Show what provision would change to fix the failing checks\n"
                "  provision             Apply the plan, journaled in /var/lib/cchost/journal.json,\n"
                "                        with at most one reboot, then verify\n"
+               "  microcode verify FILE...\n"
+               "                        Check Intel microcode files or AMD containers (headers,\n"
+               "                        checksums, sizes, signature tables) and show what they hold\n"
                "\n"
                "Options:\n"
                "  -h --help             Show this help\n"
@@ -365,6 +368,7 @@ static const struct {
         { "plan", verb_plan },
         { "provision", verb_provision },
         { "certs", verb_certs },
+        { "microcode", verb_microcode },
 };
 
 int main(int argc, char *argv[]) {
