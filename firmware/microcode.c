@@ -459,9 +459,13 @@ int microcode_amd_matches(const MicrocodeAmdFile *f, uint32_t cpuid_sig, uint32_
 /* ---- common ---- */
 
 MicrocodeFormat microcode_detect(const void *buf, size_t size) {
-        if (size >= 4 && le32(buf) == MICROCODE_AMD_MAGIC)
+        if (size < 4)
+                return MICROCODE_UNKNOWN;
+        if (le32(buf) == MICROCODE_AMD_MAGIC)
                 return MICROCODE_AMD;
-        return MICROCODE_INTEL;
+        if (le32(buf) == 1)
+                return MICROCODE_INTEL;
+        return MICROCODE_UNKNOWN;
 }
 
 int microcode_intel_file_name(uint32_t cpuid_sig, char *buf, size_t size) {

@@ -132,11 +132,12 @@ int microcode_amd_matches(const MicrocodeAmdFile *f, uint32_t cpuid_sig, uint32_
 /* ---- common ---- */
 
 typedef enum MicrocodeFormat {
+        MICROCODE_UNKNOWN,
         MICROCODE_INTEL,
         MICROCODE_AMD,
 } MicrocodeFormat;
 
-/* AMD when the buffer starts with the container magic, else Intel. */
+/* AMD when the buffer starts with the container magic, Intel when with header version 1. */
 MicrocodeFormat microcode_detect(const void *buf, size_t size);
 
 /*
@@ -156,7 +157,8 @@ int microcode_sha256_hex(const void *buf, size_t size, char hex[static 65]);
 
 /*
  * Reads an operator's file (a path on the real filesystem, not under --root) of at most max bytes.
- * -EFBIG if larger; other errors as from open()/read().
+ * -EFBIG if larger, -EISDIR / -EBADFD for a directory / another non-regular file; other errors as
+ * from open()/read().
  */
 int microcode_read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_size);
 

@@ -80,6 +80,8 @@ static int verify_one(const char *path, json_object *files) {
         if (r < 0) {
                 if (r == -EFBIG)
                         reason = strdup("larger than 64 MiB, not a microcode file");
+                else if (r == -EBADFD)
+                        reason = strdup("not a regular file");
                 else if (asprintf(&reason, "cannot read: %s", strerror(-r)) < 0)
                         reason = NULL;
                 if (o)
@@ -88,6 +90,19 @@ static int verify_one(const char *path, json_object *files) {
         }
 
         format = microcode_detect(buf, size);
+        if (format == MICROCODE_UNKNOWN) {
+                if (size < 4)
+                        reason = strdup(size == 0 ? "the file is empty" : "too short for a microcode file");
+                else if (asprintf(&reason,
+                                  "not a microcode file: it starts with 0x%08" PRIx32 ", neither the AMD container magic "
+                                  "0x%08" PRIx32 " (\"DMA\\0\") nor an Intel update header version 1",
+                                  (uint32_t) buf[0] | (uint32_t) buf[1] << 8 | (uint32_t) buf[2] << 16 | (uint32_t) buf[3] << 24,
+                                  MICROCODE_AMD_MAGIC) < 0)
+                        reason = NULL;
+                if (o)
+                        json_object_object_add(o, "error", json_object_new_string(strempty(reason)));
+                return log_error_errno(-EBADMSG, "%s: refused: %s", path, reason ?: "not a microcode file");
+        }
         if (format == MICROCODE_AMD)
                 r = microcode_amd_parse(buf, size, &amd, &reason);
         else

@@ -408,6 +408,10 @@ TEST(test_dates_and_sha) {
         ASSERT_TRUE(!microcode_format_date(0, s, sizeof(s)));
         ASSERT_INT(microcode_sha256_hex("abc", 3, hex), 0);
         ASSERT_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        ASSERT_INT(microcode_detect("\x01\0\0\0", 4), MICROCODE_INTEL);
+        ASSERT_INT(microcode_detect("DMA\0", 4), MICROCODE_AMD);
+        ASSERT_INT(microcode_detect("EMA\0", 4), MICROCODE_UNKNOWN);
+        ASSERT_INT(microcode_detect("DMA", 3), MICROCODE_UNKNOWN);
 }
 
 /* An AMD container: one equivalence entry per cpus[i] -> equiv[i] plus the terminator, then patches. */
