@@ -42,17 +42,35 @@ _printf_(2, 3) static int refuse(char **ret_reason, const char *format, ...) {
         return -EBADMSG;
 }
 
-/* Grows *array (of *n elements of size elsize) by one zeroed element; returns it or NULL. */
+/* The allocated length of an array holding n elements: 0, then powers of two from 8. */
+static size_t capacity(size_t n) {
+        size_t c = 8;
+
+        if (n == 0)
+                return 0;
+        while (c < n && c < SIZE_MAX / 2)
+                c *= 2;
+        return c;
+}
+
+/*
+ * Grows *array (of *n elements of size elsize) by one zeroed element; returns it or NULL. The
+ * allocation doubles, so a file of many tiny updates costs linear time.
+ */
 static void *grow(void *array_ptr, size_t *n, size_t elsize) {
         void **array = array_ptr;
-        uint8_t *a;
+        uint8_t *a = *array;
 
-        if (*n >= SIZE_MAX / elsize - 1)
-                return NULL;
-        a = realloc(*array, (*n + 1) * elsize);
-        if (!a)
-                return NULL;
-        *array = a;
+        if (*n + 1 > capacity(*n)) {
+                size_t c = capacity(*n + 1);
+
+                if (c > SIZE_MAX / elsize)
+                        return NULL;
+                a = realloc(*array, c * elsize);
+                if (!a)
+                        return NULL;
+                *array = a;
+        }
         memset(a + *n * elsize, 0, elsize);
         return a + (*n)++ * elsize;
 }
