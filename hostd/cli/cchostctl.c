@@ -53,6 +53,9 @@ static void help(void) {
                "  certs import --tdx BUNDLE | --snp BUNDLE\n"
                "                        Verify attestation collateral and install it in the cache\n"
                "  certs show            List the cached collateral, its validity and TCB\n"
+               "  microcode verify FILE...\n"
+               "                        Check Intel microcode files or AMD containers (headers,\n"
+               "                        checksums, sizes, signature tables) and show what they hold\n"
                "\n"
                "Options:\n"
                "  -h --help             Show this help\n"
@@ -375,6 +378,7 @@ static const struct {
         { "provision", verb_provision },
         { "baseline", verb_baseline },
         { "certs", verb_certs },
+        { "microcode", verb_microcode },
 };
 
 int main(int argc, char *argv[]) {

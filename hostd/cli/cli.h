@@ -42,3 +42,6 @@ int certs_import_snp(Host *h, const char *bundle);
 /* Adds what is cached to doc ("tdx": {...} / "snp": {...}); with text, also prints it for people. */
 int certs_show_tdx(Host *h, json_object *doc, bool text);
 int certs_show_snp(Host *h, json_object *doc, bool text);
+
+/* microcode verify FILE... (verb-microcode.c); sub-verbs dispatched there */
+int verb_microcode(int argc, char *argv[]);
