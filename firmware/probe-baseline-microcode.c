@@ -3,7 +3,9 @@
 #include <stdio.h>
 
 #include "action.h"
+#include "config.h"
 #include "firmware.h"
+#include "microcode.h"
 #include "parse-util.h"
 #include "probe-util.h"
 
@@ -61,14 +63,72 @@ static void run(ProbeContext *c, Finding *f) {
         finding_set(f, FINDING_PASS, "all %zu CPUs run the certified microcode %s", n, want);
 }
 
+/*
+ * Whether the staged file may be late-loaded instead of waiting for a reboot: the policy
+ * (firmware.late_load) allows it, the kernel offers the reload attribute, the file holds the certified
+ * revision for this CPU, and — for Intel, the kernel's rule since 6.7 — the update names a minimum
+ * revision that every CPU already runs. Anything unknown means no.
+ */
+static bool late_load_allowed(ProbeContext *c, const char *file, uint32_t certified) {
+        _cleanup_free_ char *staged = NULL, *data = NULL, *error = NULL;
+        _cleanup_free_ CpuRevision *revs = NULL;
+        const CpuIdentity *cpu;
+        Config config;
+        size_t size, n;
+        bool policy;
+        uint64_t msr;
+
+        if (config_load(c->host, NULL, &config, &error) < 0)
+                return false;
+        policy = config.firmware.late_load;
+        config_done(&config);
+        if (!policy || hostfs_exists(host_fs(c->host), "sys/devices/system/cpu/microcode/reload") <= 0)
+                return false;
+        if (asprintf(&staged, FIRMWARE_STAGING_DIR "/%s", file) < 0 ||
+            hostfs_read_file(host_fs(c->host), staged, 64 * 1024 * 1024, &data, &size) < 0)
+                return false;
+        if (host_cpu_identity(c->host, &cpu) < 0 || cpu->signature == 0)
+                return false;
+        if (cpu_microcode_revisions(c->host, &revs, &n, &error) < 0 || n == 0)
+                return false;
+
+        if (cpu->vendor_id == CPU_VENDOR_INTEL) {
+                _cleanup_(microcode_intel_file_freep) MicrocodeIntelFile *mf = NULL;
+                const MicrocodeIntelUpdate *u;
+
+                if (host_rdmsr(c->host, 0, 0x17, &msr) < 0 || microcode_intel_parse(data, size, &mf, &error) < 0)
+                        return false;
+                u = microcode_intel_best(mf, cpu->signature, (unsigned) (msr >> 50) & 7);
+                if (!u || (uint32_t) u->revision != certified || u->min_req_revision == 0)
+                        return false;
+                for (size_t i = 0; i < n; i++)
+                        if (revs[i].revision < u->min_req_revision)
+                                return false;
+                return true;
+        }
+        if (cpu->vendor_id == CPU_VENDOR_AMD) {
+                _cleanup_(microcode_amd_file_freep) MicrocodeAmdFile *mf = NULL;
+                uint32_t level;
+
+                /* AMD updates carry no minimum revision: the policy alone decides */
+                return microcode_amd_parse(data, size, &mf, &error) >= 0 &&
+                       microcode_amd_matches(mf, cpu->signature, &level, NULL) >= 0 && level == certified;
+        }
+        return false;
+}
+
 static int fix(ProbeContext *c, const Finding *f, Intents *in) {
         _cleanup_free_ char *request = NULL;
-        json_object *file, *sha;
+        json_object *file, *sha, *certified;
+        uint64_t rev;
 
         /* the engine installs the staged file only if its SHA-256 is this certified one */
-        if (!json_object_object_get_ex(f->evidence, "file", &file) || !json_object_object_get_ex(f->evidence, "sha256", &sha))
+        if (!json_object_object_get_ex(f->evidence, "file", &file) || !json_object_object_get_ex(f->evidence, "sha256", &sha) ||
+            !json_object_object_get_ex(f->evidence, "certified", &certified) ||
+            parse_hex_u64(json_object_get_string(certified), &rev) < 0)
                 return 0;
-        if (asprintf(&request, "%s %s", json_object_get_string(file), json_object_get_string(sha)) < 0)
+        if (asprintf(&request, "%s %s%s", json_object_get_string(file), json_object_get_string(sha),
+                     late_load_allowed(c, json_object_get_string(file), (uint32_t) rev) ? " late" : "") < 0)
                 return -ENOMEM;
         return intents_add(&in->firmware, request) < 0 ? -ENOMEM : 1;
 }

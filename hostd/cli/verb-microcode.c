@@ -5,7 +5,13 @@
 #include "cli.h"
 #include "log.h"
 #include "macro.h"
+#include "action.h"
+#include "baseline.h"
+#include "config.h"
 #include "microcode.h"
+#include "parse-util.h"
+#include "provision.h"
+#include "time-util.h"
 
 /*
  * cchostctl microcode SUBVERB: "verify FILE..." parses and checks microcode files given by the
@@ -176,11 +182,150 @@ static int microcode_verify(int argc, char *argv[]) {
         return ret;
 }
 
+/* The baseline entry of this node, verified; logs why when there is none. */
+static int certified_entry(Host *h, Baseline *b, const BaselinePlatform **ret) {
+        _cleanup_(dmi_identity_done) DmiIdentity dmi = {};
+        _cleanup_free_ char *error = NULL;
+        const CpuIdentity *cpu;
+        Config config;
+        time_t now;
+        int r;
+
+        r = config_load(h, NULL, &config, &error);
+        if (r < 0)
+                return log_error_errno(r, "%s", error ?: "Cannot read the configuration: %m");
+        r = clock_now(&now);
+        if (r >= 0)
+                r = baseline_load(h, &config, now, b, &error);
+        config_done(&config);
+        if (r < 0)
+                return log_error_errno(r, "The certified microcode comes from the baseline: %s",
+                                       error ?: "$CCHOST_NOW is not a date");
+        r = host_cpu_identity(h, &cpu);
+        if (r < 0)
+                return log_error_errno(r, "Cannot tell which CPU this is: %m");
+        dmi_identity_read(h, &dmi);
+        *ret = baseline_match(b, cpu, &dmi);
+        if (!*ret)
+                return log_error_errno(-ENXIO, "Baseline %s does not certify this platform (family 0x%x model 0x%x "
+                                       "stepping %u)", b->id, cpu->family, cpu->model, cpu->stepping);
+        if (!(*ret)->has_microcode)
+                return log_error_errno(-ENXIO, "Baseline %s names no microcode for \"%s\"", b->id, (*ret)->name);
+        return 0;
+}
+
+/*
+ * Checks that an operator's file is the certified one for this CPU: the SHA-256 the baseline names,
+ * and an update inside that carries the certified revision for this CPU's signature (and platform).
+ */
+static int check_certified_file(Host *h, const BaselinePlatform *p, const char *path, const uint8_t *data,
+                                size_t size) {
+        _cleanup_free_ char *reason = NULL, *want = NULL;
+        const CpuIdentity *cpu = NULL;
+        char hex[65];
+        int r;
+
+        r = microcode_sha256_hex(data, size, hex);
+        if (r < 0)
+                return log_error_errno(r, "Cannot hash %s: %m", path);
+        want = hexmem(p->microcode_sha256, sizeof(p->microcode_sha256));
+        if (!want)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        if (!streq(hex, want))
+                return log_error_errno(-EBADMSG, "%s has SHA-256 %s, not the certified %s (%s): refusing it", path, hex,
+                                       want, p->microcode_file);
+        (void) host_cpu_identity(h, &cpu);
+        if (microcode_detect(data, size) == MICROCODE_INTEL) {
+                _cleanup_(microcode_intel_file_freep) MicrocodeIntelFile *f = NULL;
+                const MicrocodeIntelUpdate *u = NULL;
+                uint64_t msr = 0;
+
+                r = microcode_intel_parse(data, size, &f, &reason);
+                if (r < 0)
+                        return log_error_errno(r, "%s: %s", path, strnull(reason));
+                (void) host_rdmsr(h, 0, 0x17, &msr);
+                if (cpu && cpu->signature)
+                        u = microcode_intel_best(f, cpu->signature, (unsigned) (msr >> 50) & 7);
+                if (!u || (uint32_t) u->revision != p->microcode_revision)
+                        return log_error_errno(-EBADMSG, "%s holds no update with revision 0x%x for this CPU "
+                                               "(signature 0x%x)", path, p->microcode_revision, cpu ? cpu->signature : 0);
+        } else if (microcode_detect(data, size) == MICROCODE_AMD) {
+                _cleanup_(microcode_amd_file_freep) MicrocodeAmdFile *f = NULL;
+                uint32_t level = 0;
+
+                r = microcode_amd_parse(data, size, &f, &reason);
+                if (r < 0)
+                        return log_error_errno(r, "%s: %s", path, strnull(reason));
+                if (!cpu || microcode_amd_matches(f, cpu->signature, &level, NULL) < 0 || level != p->microcode_revision)
+                        return log_error_errno(-EBADMSG, "%s holds no patch level 0x%x for this CPU", path,
+                                               p->microcode_revision);
+        } else
+                return log_error_errno(-EBADMSG, "%s is neither an Intel microcode file nor an AMD container", path);
+        return 0;
+}
+
+/*
+ * microcode install [FILE]: FILE (or the copy already staged in /var/lib/cchost/firmware/) must be the
+ * baseline's file for this CPU; it is staged and installed by the provisioning engine, journaled, with
+ * the initramfs refreshed and a late load or the reboot, as the policy allows.
+ */
+static int microcode_install(int argc, char *argv[]) {
+        _cleanup_(host_freep) Host *h = NULL;
+        _cleanup_(baseline_done) Baseline b = {};
+        _cleanup_free_ uint8_t *data = NULL;
+        _cleanup_free_ char *staged = NULL, *error = NULL;
+        char *only[] = { (char *) "firmware.baseline.microcode", NULL };
+        const BaselinePlatform *p = NULL;
+        ProvisionOptions o = {
+                .tee = arg_tee,
+                .dry_run = arg_dry_run,
+                .reboot = arg_reboot,
+                .resume = arg_resume,
+                .config_path = arg_config,
+                .only = only,
+        };
+        size_t size;
+        int r;
+
+        if (argc > 2)
+                return log_error_errno(-EINVAL, "usage: cchostctl microcode install [FILE]");
+        r = open_host(&h);
+        if (r < 0)
+                return r;
+        r = certified_entry(h, &b, &p);
+        if (r < 0)
+                return r;
+        if (asprintf(&staged, FIRMWARE_STAGING_DIR "/%s", p->microcode_file) < 0)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        if (argc == 2) {
+                r = microcode_read_file(argv[1], MICROCODE_FILE_MAX, &data, &size);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot read %s: %m", argv[1]);
+                r = check_certified_file(h, p, argv[1], data, size);
+                if (r < 0)
+                        return r;
+                if (arg_dry_run)
+                        printf("would stage %s as /%s\n", argv[1], staged);
+                else {
+                        r = hostfs_write_file_atomic(host_fs(h), staged, (const char *) data, size, 0644);
+                        if (r < 0)
+                                return log_error_errno(r, "Cannot stage /%s: %m", staged);
+                }
+        } else if (hostfs_exists(host_fs(h), staged) <= 0)
+                return log_error_errno(-ENOENT, "Nothing staged at /%s: give the certified %s as FILE", staged,
+                                       p->microcode_file);
+        r = provision(h, &o, stdout, &error);
+        if (r < 0)
+                return log_error_errno(r, "Installing the microcode failed: %s", error ?: "%m");
+        return r;
+}
+
 static const struct {
         const char *name;
         int (*run)(int argc, char *argv[]);
 } microcode_verbs[] = {
         { "verify", microcode_verify },
+        { "install", microcode_install },
 };
 
 int verb_microcode(int argc, char *argv[]) {
@@ -188,5 +333,5 @@ int verb_microcode(int argc, char *argv[]) {
                 for (size_t i = 0; i < ELEMENTSOF(microcode_verbs); i++)
                         if (streq(argv[1], microcode_verbs[i].name))
                                 return microcode_verbs[i].run(argc - 1, argv + 1);
-        return log_error_errno(-EINVAL, "usage: cchostctl microcode verify [--json] FILE...");
+        return log_error_errno(-EINVAL, "usage: cchostctl microcode verify [--json] FILE... | install [FILE]");
 }

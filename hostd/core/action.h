@@ -33,6 +33,7 @@ typedef enum ActionKind {
         ACTION_RELOAD_MODULE,
         ACTION_BIOS,            /* BIOS attributes over Redfish, applied at the next reset */
         ACTION_INSTALL_FILE,    /* copy a staged file into place once its SHA-256 is the certified one */
+        ACTION_MICROCODE_RELOAD, /* late-load the installed microcode (policy and the minimum-revision rule allowing) */
         _ACTION_KIND_MAX,
         _ACTION_KIND_INVALID = -EINVAL,
 } ActionKind;
@@ -79,8 +80,11 @@ ActionState action_state_from_string(const char *s);
 
 void plan_done(Plan *p);
 
-/* Turns the failing, fixable findings of a report (and the configuration) into a plan. */
-int plan_build(Host *h, const Config *config, const Report *report, Plan *ret, char **ret_error);
+/*
+ * Turns the failing, fixable findings of a report (and the configuration) into a plan. With only,
+ * just those findings (ids) are planned for, and nothing of cchost's own boot-time needs is added.
+ */
+int plan_build(Host *h, const Config *config, const Report *report, char *const *only, Plan *ret, char **ret_error);
 
 /* Serializer (cchost.plan/v1) and its reader, shared by "plan --json" and the journal. */
 json_object *plan_to_json(const Plan *p);

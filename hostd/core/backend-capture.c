@@ -415,6 +415,10 @@ static int capture_reboot(Host *h) {
         return log_action(h, op("reboot"));
 }
 
+static int capture_microcode_reload(Host *h) {
+        return log_action(h, op("microcode_reload"));
+}
+
 const HostBackendOps backend_capture = {
         .name = "capture",
         .cpuid = capture_cpuid,
@@ -428,4 +432,5 @@ const HostBackendOps backend_capture = {
         .module_reload = capture_module_reload,
         .running_guests = capture_running_guests,
         .reboot = capture_reboot,
+        .microcode_reload = capture_microcode_reload,
 };

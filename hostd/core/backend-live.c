@@ -281,6 +281,26 @@ static int live_reboot(Host *h) {
         return live_run(h, argv) == 0 ? 0 : -EIO;
 }
 
+static int live_microcode_reload(Host *h) {
+        _cleanup_close_ int fd = -EBADF;
+        ssize_t n;
+
+        /* a sysfs attribute: written in place, never through a temporary file */
+        fd = hostfs_open(host_fs(h), "sys/devices/system/cpu/microcode/reload", O_WRONLY | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0) {
+                host_set_detail(h, "opening /sys/devices/system/cpu/microcode/reload: %s (late loading needs "
+                                "CONFIG_MICROCODE_LATE_LOADING)", strerror(-fd));
+                return fd;
+        }
+        n = write(fd, "1", 1);
+        if (n < 0) {
+                /* the kernel refuses unsafe updates (minimum revision) and offline threads with an error here */
+                host_set_detail(h, "the kernel refused the late load: %s", strerror(errno));
+                return -errno;
+        }
+        return 0;
+}
+
 const HostBackendOps backend_live = {
         .name = "live",
         .cpuid = live_cpuid,
@@ -294,6 +314,7 @@ const HostBackendOps backend_live = {
         .module_reload = live_module_reload,
         .running_guests = live_running_guests,
         .reboot = live_reboot,
+        .microcode_reload = live_microcode_reload,
 };
 
 static uint32_t le32(const uint8_t *p) {

@@ -57,6 +57,8 @@ typedef struct HostBackendOps {
         /* Guests that would keep a KVM module busy (running libvirt domains). */
         int (*running_guests)(Host *h, unsigned *ret);
         int (*reboot)(Host *h);
+        /* Late-loads microcode: "1" into /sys/devices/system/cpu/microcode/reload. */
+        int (*microcode_reload)(Host *h);
 } HostBackendOps;
 
 extern const HostBackendOps backend_live;

@@ -486,6 +486,10 @@ int host_reboot(Host *h) {
         return pick_for_system(h)->reboot(h);
 }
 
+int host_microcode_reload(Host *h) {
+        return pick_for_system(h)->microcode_reload(h);
+}
+
 /* ---- CPU identity ---- */
 
 static void regs_to_chars(char *dst, const uint32_t *regs, size_t n) {

@@ -87,6 +87,7 @@ int host_run(Host *h, char *const argv[]);
 int host_module_reload(Host *h, const char *module);
 int host_running_guests(Host *h, unsigned *ret);
 int host_reboot(Host *h);
+int host_microcode_reload(Host *h);
 
 /* The capture document of this root (NULL when there is none); loaded once. */
 int host_capture(Host *h, json_object **ret);

@@ -15,6 +15,7 @@ static const char *const kind_table[_ACTION_KIND_MAX] = {
         [ACTION_RELOAD_MODULE] = "reload-module",
         [ACTION_BIOS] = "bios",
         [ACTION_INSTALL_FILE] = "install-file",
+        [ACTION_MICROCODE_RELOAD] = "microcode-reload",
 };
 
 static const char *const state_table[_ACTION_STATE_MAX] = {
@@ -238,19 +239,22 @@ static int plan_bios(Host *h, const Config *config, char *const *knobs, char **f
 }
 
 /*
- * Each request is "FILE SHA256" (FILE relative to /lib/firmware). A staged copy is installed; without
- * one, the operator is told where to put it. One initramfs refresh follows all installs.
+ * Each request is "FILE SHA256" or "FILE SHA256 late" (FILE relative to /lib/firmware; late: the
+ * policy allows a late load and the kernel's minimum-revision rule holds). A staged copy is installed;
+ * without one, the operator is told where to put it. One initramfs refresh follows all installs, then
+ * the late load, which spares the reboot.
  */
 static int plan_firmware(Host *h, char *const *requests, char **fixes, Plan *p, char ***manual) {
-        bool installs = false;
+        bool installs = false, late = true;
         Action *a;
 
         STRV_FOREACH(req, requests) {
                 _cleanup_free_ char *file = NULL, *source = NULL, *id = NULL;
                 const char *sha = strchr(*req, ' ');
 
-                if (!sha || strlen(sha + 1) != 64)
+                if (!sha || (strlen(sha + 1) != 64 && !(strlen(sha + 1) == 69 && streq(sha + 65, " late"))))
                         return -EINVAL;
+                late = late && strlen(sha + 1) == 69;
                 file = strndup(*req, (size_t) (sha - *req));
                 sha++;
                 if (!file || asprintf(&source, FIRMWARE_STAGING_DIR "/%s", file) < 0)
@@ -267,7 +271,7 @@ static int plan_firmware(Host *h, char *const *requests, char **fixes, Plan *p, 
                 if (asprintf(&id, "install:/" FIRMWARE_DIR "/%s", file) < 0)
                         return -ENOMEM;
                 a = plan_append(p, ACTION_INSTALL_FILE, id, fixes);
-                if (!a || asprintf(&a->path, FIRMWARE_DIR "/%s", file) < 0 || !(a->sha256 = strdup(sha)) ||
+                if (!a || asprintf(&a->path, FIRMWARE_DIR "/%s", file) < 0 || !(a->sha256 = strndup(sha, 64)) ||
                     asprintf(&a->description, "install the certified /" FIRMWARE_DIR "/%s from /%s", file, source) < 0)
                         return -ENOMEM;
                 a->source = TAKE_PTR(source);
@@ -285,13 +289,23 @@ static int plan_firmware(Host *h, char *const *requests, char **fixes, Plan *p, 
         else
                 a->argv = strv_new("/usr/sbin/update-initramfs", "-u", "-k", "all", NULL);
         if (!a->argv || asprintf(&a->description, "refresh the initramfs so the early loader applies the new "
-                                 "microcode at the next boot") < 0)
+                                 "microcode at every boot") < 0)
                 return -ENOMEM;
-        a->reboot = true;
+        a->reboot = !late;
+        if (!late)
+                return 0;
+        for (size_t i = 0; i < p->n_actions; i++)
+                if (p->actions[i].kind == ACTION_INSTALL_FILE)
+                        p->actions[i].reboot = false;
+        a = plan_append(p, ACTION_MICROCODE_RELOAD, "microcode-reload", fixes);
+        if (!a || !(a->description = strdup("late-load the new microcode now (firmware.late_load allows it, and "
+                                            "every CPU meets the update's minimum revision)")))
+                return -ENOMEM;
         return 0;
 }
 
-static int collect_intents(Host *h, const Config *config, const Report *report, Intents *in, char ***ret_cmdline_fixes,
+static int collect_intents(Host *h, const Config *config, const Report *report, char *const *only, Intents *in,
+                           char ***ret_cmdline_fixes,
                            char ***ret_module_fixes, char ***ret_bios_fixes, char ***ret_firmware_fixes) {
         ProbeContext c = { .host = h, .report = (Report *) report };
         int r;
@@ -301,7 +315,7 @@ static int collect_intents(Host *h, const Config *config, const Report *report, 
                 const Probe *p = probe_find(f->id);
                 size_t cmd_before, mod_before, bios_before, fw_before;
 
-                if (!p || !p->fix || f->status != FINDING_FAIL)
+                if (!p || !p->fix || f->status != FINDING_FAIL || (only && !strv_contains(only, f->id)))
                         continue;
                 cmd_before = strv_length(in->cmdline_add) + strv_length(in->cmdline_remove);
                 mod_before = strv_length(in->modprobe) + strv_length(in->modules_load) + strv_length(in->reload);
@@ -321,6 +335,8 @@ static int collect_intents(Host *h, const Config *config, const Report *report, 
                 if (strv_length(in->firmware) > fw_before && strv_extend(ret_firmware_fixes, f->id) < 0)
                         return -ENOMEM;
         }
+        if (only)
+                return 0;
         STRV_FOREACH(a, config->extra_args)
                 if (intents_add(&in->cmdline_add, *a) < 0)
                         return -ENOMEM;
@@ -330,7 +346,7 @@ static int collect_intents(Host *h, const Config *config, const Report *report, 
         return 0;
 }
 
-int plan_build(Host *h, const Config *config, const Report *report, Plan *ret, char **ret_error) {
+int plan_build(Host *h, const Config *config, const Report *report, char *const *only, Plan *ret, char **ret_error) {
         _cleanup_(intents_done) Intents in = {};
         _cleanup_(strv_freep) char **cmdline_fixes = NULL, **module_fixes = NULL, **bios_fixes = NULL,
                 **firmware_fixes = NULL;
@@ -340,7 +356,7 @@ int plan_build(Host *h, const Config *config, const Report *report, Plan *ret, c
         bool modprobe_changes;
         int r;
 
-        r = collect_intents(h, config, report, &in, &cmdline_fixes, &module_fixes, &bios_fixes, &firmware_fixes);
+        r = collect_intents(h, config, report, only, &in, &cmdline_fixes, &module_fixes, &bios_fixes, &firmware_fixes);
         if (r < 0)
                 goto fail;
 
@@ -413,7 +429,7 @@ int plan_build(Host *h, const Config *config, const Report *report, Plan *ret, c
         r = modules_load_content(h, in.modules_load, &modules);
         if (r < 0)
                 goto fail;
-        if (!file_has(h, MODULES_LOAD_PATH, modules)) {
+        if (in.modules_load && !file_has(h, MODULES_LOAD_PATH, modules)) {
                 /* msr and cpuid are cchost's own needs, not any finding's fix */
                 r = add_write(&p, MODULES_LOAD_PATH, TAKE_PTR(modules), false, "modules loaded at boot", NULL);
                 if (r < 0)

@@ -209,6 +209,8 @@ static int apply_action(Host *h, const Config *c, Action *a) {
                 return apply_bios(h, c, a);
         case ACTION_INSTALL_FILE:
                 return apply_install(h, a);
+        case ACTION_MICROCODE_RELOAD:
+                return host_microcode_reload(h);
         default:
                 return -EINVAL;
         }
@@ -229,7 +231,7 @@ int plan_host(Host *h, Tee tee, const char *config_path, Plan *ret_plan, Report 
         r = engine_check(h, tee >= 0 ? tee : config.tee, &report);
         if (r < 0)
                 return fail(ret_error, r, "check failed: %s", strerror(-r));
-        r = plan_build(h, &config, report, ret_plan, ret_error);
+        r = plan_build(h, &config, report, NULL, ret_plan, ret_error);
         if (r < 0)
                 return r;
         if (ret_report)
@@ -415,7 +417,7 @@ int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
         r = engine_check(h, pick_tee(o, &config), &report);
         if (r < 0)
                 return fail(ret_error, r, "check failed: %s", strerror(-r));
-        r = plan_build(h, &config, report, &plan, ret_error);
+        r = plan_build(h, &config, report, o->only, &plan, ret_error);
         if (r < 0)
                 return r;
         if (o->dry_run) {

@@ -15,6 +15,7 @@ typedef struct ProvisionOptions {
         bool reboot;             /* reboot when the plan needs it (and the policy allows) */
         bool resume;             /* continue an interrupted run */
         const char *config_path; /* NULL: /etc/cchost/cchost.yaml under the root */
+        char *const *only;       /* plan only for these finding ids (NULL: every fixable failure) */
 } ProvisionOptions;
 
 /*
