@@ -414,3 +414,48 @@ int misc_capacity_get(const char *text, const char *name, uint64_t *ret) {
         }
         return 0;
 }
+
+static int unhex(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -EINVAL;
+}
+
+int parse_hex_bytes(const char *s, size_t max, uint8_t **ret, size_t *ret_size) {
+        size_t len = strlen(s), n = len / 2;
+        _cleanup_free_ uint8_t *b = NULL;
+
+        if (len % 2 != 0 || n > max)
+                return -EINVAL;
+        b = malloc(n ?: 1);
+        if (!b)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                int hi = unhex(s[2 * i]), lo = unhex(s[2 * i + 1]);
+
+                if (hi < 0 || lo < 0)
+                        return -EINVAL;
+                b[i] = (uint8_t) (hi << 4 | lo);
+        }
+        *ret = TAKE_PTR(b);
+        *ret_size = n;
+        return 0;
+}
+
+char *hex_encode(const uint8_t *p, size_t size, bool upper) {
+        const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+        char *s = malloc(size * 2 + 1);
+
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < size; i++) {
+                s[2 * i] = digits[p[i] >> 4];
+                s[2 * i + 1] = digits[p[i] & 0xf];
+        }
+        s[size * 2] = 0;
+        return s;
+}
