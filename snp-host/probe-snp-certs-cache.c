@@ -92,7 +92,7 @@ const Probe probe_snp_certs_cache = {
         .component = "firmware",
         .parent = "snp.psp.tcb",
         .tee = TEE_SNP,
-        .reads = "/var/cache/cchost/snp (index.json, ark.pem, ask.pem, vcek.der, certs.bin), GET_ID2, "
+        .reads = "certificate cache var/cache/cchost/snp (index.json, ark.pem, ask.pem, vcek.der, certs.bin), GET_ID2, "
                  "SNP_PLATFORM_STATUS reported TCB",
         .rule = "ARK is the pinned ARK of the generation, ARK->ASK->VCEK verify and are valid now, VCEK hwID is "
                 "this chip, VCEK TCB == reported TCB, certs.bin holds them (a missing cache warns)",
