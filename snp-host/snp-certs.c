@@ -721,24 +721,27 @@ static int check_spl(const char *vek, const char *name, int cert, unsigned repor
         return 0;
 }
 
-int snp_bundle_verify(const SnpBundle *b, const SnpExpect *e, SnpVerified *ret, char **ret_error) {
-        const char *ask = b->asvk ? "ASVK" : "ASK", *vek = b->vlek ? "VLEK" : "VCEK";
-        SnpVerified v = { .not_before = 0, .not_after = (time_t) INT64_MAX };
+int snp_ca_verify(const SnpBundle *b, SnpGeneration host_generation, time_t now, SnpGeneration *ret_generation,
+                  bool *ret_from_ark, char **ret_error) {
+        const char *ask = b->asvk ? "ASVK" : "ASK";
+        SnpGeneration g;
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned md_len = 0;
         const uint8_t *pin;
-        char cn[128], link[64];
-        EVP_PKEY *key;
+        char cn[128], link[512];
+        time_t nb = 0, na = (time_t) INT64_MAX;
+        bool from_ark = false;
         int r;
 
-        if (!b->ark || !b->ask || !b->vek)
+        if (!b->ark || !b->ask)
                 return fail(ret_error, -EINVAL, "incomplete bundle");
 
-        /* 1. the ARK must be the pinned one of this generation */
-        v.generation = snp_pin_generation(e->generation);
-        if (v.generation < 0) {
-                if (snp_generation_has_snp(e->generation))
-                        return fail(ret_error, -EOPNOTSUPP, "no pinned ARK for %s", snp_generation_to_string(e->generation));
+        /* the ARK must be the pinned one of this generation */
+        g = snp_pin_generation(host_generation);
+        if (g < 0) {
+                if (snp_generation_has_snp(host_generation))
+                        return fail(ret_error, -EOPNOTSUPP, "no pinned ARK for %s",
+                                    snp_generation_to_string(host_generation));
                 /* no SNP CPU known (a capture without CPUID): the ARK subject names the generation */
                 cert_cn(b->ark, cn, sizeof(cn));
                 for (size_t i = 0; i < ELEMENTSOF(ark_pins); i++) {
@@ -746,23 +749,23 @@ int snp_bundle_verify(const SnpBundle *b, const SnpExpect *e, SnpVerified *ret, 
 
                         snprintf(want, sizeof(want), "ARK-%s", snp_generation_to_string(ark_pins[i].generation));
                         if (streq(cn, want))
-                                v.generation = ark_pins[i].generation;
+                                g = ark_pins[i].generation;
                 }
-                if (v.generation < 0)
+                if (g < 0)
                         return fail(ret_error, -EBADMSG, "the host CPU generation is unknown and the ARK subject "
                                     "\"%s\" names no pinned generation", cn);
-                v.generation_from_ark = true;
+                from_ark = true;
         }
-        pin = ark_pin(v.generation);
+        pin = ark_pin(g);
         if (!X509_digest(b->ark, EVP_sha256(), md, &md_len) || md_len != 32)
                 return -ENOMEM;
         if (!pin || memcmp(md, pin, 32) != 0) {
                 cert_cn(b->ark, cn, sizeof(cn));
                 return fail(ret_error, -EBADMSG, "the ARK (%s, from %s) is not the pinned ARK-%s", cn, b->ark_from,
-                            snp_generation_to_string(v.generation));
+                            snp_generation_to_string(g));
         }
 
-        /* 2. signatures: ARK self-signed, ARK -> AS(V)K, AS(V)K -> VCEK/VLEK, all RSASSA-PSS SHA-384 */
+        /* ARK self-signed, ARK -> AS(V)K, both RSASSA-PSS SHA-384 */
         if ((r = check_pss_sha384(b->ark, "ARK", ret_error)) < 0 ||
             (r = check_link(b->ark, b->ark, "ARK self-signature", ret_error)) < 0 ||
             (r = check_pss_sha384(b->ask, ask, ret_error)) < 0)
@@ -770,6 +773,32 @@ int snp_bundle_verify(const SnpBundle *b, const SnpExpect *e, SnpVerified *ret, 
         snprintf(link, sizeof(link), "ARK -> %s (%s)", ask, b->ask_from);
         if ((r = check_link(b->ask, b->ark, link, ret_error)) < 0)
                 return r;
+        if ((r = check_validity(b->ark, "ARK", now, &nb, &na, ret_error)) < 0 ||
+            (r = check_validity(b->ask, ask, now, &nb, &na, ret_error)) < 0)
+                return r;
+        if (ret_generation)
+                *ret_generation = g;
+        if (ret_from_ark)
+                *ret_from_ark = from_ark;
+        return 0;
+}
+
+int snp_bundle_verify(const SnpBundle *b, const SnpExpect *e, SnpVerified *ret, char **ret_error) {
+        const char *ask = b->asvk ? "ASVK" : "ASK", *vek = b->vlek ? "VLEK" : "VCEK";
+        SnpVerified v = { .not_before = 0, .not_after = (time_t) INT64_MAX };
+        char link[512];
+        EVP_PKEY *key;
+        int r;
+
+        if (!b->ark || !b->ask || !b->vek)
+                return fail(ret_error, -EINVAL, "incomplete bundle");
+
+        /* 1. and 2. pinned ARK, ARK self-signature, ARK -> AS(V)K */
+        r = snp_ca_verify(b, e->generation, e->now, &v.generation, &v.generation_from_ark, ret_error);
+        if (r < 0)
+                return r;
+
+        /* AS(V)K -> VCEK/VLEK, RSASSA-PSS SHA-384 over an ECDSA P-384 key */
         if ((r = check_pss_sha384(b->vek, vek, ret_error)) < 0)
                 return r;
         snprintf(link, sizeof(link), "%s -> %s (%s)", ask, vek, b->vek_from);

@@ -113,6 +113,13 @@ typedef struct SnpVerified {
         time_t not_before, not_after; /* the window in which the whole chain is valid */
 } SnpVerified;
 
+/*
+ * The CA half: the ARK is the pinned ARK of host_generation (or, when that is not an SNP
+ * generation, of the generation its subject names: *ret_from_ark), self-signed, and signs the
+ * AS(V)K; both RSASSA-PSS SHA-384 and valid at now.
+ */
+int snp_ca_verify(const SnpBundle *b, SnpGeneration host_generation, time_t now, SnpGeneration *ret_generation,
+                  bool *ret_from_ark, char **ret_error);
 /* The whole recipe of facts §8.6 (without CRLs): pin, signatures, validity, hwID, TCB. */
 int snp_bundle_verify(const SnpBundle *b, const SnpExpect *e, SnpVerified *ret, char **ret_error);
 
