@@ -447,6 +447,33 @@ static bool looks_like_pem(const uint8_t *data, size_t size) {
         return size - i >= 11 && memcmp(data + i, "-----BEGIN ", 11) == 0;
 }
 
+/*
+ * OpenSSL's PEM reader skips any text around the blocks; a certificate file may hold nothing but
+ * blocks and blank lines, so stray text (a pasted log line, half a block) is refused here.
+ */
+static int pem_only_blocks(const uint8_t *data, size_t size) {
+        bool inside = false;
+        size_t i = 0;
+
+        while (i < size) {
+                const uint8_t *nl = memchr(data + i, '\n', size - i);
+                size_t len = (nl ? (size_t) (nl - data) : size) - i, blank = 0;
+                const char *line = (const char *) data + i;
+
+                while (blank < len && (line[blank] == ' ' || line[blank] == '\t' || line[blank] == '\r'))
+                        blank++;
+                if (!inside) {
+                        if (len >= 11 && memcmp(line, "-----BEGIN ", 11) == 0)
+                                inside = true;
+                        else if (blank != len)
+                                return -EBADMSG;
+                } else if (len >= 9 && memcmp(line, "-----END ", 9) == 0)
+                        inside = false;
+                i += len + 1;
+        }
+        return inside ? -EBADMSG : 0;
+}
+
 int snp_bundle_add(SnpBundle *b, const char *name, const uint8_t *data, size_t size, char **ret_error) {
         _cleanup_(BIO_freep) BIO *bio = NULL;
         unsigned blocks = 0;
@@ -467,6 +494,8 @@ int snp_bundle_add(SnpBundle *b, const char *name, const uint8_t *data, size_t s
                 return bundle_put(b, name, x, ret_error);
         }
 
+        if (pem_only_blocks(data, size) < 0)
+                return fail(ret_error, -EBADMSG, "%s: text outside the PEM blocks (or an unterminated block)", name);
         bio = BIO_new_mem_buf(data, (int) size);
         if (!bio)
                 return -ENOMEM;
