@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "config.h"
 #include "snp-host.h"
 
 /*
@@ -170,3 +171,10 @@ int snp_kds_vcek_url(const char *base, SnpGeneration g, const uint8_t *chip_id, 
                      uint64_t reported_tcb, char **ret);
 
 json_object *snp_tcb_to_json(const SnpTcb *t);
+
+/*
+ * Fetches the VCEK cert_chain and this chip's VCEK for its reported TCB from AMD KDS
+ * (config snp.kds.url, default KDS_URL_DEFAULT; snp.kds.proxy; snp.kds.ca_file else the system CAs).
+ * Refused unless snp.kds.enabled. The result still has to pass snp_bundle_verify().
+ */
+int snp_kds_fetch(Host *h, const Config *config, const SnpHostFacts *f, SnpBundle *ret, char **ret_error);

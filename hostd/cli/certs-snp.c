@@ -15,9 +15,8 @@
  * Nothing under the root changes unless every check passed.
  */
 
-int certs_import_snp(Host *h, const char *bundle) {
-        _cleanup_(snp_bundle_done) SnpBundle b = {};
-        _cleanup_(snp_host_facts_done) SnpHostFacts f = {};
+/* Verifies b against this host (facts f) and installs it; source names the bundle in messages. */
+static int verify_and_install(Host *h, const SnpBundle *b, const SnpHostFacts *f, const char *bundle) {
         _cleanup_free_ char *error = NULL;
         SnpVerified v;
         SnpExpect e;
@@ -28,34 +27,28 @@ int certs_import_snp(Host *h, const char *bundle) {
         r = clock_now(&now);
         if (r < 0)
                 return log_error_errno(r, "Invalid $CCHOST_NOW");
-        r = snp_bundle_load(bundle, &b, &error);
-        if (r < 0)
-                return log_error_errno(r, "Refusing SNP bundle: %s", strempty(error));
-        r = snp_host_facts(h, arg_config, &f);
-        if (r < 0)
-                return log_error_errno(r, "Cannot read this host's SNP identity: %m");
-        if (f.generation < 0 || !snp_generation_has_snp(f.generation))
+        if (f->generation < 0 || !snp_generation_has_snp(f->generation))
                 log_warning("The CPU generation of this host is unknown or has no SNP; taking it from the ARK subject");
 
         e = (SnpExpect) {
-                .generation = f.generation,
-                .chip_id = f.chip_id,
-                .chip_id_size = f.chip_id_size,
-                .have_tcb = f.have_tcb,
-                .reported_tcb = f.reported_tcb,
+                .generation = f->generation,
+                .chip_id = f->chip_id,
+                .chip_id_size = f->chip_id_size,
+                .have_tcb = f->have_tcb,
+                .reported_tcb = f->reported_tcb,
                 .now = now,
         };
-        r = snp_bundle_verify(&b, &e, &v, &error);
-        if (r == -ENODATA && !f.chip_id && !b.vlek)
+        r = snp_bundle_verify(b, &e, &v, &error);
+        if (r == -ENODATA && !f->chip_id && !b->vlek)
                 return log_error_errno(r, "Refusing SNP bundle %s: %s: %s", bundle, strempty(error),
-                                       strempty(f.chip_error));
-        if (r == -ENODATA && !f.have_tcb)
+                                       strempty(f->chip_error));
+        if (r == -ENODATA && !f->have_tcb)
                 return log_error_errno(r, "Refusing SNP bundle %s: %s: %s", bundle, strempty(error),
-                                       strempty(f.tcb_error));
+                                       strempty(f->tcb_error));
         if (r < 0)
                 return log_error_errno(r, "Refusing SNP bundle %s: %s", bundle, strempty(error));
 
-        r = snp_cache_install(h, &b, &v, &f, now, &error);
+        r = snp_cache_install(h, b, &v, f, now, &error);
         if (r < 0)
                 return log_error_errno(r, "Installing the SNP certificates failed: %s", strempty(error));
 
@@ -64,7 +57,7 @@ int certs_import_snp(Host *h, const char *bundle) {
 
                 if (!o)
                         return log_error_errno(-ENOMEM, "Out of memory");
-                json_object_object_add(o, "imported", json_object_new_string(b.vlek ? "vlek" : "vcek"));
+                json_object_object_add(o, "imported", json_object_new_string(b->vlek ? "vlek" : "vcek"));
                 json_object_object_add(o, "generation", json_object_new_string(snp_generation_to_string(v.generation)));
                 json_object_object_add(o, "tcb", snp_tcb_to_json(&v.tcb));
                 json_object_object_add(o, "not_after", json_object_new_string(format_timestamp(v.not_after, until, sizeof(until))));
@@ -73,8 +66,8 @@ int certs_import_snp(Host *h, const char *bundle) {
                 print_json(o);
         } else {
                 printf("Imported the %s %s chain (chip ID from %s; TCB bl %u tee %u snp %u ucode %u",
-                       snp_generation_to_string(v.generation), b.vlek ? "VLEK" : "VCEK",
-                       b.vlek ? "none: a VLEK" : strempty(f.chip_id_source), v.tcb.bootloader, v.tcb.tee, v.tcb.snp,
+                       snp_generation_to_string(v.generation), b->vlek ? "VLEK" : "VCEK",
+                       b->vlek ? "none: a VLEK" : strempty(f->chip_id_source), v.tcb.bootloader, v.tcb.tee, v.tcb.snp,
                        v.tcb.microcode);
                 if (v.tcb.fmc >= 0)
                         printf(" fmc %d", v.tcb.fmc);
@@ -82,6 +75,40 @@ int certs_import_snp(Host *h, const char *bundle) {
                        format_timestamp(v.not_after, until, sizeof(until)), SNP_CACHE_TABLE);
         }
         return 0;
+}
+
+int certs_import_snp(Host *h, const char *bundle) {
+        _cleanup_(snp_bundle_done) SnpBundle b = {};
+        _cleanup_(snp_host_facts_done) SnpHostFacts f = {};
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = snp_bundle_load(bundle, &b, &error);
+        if (r < 0)
+                return log_error_errno(r, "Refusing SNP bundle: %s", strempty(error));
+        r = snp_host_facts(h, arg_config, &f);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read this host's SNP identity: %m");
+        return verify_and_install(h, &b, &f, bundle);
+}
+
+int certs_fetch_snp(Host *h) {
+        _cleanup_(snp_bundle_done) SnpBundle b = {};
+        _cleanup_(snp_host_facts_done) SnpHostFacts f = {};
+        _cleanup_free_ char *error = NULL;
+        Config c = {};
+        int r;
+
+        r = config_load(h, arg_config, &c, &error);
+        if (r < 0)
+                return log_error_errno(r, "%s", error ? error : "Cannot read the configuration: %m");
+        r = snp_host_facts(h, arg_config, &f);
+        if (r >= 0)
+                r = snp_kds_fetch(h, &c, &f, &b, &error);
+        config_done(&c);
+        if (r < 0)
+                return log_error_errno(r, "Fetching from AMD KDS failed: %s", strempty(error));
+        return verify_and_install(h, &b, &f, "from AMD KDS");
 }
 
 static json_object *cert_json(X509 *x, const char *name) {
