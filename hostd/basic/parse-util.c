@@ -448,10 +448,8 @@ static int hexval(char c) {
         return -EINVAL;
 }
 
-int unhex(const char *s, uint8_t *ret, size_t size) {
-        if (strlen(s) != size * 2)
-                return -EINVAL;
-        for (size_t i = 0; i < size; i++) {
+static int decode_hex(const char *s, size_t n, uint8_t *ret) {
+        for (size_t i = 0; i < n; i++) {
                 int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
 
                 if (hi < 0 || lo < 0)
@@ -461,17 +459,42 @@ int unhex(const char *s, uint8_t *ret, size_t size) {
         return 0;
 }
 
-char *hexmem(const void *p, size_t size) {
-        static const char digits[] = "0123456789abcdef";
-        const uint8_t *b = p;
+int unhex(const char *s, uint8_t *ret, size_t size) {
+        if (strlen(s) != size * 2)
+                return -EINVAL;
+        return decode_hex(s, size, ret);
+}
+
+int parse_hex_bytes(const char *s, size_t max, uint8_t **ret, size_t *ret_size) {
+        size_t len = strlen(s), n = len / 2;
+        _cleanup_free_ uint8_t *b = NULL;
+
+        if (len % 2 != 0 || n > max)
+                return -EINVAL;
+        b = malloc(n ?: 1);
+        if (!b)
+                return -ENOMEM;
+        if (decode_hex(s, n, b) < 0)
+                return -EINVAL;
+        *ret = TAKE_PTR(b);
+        *ret_size = n;
+        return 0;
+}
+
+char *hex_encode(const uint8_t *p, size_t size, bool upper) {
+        const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
         char *s = malloc(size * 2 + 1);
 
         if (!s)
                 return NULL;
         for (size_t i = 0; i < size; i++) {
-                s[2 * i] = digits[b[i] >> 4];
-                s[2 * i + 1] = digits[b[i] & 15];
+                s[2 * i] = digits[p[i] >> 4];
+                s[2 * i + 1] = digits[p[i] & 0xf];
         }
         s[size * 2] = 0;
         return s;
+}
+
+char *hexmem(const void *p, size_t size) {
+        return hex_encode(p, size, false);
 }

@@ -53,6 +53,8 @@ static void help(void) {
                "  certs import --tdx BUNDLE | --snp BUNDLE\n"
                "                        Verify attestation collateral and install it in the cache\n"
                "  certs show            List the cached collateral, its validity and TCB\n"
+               "  certs fetch           Fetch this chip's VCEK and its chain from AMD KDS (only with\n"
+               "                        snp.kds.enabled), verify them and install them in the cache\n"
                "  microcode verify FILE...\n"
                "                        Check Intel microcode files or AMD containers (headers,\n"
                "                        checksums, sizes, signature tables) and show what they hold\n"

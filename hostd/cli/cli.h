@@ -39,6 +39,8 @@ int verb_certs(int argc, char *argv[]);
 /* Imports a bundle into the cache under the root; returns 0, or <0 after logging why it was refused. */
 int certs_import_tdx(Host *h, const char *bundle);
 int certs_import_snp(Host *h, const char *bundle);
+/* certs fetch: the VCEK chain of this chip from AMD KDS (config snp.kds), verified and installed like an import. */
+int certs_fetch_snp(Host *h);
 /* Adds what is cached to doc ("tdx": {...} / "snp": {...}); with text, also prints it for people. */
 int certs_show_tdx(Host *h, json_object *doc, bool text);
 int certs_show_snp(Host *h, json_object *doc, bool text);

@@ -17,6 +17,16 @@ static int certs_import(void) {
         return arg_tdx_bundle ? certs_import_tdx(h, arg_tdx_bundle) : certs_import_snp(h, arg_snp_bundle);
 }
 
+static int certs_fetch(void) {
+        _cleanup_(host_freep) Host *h = NULL;
+        int r;
+
+        r = open_host(&h);
+        if (r < 0)
+                return r;
+        return certs_fetch_snp(h);
+}
+
 static int certs_show(void) {
         _cleanup_(host_freep) Host *h = NULL;
         _cleanup_(json_object_putp) json_object *doc = NULL;
@@ -46,5 +56,8 @@ int verb_certs(int argc, char *argv[]) {
                 return certs_import();
         if (argc == 2 && streq(argv[1], "show"))
                 return certs_show();
-        return log_error_errno(-EINVAL, "usage: cchostctl certs import --tdx BUNDLE | --snp BUNDLE; cchostctl certs show [--json]");
+        if (argc == 2 && streq(argv[1], "fetch"))
+                return certs_fetch();
+        return log_error_errno(-EINVAL, "usage: cchostctl certs import --tdx BUNDLE | --snp BUNDLE; cchostctl certs fetch "
+                               "(AMD KDS); cchostctl certs show [--json]");
 }

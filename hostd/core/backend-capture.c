@@ -260,6 +260,29 @@ static int capture_snp_platform_status(Host *h, SnpPlatformStatus *ret) {
         return 0;
 }
 
+static int capture_sev_get_id2(Host *h, uint8_t **ret, size_t *ret_size) {
+        json_object *o, *v;
+        int r;
+
+        r = ioctl_record(h, "sev_get_id2", &o);
+        if (r < 0)
+                return r;
+        if (!json_object_object_get_ex(o, "id", &v) || !json_object_is_type(v, json_type_string)) {
+                host_set_detail(h, "capture.json: ioctl.sev_get_id2.id is missing or not a string");
+                return -EBADMSG;
+        }
+        r = parse_hex_bytes(json_object_get_string(v), SEV_ID2_MAX, ret, ret_size);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || *ret_size == 0) {
+                if (r >= 0)
+                        *ret = mfree(*ret);
+                host_set_detail(h, "capture.json: ioctl.sev_get_id2.id is not 1..%d bytes of hex", SEV_ID2_MAX);
+                return -EBADMSG;
+        }
+        return 0;
+}
+
 static int capture_kvm_api_version(Host *h, int *ret) {
         json_object *o;
         int r;
@@ -425,6 +448,7 @@ const HostBackendOps backend_capture = {
         .rdmsr = capture_rdmsr,
         .sev_platform_status = capture_sev_platform_status,
         .snp_platform_status = capture_snp_platform_status,
+        .sev_get_id2 = capture_sev_get_id2,
         .kvm_api_version = capture_kvm_api_version,
         .libvirt_domcaps = capture_libvirt_domcaps,
         .qemu_object_help = capture_qemu_object_help,

@@ -130,6 +130,36 @@ static int live_snp_platform_status(Host *h, SnpPlatformStatus *ret) {
         return snp_platform_status_decode(buf, sizeof(buf), ret);
 }
 
+/* struct sev_user_data_get_id2 is packed: u64 address, u32 length (in: buffer size, out: ID size). */
+struct sev_get_id2_packed {
+        uint64_t address;
+        uint32_t length;
+} __attribute__((packed));
+
+static int live_sev_get_id2(Host *h, uint8_t **ret, size_t *ret_size) {
+        uint8_t buf[SEV_ID2_MAX] = {};
+        struct sev_get_id2_packed arg = { .address = (uint64_t) (uintptr_t) buf, .length = sizeof(buf) };
+        uint8_t *id;
+        int r;
+
+        _Static_assert(sizeof(arg) == 12, "sev_user_data_get_id2 must be 12 bytes");
+        r = sev_issue(h, CCHOST_SEV_GET_ID2, &arg);
+        if (r < 0)
+                return r;
+        if (arg.length == 0 || arg.length > sizeof(buf)) {
+                host_set_detail(h, "GET_ID2 returned an ID of %" PRIu32 " bytes (expected 1..%zu)", arg.length,
+                                sizeof(buf));
+                return -EBADMSG;
+        }
+        id = malloc(arg.length);
+        if (!id)
+                return -ENOMEM;
+        memcpy(id, buf, arg.length);
+        *ret = id;
+        *ret_size = arg.length;
+        return 0;
+}
+
 static int live_kvm_api_version(Host *h, int *ret) {
         _cleanup_close_ int fd = -1;
         int v;
@@ -307,6 +337,7 @@ const HostBackendOps backend_live = {
         .rdmsr = live_rdmsr,
         .sev_platform_status = live_sev_platform_status,
         .snp_platform_status = live_snp_platform_status,
+        .sev_get_id2 = live_sev_get_id2,
         .kvm_api_version = live_kvm_api_version,
         .libvirt_domcaps = live_libvirt_domcaps,
         .qemu_object_help = live_qemu_object_help,

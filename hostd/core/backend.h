@@ -43,6 +43,8 @@ typedef struct HostBackendOps {
         int (*rdmsr)(Host *h, unsigned cpu, uint32_t msr, uint64_t *ret);
         int (*sev_platform_status)(Host *h, SevPlatformStatus *ret);
         int (*snp_platform_status)(Host *h, SnpPlatformStatus *ret);
+        /* SEV_GET_ID2: the chip ID (64 bytes on Milan/Genoa); *ret is malloc'ed. */
+        int (*sev_get_id2)(Host *h, uint8_t **ret, size_t *ret_size);
         int (*kvm_api_version)(Host *h, int *ret);
         /* Domain capabilities XML for KVM guests from the libvirt URI. */
         int (*libvirt_domcaps)(Host *h, const char *uri, char **ret_xml);
@@ -76,3 +78,6 @@ enum {
 /* Byte decoders shared by the live backend and the tests (raw ioctl buffers). */
 int sev_platform_status_decode(const uint8_t *buf, size_t size, SevPlatformStatus *ret);
 int snp_platform_status_decode(const uint8_t *buf, size_t size, SnpPlatformStatus *ret);
+
+/* The largest chip ID GET_ID2 may return that we accept (virtee passes 64 bytes, as we do). */
+#define SEV_ID2_MAX 64

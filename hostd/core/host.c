@@ -393,6 +393,37 @@ int host_snp_platform_status(Host *h, SnpPlatformStatus *ret) {
         return 0;
 }
 
+int host_sev_get_id2(Host *h, uint8_t **ret, size_t *ret_size) {
+        const HostBackendOps *ops;
+        _cleanup_free_ uint8_t *id = NULL;
+        size_t n = 0;
+        int r;
+
+        r = pick_for_device(h, "dev/sev", &ops);
+        if (r < 0)
+                return r;
+        r = ops->sev_get_id2(h, &id, &n);
+        if (h->record) {
+                json_object *o = NULL;
+
+                if (r < 0)
+                        o = json_errno(r);
+                else {
+                        _cleanup_free_ char *hex = hex_encode(id, n, false);
+
+                        o = hex ? json_object_new_object() : NULL;
+                        if (o)
+                                json_object_object_add(o, "id", json_object_new_string(hex));
+                }
+                record_add(h, record_path(h, "ioctl", NULL, NULL), "sev_get_id2", o);
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(id);
+        *ret_size = n;
+        return 0;
+}
+
 int host_kvm_api_version(Host *h, int *ret) {
         const HostBackendOps *ops;
         int v = 0, r;

@@ -78,6 +78,8 @@ int host_cpuid(Host *h, unsigned cpu, uint32_t leaf, uint32_t subleaf, uint32_t 
 int host_rdmsr(Host *h, unsigned cpu, uint32_t msr, uint64_t *ret);
 int host_sev_platform_status(Host *h, SevPlatformStatus *ret);
 int host_snp_platform_status(Host *h, SnpPlatformStatus *ret);
+/* SEV_GET_ID2: the chip ID, malloc'ed in *ret. */
+int host_sev_get_id2(Host *h, uint8_t **ret, size_t *ret_size);
 int host_kvm_api_version(Host *h, int *ret);
 /* Asked once per Host; the string belongs to the Host. */
 int host_libvirt_domcaps(Host *h, const char **ret_xml);

@@ -12,7 +12,7 @@ extern const Probe probe_snp_bios_smee, probe_snp_bios_smmlock, probe_snp_bios_a
         probe_snp_bios_snpen;
 extern const Probe probe_snp_kernel_version, probe_snp_kernel_cmdline, probe_snp_kernel_iommu;
 extern const Probe probe_snp_psp_device, probe_snp_psp_platform, probe_snp_psp_tcb;
-extern const Probe probe_snp_kvm_params, probe_snp_capacity;
+extern const Probe probe_snp_kvm_params, probe_snp_capacity, probe_snp_certs_cache;
 extern const Probe probe_tdx_cpu_vendor;
 extern const Probe probe_tdx_bios_tme, probe_tdx_bios_tme_mt, probe_tdx_bios_keyids, probe_tdx_bios_seamrr,
         probe_tdx_bios_seamldr, probe_tdx_bios_sgx, probe_tdx_bios_production, probe_tdx_bios_mcheck;
@@ -42,6 +42,7 @@ const Probe *const probe_table[] = {
         &probe_snp_psp_tcb,
         &probe_snp_kvm_params,
         &probe_snp_capacity,
+        &probe_snp_certs_cache,
 
         &probe_tdx_cpu_vendor,
         &probe_tdx_bios_tme,

@@ -129,6 +129,25 @@ TEST(test_misc_capacity) {
         ASSERT_INT(misc_capacity_get("garbage\n", "tdx", &v), -EBADMSG);
 }
 
+TEST(test_hex_bytes) {
+        _cleanup_free_ uint8_t *b = NULL;
+        _cleanup_free_ char *s = NULL;
+        size_t n;
+
+        ASSERT_INT(parse_hex_bytes("1E550a8E", 64, &b, &n), 0);
+        ASSERT_INT(n, 4);
+        ASSERT_TRUE(b[0] == 0x1e && b[1] == 0x55 && b[2] == 0x0a && b[3] == 0x8e);
+        s = hex_encode(b, n, true);
+        ASSERT_STR(s, "1E550A8E");
+        free(s);
+        s = hex_encode(b, n, false);
+        ASSERT_STR(s, "1e550a8e");
+        ASSERT_INT(parse_hex_bytes("abc", 64, &b, &n), -EINVAL);
+        ASSERT_INT(parse_hex_bytes("0x12", 64, &b, &n), -EINVAL);
+        ASSERT_INT(parse_hex_bytes("zz", 64, &b, &n), -EINVAL);
+        ASSERT_INT(parse_hex_bytes("112233", 2, &b, &n), -EINVAL);
+}
+
 int main(void) {
         RUN(test_parse_u64);
         RUN(test_parse_yes_no);
@@ -137,5 +156,6 @@ int main(void) {
         RUN(test_cpuinfo);
         RUN(test_iomem);
         RUN(test_misc_capacity);
+        RUN(test_hex_bytes);
         return 0;
 }

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <curl/curl.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "snp-certs.h"
+
+/*
+ * AMD KDS over HTTPS with libcurl: the VCEK cert_chain (ASK then ARK) and this chip's VCEK for the
+ * reported TCB (facts/snp-host.md §8.3). Nothing fetched is trusted: it goes through the same
+ * verification as an imported bundle.
+ */
+
+#define KDS_TIMEOUT_S 30L
+
+_printf_(3, 4) static int fail_error(char **ret_error, int r, const char *format, ...) {
+        va_list ap;
+
+        if (ret_error) {
+                free(*ret_error);
+                va_start(ap, format);
+                if (vasprintf(ret_error, format, ap) < 0)
+                        *ret_error = NULL;
+                va_end(ap);
+        }
+        return r;
+}
+
+typedef struct Body {
+        uint8_t *data;
+        size_t size;
+} Body;
+
+static size_t on_data(char *ptr, size_t size, size_t n, void *userdata) {
+        Body *b = userdata;
+        size_t len = size * n;
+        uint8_t *d;
+
+        if (b->size + len > SNP_CERT_FILE_MAX)
+                return 0; /* curl fails the transfer: CURLE_WRITE_ERROR */
+        d = realloc(b->data, b->size + len + 1);
+        if (!d)
+                return 0;
+        memcpy(d + b->size, ptr, len);
+        b->data = d;
+        b->size += len;
+        return len;
+}
+
+static int kds_get(CURL *curl, const char *url, const char *ca, size_t ca_size, const char *proxy, uint8_t **ret,
+                   size_t *ret_size, char **ret_error) {
+        struct curl_blob blob = { .data = (void *) ca, .len = ca_size, .flags = CURL_BLOB_COPY };
+        Body b = {};
+        long status = 0;
+        CURLcode c;
+
+        curl_easy_reset(curl);
+        curl_easy_setopt(curl, CURLOPT_URL, url);
+        curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
+        curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+        if (ca) {
+                curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &blob);
+                curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
+        }
+        /* only the configured proxy, never one from the environment */
+        if (proxy)
+                curl_easy_setopt(curl, CURLOPT_PROXY, proxy);
+        else
+                curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+        curl_easy_setopt(curl, CURLOPT_TIMEOUT, KDS_TIMEOUT_S);
+        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+
+        c = curl_easy_perform(curl);
+        if (c != CURLE_OK) {
+                free(b.data);
+                if (asprintf(ret_error, "GET %s: %s", url,
+                             c == CURLE_WRITE_ERROR ? "the answer is larger than 64 KiB" : curl_easy_strerror(c)) < 0)
+                        *ret_error = NULL;
+                return c == CURLE_PEER_FAILED_VERIFICATION ? -EPERM : -EHOSTUNREACH;
+        }
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+        if (status != 200) {
+                free(b.data);
+                if (asprintf(ret_error, "GET %s: HTTP %ld%s", url, status,
+                             status == 404 ? " (KDS has no VCEK for this chip ID and TCB)" : "") < 0)
+                        *ret_error = NULL;
+                return -EPROTO;
+        }
+        if (b.size == 0) {
+                free(b.data);
+                if (asprintf(ret_error, "GET %s: empty answer", url) < 0)
+                        *ret_error = NULL;
+                return -EBADMSG;
+        }
+        *ret = b.data;
+        *ret_size = b.size;
+        return 0;
+}
+
+int snp_kds_fetch(Host *h, const Config *config, const SnpHostFacts *f, SnpBundle *ret, char **ret_error) {
+        _cleanup_(snp_bundle_done) SnpBundle b = {};
+        _cleanup_free_ char *ca = NULL, *chain_url = NULL, *vcek_url = NULL, *base_copy = NULL;
+        _cleanup_free_ uint8_t *chain = NULL, *vcek = NULL;
+        SnpGeneration pin = snp_pin_generation(f->generation);
+        const char *base = config->snp.kds_url ?: KDS_URL_DEFAULT;
+        size_t ca_size = 0, chain_size, vcek_size, base_len;
+        CURL *curl;
+        int r;
+
+        if (!config->snp.kds_enabled)
+                return fail_error(ret_error, -EPERM, "%s: snp.kds.enabled is off (a private cluster imports bundles "
+                                  "with certs import --snp)", config->path);
+        if (pin < 0)
+                return fail_error(ret_error, -EOPNOTSUPP, "the CPU generation of this host is unknown or has no "
+                                  "KDS chain");
+        if (!f->chip_id)
+                return fail_error(ret_error, -ENODATA, "no chip ID: %s", strempty(f->chip_error));
+        if (!f->have_tcb)
+                return fail_error(ret_error, -ENODATA, "no reported TCB: %s", strempty(f->tcb_error));
+        if (config->snp.kds_ca_file) {
+                r = hostfs_read_file(host_fs(h), config->snp.kds_ca_file, 1024 * 1024, &ca, &ca_size);
+                if (r < 0)
+                        return fail_error(ret_error, r, "%s: %s", config->snp.kds_ca_file, strerror(-r));
+        }
+        /* "https://kds/" and "https://kds" name the same service */
+        base_len = strlen(base);
+        while (base_len > 0 && base[base_len - 1] == '/')
+                base_len--;
+        base_copy = strndup(base, base_len);
+        if (!base_copy)
+                return -ENOMEM;
+        r = snp_kds_vcek_url(base_copy, f->generation, f->chip_id, f->chip_id_size, f->reported_tcb, &vcek_url);
+        if (r < 0)
+                return fail_error(ret_error, r, "cannot build the VCEK URL");
+        if (asprintf(&chain_url, "%s/vcek/v1/%s/cert_chain", base_copy, snp_generation_to_string(pin)) < 0)
+                return -ENOMEM;
+
+        curl = curl_easy_init();
+        if (!curl)
+                return -ENOMEM;
+        r = kds_get(curl, chain_url, ca, ca_size, config->snp.kds_proxy, &chain, &chain_size, ret_error);
+        if (r >= 0)
+                r = kds_get(curl, vcek_url, ca, ca_size, config->snp.kds_proxy, &vcek, &vcek_size, ret_error);
+        curl_easy_cleanup(curl);
+        if (r < 0)
+                return r;
+
+        r = snp_bundle_add(&b, chain_url, chain, chain_size, ret_error);
+        if (r >= 0)
+                r = snp_bundle_add(&b, vcek_url, vcek, vcek_size, ret_error);
+        if (r < 0)
+                return r;
+        if (!b.ark || !b.ask || !b.vek || b.asvk || b.vlek)
+                return fail_error(ret_error, -EBADMSG, "KDS did not answer with an ASK+ARK chain and a VCEK");
+        *ret = b;
+        b = (SnpBundle) {};
+        return 0;
+}
