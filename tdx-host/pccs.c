@@ -814,10 +814,8 @@ static void sk_X509_freep(STACK_OF(X509) **s) {
 
 int pccs_verify(PccsBundle *b, time_t now, char **ret_error) {
         _cleanup_(X509_freep) X509 *pinned = NULL;
-        _cleanup_(X509_STORE_freep) X509_STORE *store = NULL;
         _cleanup_(sk_X509_freep) STACK_OF(X509) *untrusted = NULL;
         size_t leaves = 0, signers = 0;
-        X509_VERIFY_PARAM *param;
         char a[16], c2[16];
         int r;
 
@@ -844,27 +842,43 @@ int pccs_verify(PccsBundle *b, time_t now, char **ret_error) {
         if (b->n_crls == 0)
                 return fail(ret_error, -EBADMSG, "no CRLs in the bundle (the Root CA CRL and the PCK CA CRL are needed)");
 
-        r = check_crls(b, pinned, now, ret_error);
-        if (r < 0)
-                return r;
-
-        store = X509_STORE_new();
+        /*
+         * Twice through X509_verify_cert(): first the paths alone, so that a chain that does not reach
+         * the pinned root is refused as such; then, once the CRLs are known to be signed and current,
+         * with CRL_CHECK_ALL for revocation of every certificate in the chains.
+         */
         untrusted = sk_X509_new_null();
-        if (!store || !untrusted || X509_STORE_add_cert(store, pinned) != 1)
+        if (!untrusted)
                 return -ENOMEM;
-        for (size_t i = 0; i < b->n_crls; i++)
-                if (X509_STORE_add_crl(store, b->crls[i].crl) != 1)
-                        return -ENOMEM;
         for (size_t i = 0; i < b->n_certs; i++)
                 if (b->certs[i].role == PCCS_ROLE_PCK_CA && !sk_X509_push(untrusted, b->certs[i].x))
                         return -ENOMEM;
-        param = X509_STORE_get0_param(store);
-        X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL | X509_V_FLAG_X509_STRICT);
-        X509_VERIFY_PARAM_set_time(param, now);
-        for (size_t i = 0; i < b->n_certs; i++) {
-                PccsCert *c = &b->certs[i];
+        for (int pass = 0; pass < 2; pass++) {
+                _cleanup_(X509_STORE_freep) X509_STORE *store = NULL;
+                X509_VERIFY_PARAM *param;
 
-                if (c->role == PCCS_ROLE_PCK_LEAF || c->role == PCCS_ROLE_TCB_SIGNING) {
+                if (pass == 1) {
+                        r = check_crls(b, pinned, now, ret_error);
+                        if (r < 0)
+                                return r;
+                }
+                store = X509_STORE_new();
+                if (!store || X509_STORE_add_cert(store, pinned) != 1)
+                        return -ENOMEM;
+                param = X509_STORE_get0_param(store);
+                X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT);
+                X509_VERIFY_PARAM_set_time(param, now);
+                if (pass == 1) {
+                        for (size_t i = 0; i < b->n_crls; i++)
+                                if (X509_STORE_add_crl(store, b->crls[i].crl) != 1)
+                                        return -ENOMEM;
+                        X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+                }
+                for (size_t i = 0; i < b->n_certs; i++) {
+                        PccsCert *c = &b->certs[i];
+
+                        if (c->role != PCCS_ROLE_PCK_LEAF && c->role != PCCS_ROLE_TCB_SIGNING)
+                                continue;
                         r = verify_chain(b, store, untrusted, c,
                                          c->role == PCCS_ROLE_PCK_LEAF ? "PCK certificate" : "TCB Signing certificate",
                                          ret_error);
