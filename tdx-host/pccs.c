@@ -943,23 +943,33 @@ int pccs_verify(PccsBundle *b, time_t now, char **ret_error) {
 
 /* ---- QCNL and QGS configuration -------------------------------------------------------------- */
 
-int pccs_qcnl_config(const Config *cfg, char **ret) {
+int pccs_qcnl_config(const Config *cfg, const char *existing, char **ret) {
         _cleanup_(json_object_putp) json_object *o = NULL;
         const char *s;
         char *text;
 
         if (!cfg->pccs.url)
                 return -ENOENT;
-        o = json_object_new_object();
-        if (!o)
-                return -ENOMEM;
+        /* keep what an operator set in a JSON file (collateral_service, retries, ...); comments are lost */
+        if (existing && existing[strspn(existing, " \t\r\n")] == '{') {
+                o = json_tokener_parse(existing);
+                if (o && !json_object_is_type(o, json_type_object)) {
+                        json_object_put(o);
+                        o = NULL;
+                }
+        }
+        if (!o) {
+                o = json_object_new_object();
+                if (!o)
+                        return -ENOMEM;
+                json_object_object_add(o, "retry_times", json_object_new_int(6));
+                json_object_object_add(o, "retry_delay", json_object_new_int(10));
+                json_object_object_add(o, "pck_cache_expire_hours", json_object_new_int(168));
+                json_object_object_add(o, "verify_collateral_cache_expire_hours", json_object_new_int(168));
+                json_object_object_add(o, "local_cache_only", json_object_new_boolean(false));
+        }
         json_object_object_add(o, "pccs_url", json_object_new_string(cfg->pccs.url));
         json_object_object_add(o, "use_secure_cert", json_object_new_boolean(cfg->pccs.use_secure_cert));
-        json_object_object_add(o, "retry_times", json_object_new_int(6));
-        json_object_object_add(o, "retry_delay", json_object_new_int(10));
-        json_object_object_add(o, "pck_cache_expire_hours", json_object_new_int(168));
-        json_object_object_add(o, "verify_collateral_cache_expire_hours", json_object_new_int(168));
-        json_object_object_add(o, "local_cache_only", json_object_new_boolean(false));
         s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                       JSON_C_TO_STRING_NOSLASHESCAPE);
         if (!s || asprintf(&text, "%s\n", s) < 0)
@@ -1197,7 +1207,7 @@ json_object *pccs_bundle_describe(PccsBundle *b) {
 static int prepare(PccsBundle *b, const Config *cfg, time_t now, const char *source, HostFs *fs, Outputs *os,
                    bool *ret_qcnl, char **ret_error) {
         _cleanup_(json_object_putp) json_object *index = NULL;
-        _cleanup_free_ char *qgs = NULL;
+        _cleanup_free_ char *qgs = NULL, *qcnl = NULL;
         unsigned signers = 0;
         char name[64], t[32], *data;
         size_t size = 0;
@@ -1307,7 +1317,10 @@ static int prepare(PccsBundle *b, const Config *cfg, time_t now, const char *sou
                 return r;
 
         *ret_qcnl = false;
-        r = pccs_qcnl_config(cfg, &data);
+        r = hostfs_read_file(fs, QCNL_CONF_PATH, 1024 * 1024, &qcnl, NULL);
+        if (r < 0 && r != -ENOENT)
+                return fail(ret_error, r, "/%s: %s", QCNL_CONF_PATH, strerror(-r));
+        r = pccs_qcnl_config(cfg, qcnl, &data);
         if (r >= 0) {
                 r = outputs_add(os, data, strlen(data), 0644, "%s", QCNL_CONF_PATH);
                 if (r < 0)

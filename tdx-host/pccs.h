@@ -108,8 +108,11 @@ int pccs_bundle_load_cache(Host *h, PccsBundle **ret, char **ret_error);
  */
 int pccs_verify(PccsBundle *b, time_t now, char **ret_error);
 
-/* The QCNL configuration text for pccs_url (NULL: none can be written). */
-int pccs_qcnl_config(const Config *cfg, char **ret);
+/*
+ * The QCNL configuration for cfg's pccs.url and use_secure_cert: existing (the current file, may be
+ * NULL) with those two keys set when it is a JSON object, otherwise a new file. -ENOENT without pccs.url.
+ */
+int pccs_qcnl_config(const Config *cfg, const char *existing, char **ret);
 
 /* qgs.conf as QGS reads it: port (0-65535) and number_threads (0-255); defaults when absent. */
 int qgs_config_parse(const char *text, int *ret_port, int *ret_threads, char **ret_error);
