@@ -199,51 +199,63 @@ static int get_hex(json_object *o, const char *key, uint8_t *buf, size_t n) {
         return v ? unhex_exact(json_object_get_string(v), buf, n) : -EBADMSG;
 }
 
-/*
- * Parses the envelope {"<inner>":{...},"signature":"<128 hex>"}: the json-c tree (the caller reads
- * fields from *ret_inner, owned by *ret_root), the inner object's exact bytes, and the signature.
- */
-static int parse_envelope(const char *text, size_t size, const char *inner, json_object **ret_root,
-                          json_object **ret_inner, char **ret_body, size_t *ret_body_size, uint8_t sig[64]) {
-        _cleanup_(json_object_putp) json_object *root = NULL;
+static json_object *parse_strict(const char *text, size_t size) {
         json_tokener *tok;
+        json_object *o;
+        size_t end;
+        bool ok;
+
+        tok = json_tokener_new();
+        if (!tok)
+                return NULL;
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+        o = json_tokener_parse_ex(tok, text, (int) size);
+        end = json_tokener_get_parse_end(tok);
+        ok = json_tokener_get_error(tok) == json_tokener_success && o && json_object_is_type(o, json_type_object) &&
+             skip_ws(text, end, size) == size;
+        json_tokener_free(tok);
+        if (!ok) {
+                json_object_put(o);
+                return NULL;
+        }
+        return o;
+}
+
+/*
+ * Parses the envelope {"<inner>":{...},"signature":"<128 hex>"}: the inner object's exact bytes, the
+ * signature, and the fields as json-c reads them *from those bytes* (so that a second "<inner>" key
+ * cannot supply fields the signature does not cover).
+ */
+static int parse_envelope(const char *text, size_t size, const char *inner, json_object **ret_inner,
+                          char **ret_body, size_t *ret_body_size, uint8_t sig[64]) {
+        _cleanup_(json_object_putp) json_object *root = NULL;
         json_object *in;
-        size_t s, e, end;
+        size_t s, e;
         char *body;
         int r;
 
         if (!text || size == 0 || size > COLLATERAL_MAX)
                 return -EBADMSG;
-        tok = json_tokener_new();
-        if (!tok)
-                return -ENOMEM;
-        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-        root = json_tokener_parse_ex(tok, text, (int) size);
-        end = json_tokener_get_parse_end(tok);
-        r = json_tokener_get_error(tok) == json_tokener_success ? 0 : -EBADMSG;
-        json_tokener_free(tok);
-        if (r < 0 || !root || !json_object_is_type(root, json_type_object))
-                return -EBADMSG;
-        if (skip_ws(text, end, size) != size)
-                return -EBADMSG;
-        in = member(root, inner, json_type_object);
-        if (!in)
+        root = parse_strict(text, size);
+        if (!root || !member(root, inner, json_type_object))
                 return -EBADMSG;
         r = get_hex(root, "signature", sig, 64);
         if (r < 0)
                 return r;
         r = json_member_span(text, 0, size, inner, &s, &e);
-        if (r < 0)
+        if (r < 0 || text[s] != '{')
                 return -EBADMSG;
-        if (text[s] != '{')
+        in = parse_strict(text + s, e - s);
+        if (!in)
                 return -EBADMSG;
         body = strndup(text + s, e - s);
-        if (!body)
+        if (!body) {
+                json_object_put(in);
                 return -ENOMEM;
+        }
         *ret_body = body;
         *ret_body_size = e - s;
         *ret_inner = in;
-        *ret_root = TAKE_PTR(root);
         return 0;
 }
 
@@ -279,16 +291,16 @@ TcbInfo *tcbinfo_free(TcbInfo *t) {
 }
 
 int tcbinfo_parse(const char *text, size_t size, TcbInfo **ret) {
-        _cleanup_(json_object_putp) json_object *root = NULL;
+        _cleanup_(json_object_putp) json_object *in = NULL;
         _cleanup_(tcbinfo_freep) TcbInfo *t = NULL;
-        json_object *in, *levels;
+        json_object *levels;
         int64_t x;
         int r;
 
         t = calloc(1, sizeof(*t));
         if (!t)
                 return -ENOMEM;
-        r = parse_envelope(text, size, "tcbInfo", &root, &in, &t->body, &t->body_size, t->signature);
+        r = parse_envelope(text, size, "tcbInfo", &in, &t->body, &t->body_size, t->signature);
         if (r < 0)
                 return r;
         r = get_str(in, "id", &t->id);
@@ -383,9 +395,9 @@ EnclaveIdentity *enclave_identity_free(EnclaveIdentity *e) {
 }
 
 int enclave_identity_parse(const char *text, size_t size, EnclaveIdentity **ret) {
-        _cleanup_(json_object_putp) json_object *root = NULL;
+        _cleanup_(json_object_putp) json_object *in = NULL;
         _cleanup_(enclave_identity_freep) EnclaveIdentity *e = NULL;
-        json_object *in, *levels;
+        json_object *levels;
         uint8_t mrsigner[32];
         int64_t x;
         int r;
@@ -393,7 +405,7 @@ int enclave_identity_parse(const char *text, size_t size, EnclaveIdentity **ret)
         e = calloc(1, sizeof(*e));
         if (!e)
                 return -ENOMEM;
-        r = parse_envelope(text, size, "enclaveIdentity", &root, &in, &e->body, &e->body_size, e->signature);
+        r = parse_envelope(text, size, "enclaveIdentity", &in, &e->body, &e->body_size, e->signature);
         if (r < 0)
                 return r;
         r = get_str(in, "id", &e->id);

@@ -163,6 +163,21 @@ TEST(test_tcbinfo_tdx) {
         ASSERT_TRUE(t->body_size + strlen("{\"tcbInfo\":") < size);
         ASSERT_TRUE(memcmp(text + strlen("{\"tcbInfo\":"), t->body, t->body_size) == 0);
         ASSERT_INT(collateral_signature_verify(t->body, t->body_size, t->signature, key), 1);
+
+        /* a second "tcbInfo" after the signed one: the fields still come from the signed bytes */
+        char *twice = NULL;
+        ASSERT_TRUE(asprintf(&twice, "%.*s,\"tcbInfo\":%.*s}", (int) (size - 1 - (text[size - 1] == '\n')), text,
+                             (int) t->body_size, t->body) > 0);
+        char *p = strstr(strstr(twice, "\"signature\""), "50806f000000");
+        ASSERT_TRUE(p);
+        memcpy(p, "00906ed50000", 12);
+        TcbInfo *t2 = NULL;
+        ASSERT_INT(tcbinfo_parse(twice, strlen(twice), &t2), 0);
+        ASSERT_STR(sgx_hex(t2->fmspc, 6, hex), "50806F000000");
+        ASSERT_INT(collateral_signature_verify(t2->body, t2->body_size, t2->signature, key), 1);
+        tcbinfo_free(t2);
+        free(twice);
+
         t->body[20] ^= 1;
         ASSERT_INT(collateral_signature_verify(t->body, t->body_size, t->signature, key), 0);
 
