@@ -728,7 +728,7 @@ static int check_crls(PccsBundle *b, X509 *pinned, time_t now, char **ret_error)
 static int verify_chain(PccsBundle *b, X509_STORE *store, STACK_OF(X509) *untrusted, PccsCert *c, const char *what,
                         char **ret_error) {
         X509_STORE_CTX *ctx;
-        char cn[256], serial[128];
+        char cn[256], issuer[256], serial[128];
         int ok, err = 0;
         X509 *bad = NULL;
 
@@ -753,6 +753,7 @@ static int verify_chain(PccsBundle *b, X509_STORE *store, STACK_OF(X509) *untrus
                 return 0;
 
         cn_of(X509_get_subject_name(bad ?: c->x), cn, sizeof(cn));
+        cn_of(X509_get_issuer_name(bad ?: c->x), issuer, sizeof(issuer));
         serial_of(bad ?: c->x, serial, sizeof(serial));
         X509_free(bad);
         switch (err) {
@@ -767,8 +768,8 @@ static int verify_chain(PccsBundle *b, X509_STORE *store, STACK_OF(X509) *untrus
                 return fail(ret_error, -EKEYREJECTED, "%s: %s chain does not lead to the pinned Intel SGX Root CA (at \"%s\": %s)",
                             c->origin, what, cn, X509_verify_cert_error_string(err));
         case X509_V_ERR_UNABLE_TO_GET_CRL:
-                return fail(ret_error, -EBADMSG, "%s: %s chain: no CRL from the issuer of \"%s\" in the bundle (add that CA's CRL)",
-                            c->origin, what, cn);
+                return fail(ret_error, -EBADMSG, "%s: %s chain: no CRL of \"%s\" (the issuer of \"%s\") in the bundle",
+                            c->origin, what, issuer, cn);
         default:
                 return fail(ret_error, -EKEYREJECTED, "%s: %s chain does not verify at \"%s\": %s",
                             c->origin, what, cn, X509_verify_cert_error_string(err));
@@ -1209,10 +1210,27 @@ static int prepare(PccsBundle *b, const Config *cfg, time_t now, const char *sou
         _cleanup_(json_object_putp) json_object *index = NULL;
         _cleanup_free_ char *qgs = NULL, *qcnl = NULL;
         unsigned signers = 0;
+        bool have_root = false;
         char name[64], t[32], *data;
         size_t size = 0;
         int r;
 
+        for (size_t i = 0; i < b->n_certs; i++)
+                have_root = have_root || b->certs[i].role == PCCS_ROLE_ROOT;
+        if (!have_root) {
+                /* the cache always carries the root the rest chains to: the pinned one */
+                _cleanup_(X509_freep) X509 *pinned = NULL;
+
+                r = pccs_pinned_root(&pinned);
+                if (r < 0)
+                        return r;
+                r = pem_of(pinned, &data, &size);
+                if (r < 0)
+                        return r;
+                r = outputs_add(os, data, size, 0644, "%s/certs/root-ca.pem", PCCS_CACHE_DIR);
+                if (r < 0)
+                        return r;
+        }
         for (size_t i = 0; i < b->n_certs; i++) {
                 PccsCert *c = &b->certs[i];
                 const char *kind;
