@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "openssl-util.h"
+#include "log.h"
 #include "baseline.h"
 #include "fileio.h"
 #include "parse-util.h"
@@ -374,33 +376,6 @@ int baseline_parse(const char *text, size_t size, const char *name, Baseline *re
         return 0;
 }
 
-static int set_error(char **ret_error, int r, const char *format, ...) _printf_(3, 4);
-static int set_error(char **ret_error, int r, const char *format, ...) {
-        va_list ap;
-
-        if (ret_error) {
-                free(*ret_error);
-                va_start(ap, format);
-                if (vasprintf(ret_error, format, ap) < 0)
-                        *ret_error = NULL;
-                va_end(ap);
-        }
-        return r;
-}
-
-static void openssl_reason(char *buf, size_t size) {
-        unsigned long e = ERR_peek_last_error();
-
-        if (e)
-                ERR_error_string_n(e, buf, size);
-        else
-                snprintf(buf, size, "no further detail");
-        ERR_clear_error();
-}
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free);
 
 static int key_fingerprint(EVP_PKEY *pkey, char **ret) {
         _cleanup_free_ unsigned char *der = NULL;
@@ -432,7 +407,7 @@ int baseline_verify_signature(const void *data, size_t size, const void *sig, si
         pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
         if (!pkey) {
                 openssl_reason(reason, sizeof(reason));
-                return set_error(ret_error, -EINVAL, "not a PEM public key (%s)", reason);
+                return error_set(ret_error, -EINVAL, "not a PEM public key (%s)", reason);
         }
         if (EVP_PKEY_is_a(pkey, "ED25519"))
                 md = NULL;
@@ -441,11 +416,11 @@ int baseline_verify_signature(const void *data, size_t size, const void *sig, si
 
                 if (!EVP_PKEY_get_utf8_string_param(pkey, "group", group, sizeof(group), NULL) ||
                     !streq(group, "prime256v1"))
-                        return set_error(ret_error, -EINVAL, "an EC key on curve %s; the baseline is signed with P-256 "
+                        return error_set(ret_error, -EINVAL, "an EC key on curve %s; the baseline is signed with P-256 "
                                          "(prime256v1) or Ed25519", *group ? group : "(unknown)");
                 md = EVP_sha256();
         } else
-                return set_error(ret_error, -EINVAL, "a %s key; the baseline is signed with ECDSA P-256 or Ed25519",
+                return error_set(ret_error, -EINVAL, "a %s key; the baseline is signed with ECDSA P-256 or Ed25519",
                                  EVP_PKEY_get0_type_name(pkey) ?: "unsupported");
 
         ctx = EVP_MD_CTX_new();
@@ -453,12 +428,12 @@ int baseline_verify_signature(const void *data, size_t size, const void *sig, si
                 return -ENOMEM;
         if (EVP_DigestVerifyInit(ctx, NULL, md, NULL, pkey) != 1) {
                 openssl_reason(reason, sizeof(reason));
-                return set_error(ret_error, -EINVAL, "cannot use the key (%s)", reason);
+                return error_set(ret_error, -EINVAL, "cannot use the key (%s)", reason);
         }
         r = EVP_DigestVerify(ctx, sig, sig_size, data, size);
         ERR_clear_error();
         if (r != 1)
-                return set_error(ret_error, -EBADMSG, "the signature does not match the manifest and the key "
+                return error_set(ret_error, -EBADMSG, "the signature does not match the manifest and the key "
                                  "(tampered, or signed with another key)");
         if (ret_fingerprint) {
                 r = key_fingerprint(pkey, ret_fingerprint);
@@ -487,11 +462,11 @@ static int read_blob(Host *h, bool under_root, const char *path, size_t max, Blo
         r = under_root ? hostfs_read_file(host_fs(h), path, max, &ret->data, &ret->size)
                        : read_full_file(path, max, &ret->data, &ret->size);
         if (r == -ENOENT)
-                return set_error(ret_error, r, "%s does not exist", ret->name);
+                return error_set(ret_error, r, "%s does not exist", ret->name);
         if (r == -EFBIG)
-                return set_error(ret_error, -EINVAL, "%s is larger than %zu bytes", ret->name, max);
+                return error_set(ret_error, -EINVAL, "%s is larger than %zu bytes", ret->name, max);
         if (r < 0)
-                return set_error(ret_error, r, "cannot read %s: %s", ret->name, strerror(-r));
+                return error_set(ret_error, r, "cannot read %s: %s", ret->name, strerror(-r));
         return 0;
 }
 
@@ -514,14 +489,14 @@ static int load(Host *h, const Config *config, const char *manifest, const char 
                 goto finish;
         r = read_blob(h, under_root, signature, SIGNATURE_MAX, &s, ret_error);
         if (r == -ENOENT) {
-                r = set_error(ret_error, -EBADMSG, "%s is not signed: %s does not exist", m.name, s.name);
+                r = error_set(ret_error, -EBADMSG, "%s is not signed: %s does not exist", m.name, s.name);
                 goto finish;
         }
         if (r < 0)
                 goto finish;
         r = read_blob(h, true, key_path, KEY_MAX, &k, ret_error);
         if (r == -ENOENT) {
-                r = set_error(ret_error, -ENOKEY, "no baseline signing key at %s (firmware.baseline_key): "
+                r = error_set(ret_error, -ENOKEY, "no baseline signing key at %s (firmware.baseline_key): "
                               "nothing can be trusted without it", k.name);
                 goto finish;
         }
@@ -530,7 +505,7 @@ static int load(Host *h, const Config *config, const char *manifest, const char 
 
         r = baseline_verify_signature(m.data, m.size, s.data, s.size, k.data, k.size, &fingerprint, &why);
         if (r < 0) {
-                r = set_error(ret_error, r, "%s refused: %s (signature %s, key %s)", m.name, strnull(why), s.name,
+                r = error_set(ret_error, r, "%s refused: %s (signature %s, key %s)", m.name, strnull(why), s.name,
                               k.name);
                 goto finish;
         }
@@ -538,12 +513,12 @@ static int load(Host *h, const Config *config, const char *manifest, const char 
         if (r < 0)
                 goto finish;
         if (b.issued && b.issued > now) {
-                r = set_error(ret_error, -EINVAL, "%s refused: issued %s, which is in the future", m.name,
+                r = error_set(ret_error, -EINVAL, "%s refused: issued %s, which is in the future", m.name,
                               format_timestamp(b.issued, when, sizeof(when)));
                 goto finish;
         }
         if (b.expires && b.expires <= now) {
-                r = set_error(ret_error, -ESTALE, "%s refused: it expired on %s; install the current baseline",
+                r = error_set(ret_error, -ESTALE, "%s refused: it expired on %s; install the current baseline",
                               m.name, format_timestamp(b.expires, when, sizeof(when)));
                 goto finish;
         }

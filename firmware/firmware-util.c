@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -127,6 +128,18 @@ static int baseline_load_for_node(ProbeContext *c, Finding *f, Baseline *ret, co
         finding_evidence_str(f, "platform", p->name);
         *ret_platform = p;
         return 0;
+}
+
+json_object *cpu_revisions_to_json(const CpuRevision *revs, size_t n) {
+        json_object *o = json_object_new_object();
+
+        for (size_t i = 0; o && i < n; i++) {
+                char s[32];
+
+                snprintf(s, sizeof(s), "0x%" PRIx64, revs[i].revision);
+                json_object_object_add(o, revs[i].cpu, json_object_new_string(s));
+        }
+        return o;
 }
 
 int baseline_for_probe(ProbeContext *c, Finding *f, Baseline *ret, const BaselinePlatform **ret_platform) {

@@ -17,6 +17,8 @@ typedef struct CpuRevision {
  * are left out. Errors: <0 with a sentence in *ret_error naming the file.
  */
 int cpu_microcode_revisions(Host *h, CpuRevision **ret, size_t *ret_n, char **ret_error);
+/* {"cpu0": "0x2b000650", ...}, as evidence. */
+json_object *cpu_revisions_to_json(const CpuRevision *revs, size_t n);
 
 /*
  * For the firmware.baseline.* checks: loads the configuration and the installed baseline (verified,

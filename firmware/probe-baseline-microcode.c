@@ -15,7 +15,6 @@ static void run(ProbeContext *c, Finding *f) {
         _cleanup_free_ char *error = NULL, *sha = NULL;
         const CpuRevision *first_bad = NULL;
         const BaselinePlatform *p = NULL;
-        json_object *per_cpu;
         char want[16];
         size_t n, bad = 0;
         int r;
@@ -42,16 +41,10 @@ static void run(ProbeContext *c, Finding *f) {
                 finding_unknown(f, 0, NULL, "no CPU reports a microcode revision in /sys/devices/system/cpu/cpu*/microcode");
                 return;
         }
-        per_cpu = json_object_new_object();
-        for (size_t i = 0; i < n; i++) {
-                char s[32];
-
-                snprintf(s, sizeof(s), "0x%" PRIx64, revs[i].revision);
-                json_object_object_add(per_cpu, revs[i].cpu, json_object_new_string(s));
+        for (size_t i = 0; i < n; i++)
                 if (revs[i].revision != p->microcode_revision && bad++ == 0)
                         first_bad = revs + i;
-        }
-        finding_evidence_obj(f, "revisions", per_cpu);
+        finding_evidence_obj(f, "revisions", cpu_revisions_to_json(revs, n));
         if (bad > 0) {
                 finding_set(f, FINDING_FAIL, "%zu of %zu CPUs do not run the certified microcode %s (%s runs 0x%" PRIx64 ")",
                             bad, n, want, first_bad->cpu, first_bad->revision);

@@ -8,7 +8,6 @@
 static void run(ProbeContext *c, Finding *f) {
         _cleanup_free_ CpuRevision *revs = NULL;
         _cleanup_free_ char *error = NULL;
-        json_object *per_cpu;
         char first_s[32];
         unsigned differ = 0;
         size_t n;
@@ -24,16 +23,10 @@ static void run(ProbeContext *c, Finding *f) {
                 return;
         }
 
-        per_cpu = json_object_new_object();
-        for (size_t i = 0; i < n; i++) {
-                char s[32];
-
-                snprintf(s, sizeof(s), "0x%" PRIx64, revs[i].revision);
-                json_object_object_add(per_cpu, revs[i].cpu, json_object_new_string(s));
+        for (size_t i = 0; i < n; i++)
                 if (revs[i].revision != revs[0].revision)
                         differ++;
-        }
-        finding_evidence_obj(f, "revisions", per_cpu);
+        finding_evidence_obj(f, "revisions", cpu_revisions_to_json(revs, n));
         snprintf(first_s, sizeof(first_s), "0x%" PRIx64, revs[0].revision);
         report_set_microcode(c->report, first_s);
         if (differ > 0) {

@@ -12,19 +12,17 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "openssl-util.h"
+#include "log.h"
 #include "config.h"
 #include "finding.h"
 #include "parse-util.h"
 #include "snp-certs.h"
 #include "time-util.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(X509 *, X509_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ASN1_OBJECT *, ASN1_OBJECT_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ASN1_INTEGER *, ASN1_INTEGER_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ASN1_IA5STRING *, ASN1_IA5STRING_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(X509_STORE *, X509_STORE_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(X509_STORE_CTX *, X509_STORE_CTX_free);
 
 static void openssl_freep(unsigned char **p) {
         OPENSSL_free(*p);
@@ -32,19 +30,6 @@ static void openssl_freep(unsigned char **p) {
 
 static void x509_stack_freep(STACK_OF(X509) **s) {
         sk_X509_free(*s);
-}
-
-_printf_(3, 4) static int fail(char **ret_error, int r, const char *format, ...) {
-        va_list ap;
-
-        if (ret_error) {
-                free(*ret_error);
-                va_start(ap, format);
-                if (vasprintf(ret_error, format, ap) < 0)
-                        *ret_error = NULL;
-                va_end(ap);
-        }
-        return r;
 }
 
 /* ---- pinned ARKs: SHA-256 of the DER (vectors/snp/MANIFEST.md) ---- */
@@ -159,13 +144,13 @@ static int ext_int(X509 *x, const char *oid, const char *name, int *ret, char **
         if (r == 0)
                 return 0;
         if (r < 0)
-                return fail(ret_error, r, "extension %s (%s) appears more than once", name, oid);
+                return error_set(ret_error, r, "extension %s (%s) appears more than once", name, oid);
         start = p = ASN1_STRING_get0_data(os);
         ai = d2i_ASN1_INTEGER(NULL, &p, ASN1_STRING_length(os));
         if (!ai || p != start + ASN1_STRING_length(os))
-                return fail(ret_error, -EBADMSG, "extension %s (%s) is not one DER INTEGER", name, oid);
+                return error_set(ret_error, -EBADMSG, "extension %s (%s) is not one DER INTEGER", name, oid);
         if (ASN1_INTEGER_get_int64(&v, ai) != 1 || v < 0 || v > 255)
-                return fail(ret_error, -EBADMSG, "extension %s (%s) is out of range 0..255", name, oid);
+                return error_set(ret_error, -EBADMSG, "extension %s (%s) is out of range 0..255", name, oid);
         *ret = (int) v;
         return 1;
 }
@@ -181,19 +166,19 @@ static int ext_ia5(X509 *x, const char *oid, const char *name, char *buf, size_t
         if (r == 0)
                 return 0;
         if (r < 0)
-                return fail(ret_error, r, "extension %s (%s) appears more than once", name, oid);
+                return error_set(ret_error, r, "extension %s (%s) appears more than once", name, oid);
         start = p = ASN1_STRING_get0_data(os);
         s = d2i_ASN1_IA5STRING(NULL, &p, ASN1_STRING_length(os));
         if (!s || p != start + ASN1_STRING_length(os))
-                return fail(ret_error, -EBADMSG, "extension %s (%s) is not one DER IA5String", name, oid);
+                return error_set(ret_error, -EBADMSG, "extension %s (%s) is not one DER IA5String", name, oid);
         n = ASN1_STRING_length(s);
         d = ASN1_STRING_get0_data(s);
         if (n <= 0 || (size_t) n >= size)
-                return fail(ret_error, -EBADMSG, "extension %s (%s) has length %d (expected 1..%zu)", name, oid, n,
+                return error_set(ret_error, -EBADMSG, "extension %s (%s) has length %d (expected 1..%zu)", name, oid, n,
                             size - 1);
         for (int i = 0; i < n; i++)
                 if (d[i] < 0x20 || d[i] > 0x7e)
-                        return fail(ret_error, -EBADMSG, "extension %s (%s) has a non-printable character", name,
+                        return error_set(ret_error, -EBADMSG, "extension %s (%s) has a non-printable character", name,
                                     oid);
         memcpy(buf, d, (size_t) n);
         buf[n] = 0;
@@ -242,18 +227,18 @@ int snp_vek_info_parse(X509 *x, SnpVekInfo *ret, char **ret_error) {
         /* hwID: the raw chip ID, no ASN.1 inside the OCTET STRING */
         r = find_ext(x, AMD_OID "4", &os);
         if (r < 0)
-                return fail(ret_error, r, "extension hwID (" AMD_OID "4) appears more than once");
+                return error_set(ret_error, r, "extension hwID (" AMD_OID "4) appears more than once");
         if (r > 0) {
                 int n = ASN1_STRING_length(os);
 
                 if (n != 8 && n != 64)
-                        return fail(ret_error, -EBADMSG, "extension hwID (" AMD_OID "4) has %d bytes (expected 64, "
+                        return error_set(ret_error, -EBADMSG, "extension hwID (" AMD_OID "4) has %d bytes (expected 64, "
                                     "or 8 on Turin)", n);
                 memcpy(info.hwid, ASN1_STRING_get0_data(os), (size_t) n);
                 info.hwid_size = (size_t) n;
         }
         if (info.hwid_size > 0 && info.csp_id[0])
-                return fail(ret_error, -EBADMSG, "certificate has both hwID and csp_id extensions");
+                return error_set(ret_error, -EBADMSG, "certificate has both hwID and csp_id extensions");
         *ret = info;
         return 0;
 }
@@ -263,10 +248,10 @@ int snp_vek_info_parse_der(const uint8_t *der, size_t size, SnpVekInfo *ret, cha
         const unsigned char *p = der;
 
         if (size > SNP_CERT_FILE_MAX)
-                return fail(ret_error, -EFBIG, "certificate larger than %d bytes", SNP_CERT_FILE_MAX);
+                return error_set(ret_error, -EFBIG, "certificate larger than %d bytes", SNP_CERT_FILE_MAX);
         x = d2i_X509(NULL, &p, (long) size);
         if (!x || p != der + size)
-                return fail(ret_error, -EBADMSG, "not one DER certificate");
+                return error_set(ret_error, -EBADMSG, "not one DER certificate");
         return snp_vek_info_parse(x, ret, ret_error);
 }
 
@@ -351,18 +336,18 @@ int snp_ghcb_table_parse(const uint8_t *buf, size_t size, SnpGhcbEntry **ret, si
                 const uint8_t *e = buf + SNP_GHCB_ENTRY_SIZE * n;
 
                 if (n > SNP_GHCB_ENTRIES_MAX)
-                        return fail(ret_error, -EBADMSG, "no terminator entry within %d entries", SNP_GHCB_ENTRIES_MAX);
+                        return error_set(ret_error, -EBADMSG, "no terminator entry within %d entries", SNP_GHCB_ENTRIES_MAX);
                 if (size < SNP_GHCB_ENTRY_SIZE * (n + 1))
-                        return fail(ret_error, -EBADMSG, "table ends (%zu bytes) before its terminator entry", size);
+                        return error_set(ret_error, -EBADMSG, "table ends (%zu bytes) before its terminator entry", size);
                 if (guid_is_zero(e)) {
                         if (get_le32(e + 16) != 0 || get_le32(e + 20) != 0)
-                                return fail(ret_error, -EBADMSG, "terminator entry %zu has a non-zero offset or length",
+                                return error_set(ret_error, -EBADMSG, "terminator entry %zu has a non-zero offset or length",
                                             n);
                         break;
                 }
         }
         if (n == 0)
-                return fail(ret_error, -EBADMSG, "table has no entries");
+                return error_set(ret_error, -EBADMSG, "table has no entries");
         header = SNP_GHCB_ENTRY_SIZE * (n + 1);
         entries = calloc(n, sizeof(SnpGhcbEntry));
         if (!entries)
@@ -372,13 +357,13 @@ int snp_ghcb_table_parse(const uint8_t *buf, size_t size, SnpGhcbEntry **ret, si
                 uint32_t off = get_le32(e + 16), len = get_le32(e + 20);
 
                 if (len == 0)
-                        return fail(ret_error, -EBADMSG, "entry %zu has length 0", i);
+                        return error_set(ret_error, -EBADMSG, "entry %zu has length 0", i);
                 if (off < header || off > size || len > size - off)
-                        return fail(ret_error, -EBADMSG, "entry %zu (offset %" PRIu32 ", length %" PRIu32
+                        return error_set(ret_error, -EBADMSG, "entry %zu (offset %" PRIu32 ", length %" PRIu32
                                     ") lies outside the blob area %zu..%zu", i, off, len, header, size);
                 for (size_t j = 0; j < i; j++)
                         if (memcmp(entries[j].guid, e, 16) == 0)
-                                return fail(ret_error, -EBADMSG, "entry %zu repeats the GUID of entry %zu", i, j);
+                                return error_set(ret_error, -EBADMSG, "entry %zu repeats the GUID of entry %zu", i, j);
                 memcpy(entries[i].guid, e, 16);
                 entries[i].data = buf + off;
                 entries[i].size = len;
@@ -418,13 +403,13 @@ static int bundle_put(SnpBundle *b, const char *name, X509 *x, char **ret_error)
         } else if (strneq(cn, "SEV-", 4)) {
                 slot = &b->ask, from = &b->ask_from, what = "ASK";
         } else
-                return fail(ret_error, -EBADMSG, "%s: certificate \"%s\" is not an AMD ARK, ASK, ASVK, VCEK or VLEK",
+                return error_set(ret_error, -EBADMSG, "%s: certificate \"%s\" is not an AMD ARK, ASK, ASVK, VCEK or VLEK",
                             name, cn);
 
         if (*slot) {
                 if (X509_cmp(*slot, x) == 0)
                         return 0; /* the same certificate twice (ark.pem and a cert_chain): fine */
-                return fail(ret_error, -EBADMSG, "two different %s certificates: %s and %s", what, *from, name);
+                return error_set(ret_error, -EBADMSG, "two different %s certificates: %s and %s", what, *from, name);
         }
         if (slot == &b->vek)
                 b->vlek = vlek;
@@ -480,9 +465,9 @@ int snp_bundle_add(SnpBundle *b, const char *name, const uint8_t *data, size_t s
         int r;
 
         if (size == 0)
-                return fail(ret_error, -EBADMSG, "%s: empty file", name);
+                return error_set(ret_error, -EBADMSG, "%s: empty file", name);
         if (size > SNP_CERT_FILE_MAX)
-                return fail(ret_error, -EFBIG, "%s: larger than %d bytes", name, SNP_CERT_FILE_MAX);
+                return error_set(ret_error, -EFBIG, "%s: larger than %d bytes", name, SNP_CERT_FILE_MAX);
 
         if (!looks_like_pem(data, size)) {
                 _cleanup_(X509_freep) X509 *x = NULL;
@@ -490,12 +475,12 @@ int snp_bundle_add(SnpBundle *b, const char *name, const uint8_t *data, size_t s
 
                 x = d2i_X509(NULL, &p, (long) size);
                 if (!x || p != data + size)
-                        return fail(ret_error, -EBADMSG, "%s: neither PEM nor one DER certificate", name);
+                        return error_set(ret_error, -EBADMSG, "%s: neither PEM nor one DER certificate", name);
                 return bundle_put(b, name, x, ret_error);
         }
 
         if (pem_only_blocks(data, size) < 0)
-                return fail(ret_error, -EBADMSG, "%s: text outside the PEM blocks (or an unterminated block)", name);
+                return error_set(ret_error, -EBADMSG, "%s: text outside the PEM blocks (or an unterminated block)", name);
         bio = BIO_new_mem_buf(data, (int) size);
         if (!bio)
                 return -ENOMEM;
@@ -513,7 +498,7 @@ int snp_bundle_add(SnpBundle *b, const char *name, const uint8_t *data, size_t s
                         ERR_clear_error();
                         if (blocks > 0 && ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)
                                 break;
-                        return fail(ret_error, -EBADMSG, "%s: PEM block %u is malformed (%s)", name, blocks + 1,
+                        return error_set(ret_error, -EBADMSG, "%s: PEM block %u is malformed (%s)", name, blocks + 1,
                                     blocks == 0 && ERR_GET_REASON(e) == PEM_R_NO_START_LINE ? "no BEGIN line"
                                                                                              : "bad base64 or framing");
                 }
@@ -522,16 +507,16 @@ int snp_bundle_add(SnpBundle *b, const char *name, const uint8_t *data, size_t s
                 OPENSSL_free(pem_name);
                 OPENSSL_free(header);
                 if (!r)
-                        return fail(ret_error, -EBADMSG, "%s: PEM block %u is not a plain CERTIFICATE", name, blocks);
+                        return error_set(ret_error, -EBADMSG, "%s: PEM block %u is not a plain CERTIFICATE", name, blocks);
                 p = der;
                 x = d2i_X509(NULL, &p, len);
                 if (!x || p != der + len)
-                        return fail(ret_error, -EBADMSG, "%s: PEM block %u is not a valid certificate", name, blocks);
+                        return error_set(ret_error, -EBADMSG, "%s: PEM block %u is not a valid certificate", name, blocks);
                 r = bundle_put(b, name, x, ret_error);
                 if (r < 0)
                         return r;
                 if (blocks > 8)
-                        return fail(ret_error, -EBADMSG, "%s: more than 8 PEM blocks", name);
+                        return error_set(ret_error, -EBADMSG, "%s: more than 8 PEM blocks", name);
         }
         return 0;
 }
@@ -545,13 +530,13 @@ static int read_operator_file(int dirfd, const char *name, const char *path, uin
 
         fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
-                return fail(ret_error, -errno, "%s: %m", path);
+                return error_set(ret_error, -errno, "%s: %m", path);
         if (fstat(fd, &st) < 0)
-                return fail(ret_error, -errno, "%s: %m", path);
+                return error_set(ret_error, -errno, "%s: %m", path);
         if (!S_ISREG(st.st_mode))
-                return fail(ret_error, -EBADMSG, "%s: not a regular file", path);
+                return error_set(ret_error, -EBADMSG, "%s: not a regular file", path);
         if (st.st_size > SNP_CERT_FILE_MAX)
-                return fail(ret_error, -EFBIG, "%s: larger than %d bytes", path, SNP_CERT_FILE_MAX);
+                return error_set(ret_error, -EFBIG, "%s: larger than %d bytes", path, SNP_CERT_FILE_MAX);
         buf = malloc((size_t) st.st_size + 1);
         if (!buf)
                 return -ENOMEM;
@@ -559,13 +544,13 @@ static int read_operator_file(int dirfd, const char *name, const char *path, uin
                 ssize_t n = read(fd, buf + got, (size_t) st.st_size + 1 - got);
 
                 if (n < 0)
-                        return fail(ret_error, -errno, "%s: %m", path);
+                        return error_set(ret_error, -errno, "%s: %m", path);
                 if (n == 0)
                         break;
                 got += (size_t) n;
         }
         if (got > (size_t) st.st_size)
-                return fail(ret_error, -EBADMSG, "%s: changed while being read", path);
+                return error_set(ret_error, -EBADMSG, "%s: changed while being read", path);
         *ret = TAKE_PTR(buf);
         *ret_size = got;
         return 0;
@@ -581,13 +566,13 @@ static bool cert_file_name(const char *n) {
 
 static int bundle_check_complete(const SnpBundle *b, const char *path, char **ret_error) {
         if (!b->ark)
-                return fail(ret_error, -EBADMSG, "%s: no ARK certificate (ARK-<generation>) found", path);
+                return error_set(ret_error, -EBADMSG, "%s: no ARK certificate (ARK-<generation>) found", path);
         if (!b->ask)
-                return fail(ret_error, -EBADMSG, "%s: no ASK or ASVK certificate (SEV-<generation>) found", path);
+                return error_set(ret_error, -EBADMSG, "%s: no ASK or ASVK certificate (SEV-<generation>) found", path);
         if (!b->vek)
-                return fail(ret_error, -EBADMSG, "%s: no VCEK or VLEK certificate found", path);
+                return error_set(ret_error, -EBADMSG, "%s: no VCEK or VLEK certificate found", path);
         if (b->vlek != b->asvk)
-                return fail(ret_error, -EBADMSG, "%s: a %s must come with the %s, not the %s", path,
+                return error_set(ret_error, -EBADMSG, "%s: a %s must come with the %s, not the %s", path,
                             b->vlek ? "VLEK" : "VCEK", b->vlek ? "ASVK" : "ASK", b->asvk ? "ASVK" : "ASK");
         return 0;
 }
@@ -600,9 +585,9 @@ int snp_bundle_load(const char *path, SnpBundle *ret, char **ret_error) {
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
-                return fail(ret_error, -errno, "%s: %m", path);
+                return error_set(ret_error, -errno, "%s: %m", path);
         if (fstat(fd, &st) < 0)
-                return fail(ret_error, -errno, "%s: %m", path);
+                return error_set(ret_error, -errno, "%s: %m", path);
 
         if (S_ISDIR(st.st_mode)) {
                 struct dirent **names = NULL;
@@ -611,7 +596,7 @@ int snp_bundle_load(const char *path, SnpBundle *ret, char **ret_error) {
 
                 n = scandirat(fd, ".", &names, NULL, alphasort);
                 if (n < 0)
-                        return fail(ret_error, -errno, "%s: %m", path);
+                        return error_set(ret_error, -errno, "%s: %m", path);
                 r = 0;
                 for (int i = 0; i < n; i++) {
                         _cleanup_free_ uint8_t *data = NULL;
@@ -620,7 +605,7 @@ int snp_bundle_load(const char *path, SnpBundle *ret, char **ret_error) {
 
                         if (r >= 0 && cert_file_name(names[i]->d_name)) {
                                 if (++used > SNP_BUNDLE_FILES_MAX)
-                                        r = fail(ret_error, -E2BIG, "%s: more than %d certificate files", path,
+                                        r = error_set(ret_error, -E2BIG, "%s: more than %d certificate files", path,
                                                  SNP_BUNDLE_FILES_MAX);
                                 else if (asprintf(&display, "%s/%s", path, names[i]->d_name) < 0)
                                         r = -ENOMEM;
@@ -637,7 +622,7 @@ int snp_bundle_load(const char *path, SnpBundle *ret, char **ret_error) {
                 if (r < 0)
                         return r;
                 if (used == 0)
-                        return fail(ret_error, -ENOENT, "%s: no *.pem, *.der, *.crt or *.cer files", path);
+                        return error_set(ret_error, -ENOENT, "%s: no *.pem, *.der, *.crt or *.cer files", path);
         } else {
                 _cleanup_free_ uint8_t *data = NULL;
                 size_t size;
@@ -663,10 +648,10 @@ static int check_pss_sha384(X509 *x, const char *what, char **ret_error) {
         int mdnid = NID_undef, pknid = NID_undef;
 
         if (X509_get_signature_nid(x) != NID_rsassaPss)
-                return fail(ret_error, -EBADMSG, "%s is signed with %s, expected RSASSA-PSS", what,
+                return error_set(ret_error, -EBADMSG, "%s is signed with %s, expected RSASSA-PSS", what,
                             OBJ_nid2sn(X509_get_signature_nid(x)));
         if (!X509_get_signature_info(x, &mdnid, &pknid, NULL, NULL) || mdnid != NID_sha384)
-                return fail(ret_error, -EBADMSG, "%s signature does not use SHA-384", what);
+                return error_set(ret_error, -EBADMSG, "%s signature does not use SHA-384", what);
         return 0;
 }
 
@@ -674,10 +659,10 @@ static int check_link(X509 *child, X509 *issuer, const char *link, char **ret_er
         EVP_PKEY *key = X509_get0_pubkey(issuer);
 
         if (X509_NAME_cmp(X509_get_issuer_name(child), X509_get_subject_name(issuer)) != 0)
-                return fail(ret_error, -EBADMSG, "%s: the issuer name is not the signer's subject", link);
+                return error_set(ret_error, -EBADMSG, "%s: the issuer name is not the signer's subject", link);
         if (!key || X509_verify(child, key) != 1) {
                 ERR_clear_error();
-                return fail(ret_error, -EBADMSG, "%s: the signature does not verify", link);
+                return error_set(ret_error, -EBADMSG, "%s: the signature does not verify", link);
         }
         return 0;
 }
@@ -688,12 +673,12 @@ static int check_validity(X509 *x, const char *what, time_t now, time_t *nb, tim
 
         if (asn1_time_to_time_t(X509_get0_notBefore(x), &from) < 0 ||
             asn1_time_to_time_t(X509_get0_notAfter(x), &until) < 0)
-                return fail(ret_error, -EBADMSG, "%s has an unreadable validity period", what);
+                return error_set(ret_error, -EBADMSG, "%s has an unreadable validity period", what);
         if (now < from)
-                return fail(ret_error, -EBADMSG, "%s is not valid before %s (now %s)", what,
+                return error_set(ret_error, -EBADMSG, "%s is not valid before %s (now %s)", what,
                             format_timestamp(from, b1, sizeof(b1)), format_timestamp(now, b2, sizeof(b2)));
         if (now > until)
-                return fail(ret_error, -EBADMSG, "%s expired on %s (now %s)", what,
+                return error_set(ret_error, -EBADMSG, "%s expired on %s (now %s)", what,
                             format_timestamp(until, b1, sizeof(b1)), format_timestamp(now, b2, sizeof(b2)));
         if (from > *nb)
                 *nb = from;
@@ -723,7 +708,7 @@ static int store_verify(const SnpBundle *b, time_t now, char **ret_error) {
         err = X509_STORE_CTX_get_error(ctx);
         depth = X509_STORE_CTX_get_error_depth(ctx);
         ERR_clear_error();
-        return fail(ret_error, -EBADMSG, "chain verification failed at the %s: %s",
+        return error_set(ret_error, -EBADMSG, "chain verification failed at the %s: %s",
                     depth == 0 ? (b->vlek ? "VLEK" : "VCEK") : depth == 1 ? (b->asvk ? "ASVK" : "ASK") : "ARK",
                     X509_verify_cert_error_string(err));
 }
@@ -743,9 +728,9 @@ static bool product_matches(const char *product, SnpGeneration pin) {
 
 static int check_spl(const char *vek, const char *name, int cert, unsigned reported, char **ret_error) {
         if (cert < 0)
-                return fail(ret_error, -EBADMSG, "%s has no %s extension", vek, name);
+                return error_set(ret_error, -EBADMSG, "%s has no %s extension", vek, name);
         if ((unsigned) cert != reported)
-                return fail(ret_error, -EBADMSG, "%s %s is %d but the reported TCB has %u (fetch the %s for the "
+                return error_set(ret_error, -EBADMSG, "%s %s is %d but the reported TCB has %u (fetch the %s for the "
                             "current reported TCB)", vek, name, cert, reported, vek);
         return 0;
 }
@@ -763,13 +748,13 @@ int snp_ca_verify(const SnpBundle *b, SnpGeneration host_generation, time_t now,
         int r;
 
         if (!b->ark || !b->ask)
-                return fail(ret_error, -EINVAL, "incomplete bundle");
+                return error_set(ret_error, -EINVAL, "incomplete bundle");
 
         /* the ARK must be the pinned one of this generation */
         g = snp_pin_generation(host_generation);
         if (g < 0) {
                 if (snp_generation_has_snp(host_generation))
-                        return fail(ret_error, -EOPNOTSUPP, "no pinned ARK for %s",
+                        return error_set(ret_error, -EOPNOTSUPP, "no pinned ARK for %s",
                                     snp_generation_to_string(host_generation));
                 /* no SNP CPU known (a capture without CPUID): the ARK subject names the generation */
                 cert_cn(b->ark, cn, sizeof(cn));
@@ -781,7 +766,7 @@ int snp_ca_verify(const SnpBundle *b, SnpGeneration host_generation, time_t now,
                                 g = ark_pins[i].generation;
                 }
                 if (g < 0)
-                        return fail(ret_error, -EBADMSG, "the host CPU generation is unknown and the ARK subject "
+                        return error_set(ret_error, -EBADMSG, "the host CPU generation is unknown and the ARK subject "
                                     "\"%s\" names no pinned generation", cn);
                 from_ark = true;
         }
@@ -790,7 +775,7 @@ int snp_ca_verify(const SnpBundle *b, SnpGeneration host_generation, time_t now,
                 return -ENOMEM;
         if (!pin || memcmp(md, pin, 32) != 0) {
                 cert_cn(b->ark, cn, sizeof(cn));
-                return fail(ret_error, -EBADMSG, "the ARK (%s, from %s) is not the pinned ARK-%s", cn, b->ark_from,
+                return error_set(ret_error, -EBADMSG, "the ARK (%s, from %s) is not the pinned ARK-%s", cn, b->ark_from,
                             snp_generation_to_string(g));
         }
 
@@ -820,7 +805,7 @@ int snp_bundle_verify(const SnpBundle *b, const SnpExpect *e, SnpVerified *ret, 
         int r;
 
         if (!b->ark || !b->ask || !b->vek)
-                return fail(ret_error, -EINVAL, "incomplete bundle");
+                return error_set(ret_error, -EINVAL, "incomplete bundle");
 
         /* 1. and 2. pinned ARK, ARK self-signature, ARK -> AS(V)K */
         r = snp_ca_verify(b, e->generation, e->now, &v.generation, &v.generation_from_ark, ret_error);
@@ -839,7 +824,7 @@ int snp_bundle_verify(const SnpBundle *b, const SnpExpect *e, SnpVerified *ret, 
 
                 if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC ||
                     !EVP_PKEY_get_group_name(key, group, sizeof(group), NULL) || !streq(group, "secp384r1"))
-                        return fail(ret_error, -EBADMSG, "%s key is not ECDSA P-384", vek);
+                        return error_set(ret_error, -EBADMSG, "%s key is not ECDSA P-384", vek);
         }
 
         /* 3. validity against "now" */
@@ -859,34 +844,34 @@ int snp_bundle_verify(const SnpBundle *b, const SnpExpect *e, SnpVerified *ret, 
 
                 r = snp_vek_info_parse(b->vek, &v.info, &why);
                 if (r < 0)
-                        return fail(ret_error, r, "%s (%s): %s", vek, b->vek_from, strempty(why));
+                        return error_set(ret_error, r, "%s (%s): %s", vek, b->vek_from, strempty(why));
         }
         if (v.info.product_name[0] && !product_matches(v.info.product_name, v.generation))
-                return fail(ret_error, -EBADMSG, "%s productName \"%s\" is not a %s part", vek, v.info.product_name,
+                return error_set(ret_error, -EBADMSG, "%s productName \"%s\" is not a %s part", vek, v.info.product_name,
                             snp_generation_to_string(v.generation));
         if (!b->vlek) {
                 size_t want = turin_layout(v.generation) ? 8 : 64;
                 _cleanup_free_ char *got = NULL, *chip = NULL;
 
                 if (v.info.hwid_size == 0)
-                        return fail(ret_error, -EBADMSG, "VCEK has no hwID extension");
+                        return error_set(ret_error, -EBADMSG, "VCEK has no hwID extension");
                 if (v.info.hwid_size != want)
-                        return fail(ret_error, -EBADMSG, "VCEK hwID has %zu bytes, a %s VCEK has %zu", v.info.hwid_size,
+                        return error_set(ret_error, -EBADMSG, "VCEK hwID has %zu bytes, a %s VCEK has %zu", v.info.hwid_size,
                                     snp_generation_to_string(v.generation), want);
                 if (!e->chip_id || e->chip_id_size == 0)
-                        return fail(ret_error, -ENODATA, "this chip's ID is unknown: cannot match the VCEK hwID");
+                        return error_set(ret_error, -ENODATA, "this chip's ID is unknown: cannot match the VCEK hwID");
                 if (e->chip_id_size < want)
-                        return fail(ret_error, -EBADMSG, "this chip's ID has %zu bytes, fewer than the VCEK hwID's %zu",
+                        return error_set(ret_error, -EBADMSG, "this chip's ID has %zu bytes, fewer than the VCEK hwID's %zu",
                                     e->chip_id_size, want);
                 if (memcmp(v.info.hwid, e->chip_id, want) != 0) {
                         got = hex_encode(v.info.hwid, want, true);
                         chip = hex_encode(e->chip_id, want, true);
-                        return fail(ret_error, -EBADMSG, "VCEK hwID %.16s... is not this chip's ID %.16s... (a VCEK of "
+                        return error_set(ret_error, -EBADMSG, "VCEK hwID %.16s... is not this chip's ID %.16s... (a VCEK of "
                                     "another machine)", strempty(got), strempty(chip));
                 }
         }
         if (!e->have_tcb)
-                return fail(ret_error, -ENODATA, "the reported TCB is unknown: cannot match the %s TCB", vek);
+                return error_set(ret_error, -ENODATA, "the reported TCB is unknown: cannot match the %s TCB", vek);
         snp_tcb_decode(e->reported_tcb, v.generation, &v.tcb);
         if ((r = check_spl(vek, "blSPL", v.info.bl, v.tcb.bootloader, ret_error)) < 0 ||
             (r = check_spl(vek, "teeSPL", v.info.tee, v.tcb.tee, ret_error)) < 0 ||
@@ -1037,7 +1022,7 @@ int snp_cache_install(Host *h, const SnpBundle *b, const SnpVerified *v, const S
             (r = snp_x509_der(b->ask, &ask_der, &ask_der_size)) < 0 ||
             (r = snp_x509_der(b->vek, &vek_der, &vek_der_size)) < 0 ||
             (r = x509_pem(b->ark, &ark_pem, &ark_pem_size)) < 0 || (r = x509_pem(b->ask, &ask_pem, &ask_pem_size)) < 0)
-                return fail(ret_error, r, "cannot encode the certificates");
+                return error_set(ret_error, r, "cannot encode the certificates");
         {
                 SnpGhcbEntry e[3] = {
                         { .data = ark_der, .size = ark_der_size },
@@ -1050,7 +1035,7 @@ int snp_cache_install(Host *h, const SnpBundle *b, const SnpVerified *v, const S
                 memcpy(e[2].guid, snp_ghcb_guid[b->vlek ? SNP_GHCB_VLEK : SNP_GHCB_VCEK], 16);
                 r = snp_ghcb_table_build(e, ELEMENTSOF(e), &table, &table_size);
                 if (r < 0)
-                        return fail(ret_error, r, "cannot build the GHCB certificate table");
+                        return error_set(ret_error, r, "cannot build the GHCB certificate table");
         }
 
         idx = json_object_new_object();
@@ -1094,7 +1079,7 @@ int snp_cache_install(Host *h, const SnpBundle *b, const SnpVerified *v, const S
 
         r = hostfs_mkdir_p(host_fs(h), SNP_CERTS_DIR, 0755);
         if (r < 0)
-                return fail(ret_error, r, "cannot create /%s: %s", SNP_CERTS_DIR, strerror(-r));
+                return error_set(ret_error, r, "cannot create /%s: %s", SNP_CERTS_DIR, strerror(-r));
         {
                 const struct {
                         const char *name;
@@ -1111,19 +1096,19 @@ int snp_cache_install(Host *h, const SnpBundle *b, const SnpVerified *v, const S
                         snprintf(path, sizeof(path), SNP_CERTS_DIR "/%s", out[i].name);
                         r = hostfs_write_file_atomic(host_fs(h), path, out[i].data, out[i].size, 0644);
                         if (r < 0)
-                                return fail(ret_error, r, "cannot write /%s: %s", path, strerror(-r));
+                                return error_set(ret_error, r, "cannot write /%s: %s", path, strerror(-r));
                 }
         }
         for (size_t i = 0; i < ELEMENTSOF(stale); i++) {
                 snprintf(path, sizeof(path), SNP_CERTS_DIR "/%s", stale[i]);
                 r = hostfs_unlink(host_fs(h), path);
                 if (r < 0)
-                        return fail(ret_error, r, "cannot remove /%s: %s", path, strerror(-r));
+                        return error_set(ret_error, r, "cannot remove /%s: %s", path, strerror(-r));
         }
         /* the index last: it names what is there */
         r = hostfs_write_file_atomic(host_fs(h), SNP_CACHE_INDEX, text, strlen(text), 0644);
         if (r < 0)
-                return fail(ret_error, r, "cannot write /%s: %s", SNP_CACHE_INDEX, strerror(-r));
+                return error_set(ret_error, r, "cannot write /%s: %s", SNP_CACHE_INDEX, strerror(-r));
         return 0;
 }
 
@@ -1137,19 +1122,19 @@ static int cache_file(Host *h, json_object *files, const char *key, bool require
 
         if (!json_object_object_get_ex(files, key, &v)) {
                 if (required)
-                        return fail(ret_error, -EBADMSG, "/%s names no \"%s\" file", SNP_CACHE_INDEX, key);
+                        return error_set(ret_error, -EBADMSG, "/%s names no \"%s\" file", SNP_CACHE_INDEX, key);
                 return 0;
         }
         name = json_object_get_string(v);
         if (!json_object_is_type(v, json_type_string) || !name[0] || strchr(name, '/') || name[0] == '.')
-                return fail(ret_error, -EBADMSG, "/%s: files.%s is not a file name", SNP_CACHE_INDEX, key);
+                return error_set(ret_error, -EBADMSG, "/%s: files.%s is not a file name", SNP_CACHE_INDEX, key);
         snprintf(path, sizeof(path), SNP_CERTS_DIR "/%s", name);
         snprintf(display, sizeof(display), "/%s", path);
         r = hostfs_read_file(host_fs(h), path, SNP_CERT_FILE_MAX, &data, &size);
         if (r == -EFBIG)
-                return fail(ret_error, r, "%s: larger than %d bytes", display, SNP_CERT_FILE_MAX);
+                return error_set(ret_error, r, "%s: larger than %d bytes", display, SNP_CERT_FILE_MAX);
         if (r < 0)
-                return fail(ret_error, r, "%s: %s", display, strerror(-r));
+                return error_set(ret_error, r, "%s: %s", display, strerror(-r));
         return snp_bundle_add(b, display, (const uint8_t *) data, size, ret_error);
 }
 
@@ -1178,14 +1163,14 @@ int snp_cache_load(Host *h, SnpBundle *ret, json_object **ret_index, char **ret_
 
         r = hostfs_read_file(host_fs(h), SNP_CACHE_INDEX, 1024 * 1024, &text, &size);
         if (r == -ENOENT)
-                return fail(ret_error, r, "/%s does not exist", SNP_CACHE_INDEX);
+                return error_set(ret_error, r, "/%s does not exist", SNP_CACHE_INDEX);
         if (r < 0)
-                return fail(ret_error, r, "/%s: %s", SNP_CACHE_INDEX, strerror(-r));
+                return error_set(ret_error, r, "/%s: %s", SNP_CACHE_INDEX, strerror(-r));
         idx = json_tokener_parse(text);
         if (!idx || !json_object_is_type(idx, json_type_object) || !json_object_object_get_ex(idx, "schema", &schema) ||
             !streq(json_object_get_string(schema), "cchost.snp-certs/v1") ||
             !json_object_object_get_ex(idx, "files", &files) || !json_object_is_type(files, json_type_object))
-                return fail(ret_error, -EBADMSG, "/%s is not a cchost.snp-certs/v1 index", SNP_CACHE_INDEX);
+                return error_set(ret_error, -EBADMSG, "/%s is not a cchost.snp-certs/v1 index", SNP_CACHE_INDEX);
         if ((r = cache_file(h, files, "ark", true, &b, ret_error)) < 0 ||
             (r = cache_file(h, files, "ask", false, &b, ret_error)) < 0 ||
             (r = cache_file(h, files, "asvk", false, &b, ret_error)) < 0 ||
@@ -1198,17 +1183,17 @@ int snp_cache_load(Host *h, SnpBundle *ret, json_object **ret_index, char **ret_
 
         r = hostfs_read_file(host_fs(h), SNP_CACHE_TABLE, 1024 * 1024, &table, &size);
         if (r < 0)
-                return fail(ret_error, r, "/%s: %s", SNP_CACHE_TABLE, strerror(-r));
+                return error_set(ret_error, r, "/%s: %s", SNP_CACHE_TABLE, strerror(-r));
         {
                 _cleanup_free_ char *why = NULL;
 
                 r = snp_ghcb_table_parse((const uint8_t *) table, size, &entries, &n, &why);
                 if (r < 0)
-                        return fail(ret_error, r, "/%s: %s", SNP_CACHE_TABLE, strempty(why));
+                        return error_set(ret_error, r, "/%s: %s", SNP_CACHE_TABLE, strempty(why));
         }
         if (table_holds(entries, n, SNP_GHCB_ARK, b.ark) <= 0 || table_holds(entries, n, SNP_GHCB_ASK, b.ask) <= 0 ||
             table_holds(entries, n, b.vlek ? SNP_GHCB_VLEK : SNP_GHCB_VCEK, b.vek) <= 0)
-                return fail(ret_error, -EBADMSG, "/%s does not hold the cached ARK, ASK and %s", SNP_CACHE_TABLE,
+                return error_set(ret_error, -EBADMSG, "/%s does not hold the cached ARK, ASK and %s", SNP_CACHE_TABLE,
                             b.vlek ? "VLEK" : "VCEK");
         *ret = b;
         b = (SnpBundle) {};

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "log.h"
 #include "snp-certs.h"
 
 /*
@@ -12,19 +13,6 @@
  */
 
 #define KDS_TIMEOUT_S 30L
-
-_printf_(3, 4) static int fail_error(char **ret_error, int r, const char *format, ...) {
-        va_list ap;
-
-        if (ret_error) {
-                free(*ret_error);
-                va_start(ap, format);
-                if (vasprintf(ret_error, format, ap) < 0)
-                        *ret_error = NULL;
-                va_end(ap);
-        }
-        return r;
-}
 
 typedef struct Body {
         uint8_t *data;
@@ -112,19 +100,19 @@ int snp_kds_fetch(Host *h, const Config *config, const SnpHostFacts *f, SnpBundl
         int r;
 
         if (!config->snp.kds_enabled)
-                return fail_error(ret_error, -EPERM, "%s: snp.kds.enabled is off (a private cluster imports bundles "
+                return error_set(ret_error, -EPERM, "%s: snp.kds.enabled is off (a private cluster imports bundles "
                                   "with certs import --snp)", config->path);
         if (pin < 0)
-                return fail_error(ret_error, -EOPNOTSUPP, "the CPU generation of this host is unknown or has no "
+                return error_set(ret_error, -EOPNOTSUPP, "the CPU generation of this host is unknown or has no "
                                   "KDS chain");
         if (!f->chip_id)
-                return fail_error(ret_error, -ENODATA, "no chip ID: %s", strempty(f->chip_error));
+                return error_set(ret_error, -ENODATA, "no chip ID: %s", strempty(f->chip_error));
         if (!f->have_tcb)
-                return fail_error(ret_error, -ENODATA, "no reported TCB: %s", strempty(f->tcb_error));
+                return error_set(ret_error, -ENODATA, "no reported TCB: %s", strempty(f->tcb_error));
         if (config->snp.kds_ca_file) {
                 r = hostfs_read_file(host_fs(h), config->snp.kds_ca_file, 1024 * 1024, &ca, &ca_size);
                 if (r < 0)
-                        return fail_error(ret_error, r, "%s: %s", config->snp.kds_ca_file, strerror(-r));
+                        return error_set(ret_error, r, "%s: %s", config->snp.kds_ca_file, strerror(-r));
         }
         /* "https://kds/" and "https://kds" name the same service */
         base_len = strlen(base);
@@ -135,7 +123,7 @@ int snp_kds_fetch(Host *h, const Config *config, const SnpHostFacts *f, SnpBundl
                 return -ENOMEM;
         r = snp_kds_vcek_url(base_copy, f->generation, f->chip_id, f->chip_id_size, f->reported_tcb, &vcek_url);
         if (r < 0)
-                return fail_error(ret_error, r, "cannot build the VCEK URL");
+                return error_set(ret_error, r, "cannot build the VCEK URL");
         if (asprintf(&chain_url, "%s/vcek/v1/%s/cert_chain", base_copy, snp_generation_to_string(pin)) < 0)
                 return -ENOMEM;
 
@@ -155,7 +143,7 @@ int snp_kds_fetch(Host *h, const Config *config, const SnpHostFacts *f, SnpBundl
         if (r < 0)
                 return r;
         if (!b.ark || !b.ask || !b.vek || b.asvk || b.vlek)
-                return fail_error(ret_error, -EBADMSG, "KDS did not answer with an ASK+ARK chain and a VCEK");
+                return error_set(ret_error, -EBADMSG, "KDS did not answer with an ASK+ARK chain and a VCEK");
         *ret = b;
         b = (SnpBundle) {};
         return 0;

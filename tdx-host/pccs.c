@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "openssl-util.h"
+#include "log.h"
 #include "finding.h"
 #include "hostfs.h"
 #include "pccs.h"
@@ -40,20 +42,8 @@ static const char intel_sgx_root_ca_pem[] =
         "AiEA4J0lrHoMs+Xo5o/sX6O9QWxHRAvZUGOdRQ7cvqRXaqI=\n"
         "-----END CERTIFICATE-----\n";
 
-_printf_(3, 4) static int fail(char **ret_error, int r, const char *format, ...) {
-        va_list ap;
-
-        if (ret_error) {
-                free(*ret_error);
-                *ret_error = NULL;
-                va_start(ap, format);
-                if (vasprintf(ret_error, format, ap) < 0)
-                        *ret_error = NULL;
-                va_end(ap);
-        }
-        ERR_clear_error();
-        return r;
-}
+/* a refusal leaves no stale OpenSSL errors behind for the next verification */
+#define fail(ret_error, r, ...) (ERR_clear_error(), error_set((ret_error), (r), __VA_ARGS__))
 
 static int grow(void **p, size_t *n, size_t size) {
         void *q = reallocarray(*p, *n + 1, size);
@@ -806,8 +796,6 @@ static int check_current(PccsBundle *b, const char *origin, const char *what, ti
         return 0;
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(X509 *, X509_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(X509_STORE *, X509_STORE_free);
 
 static void sk_X509_freep(STACK_OF(X509) **s) {
         sk_X509_free(*s);

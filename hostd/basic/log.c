@@ -31,3 +31,16 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         fputc('\n', stderr);
         return -e;
 }
+
+int error_set(char **ret_error, int r, const char *format, ...) {
+        va_list ap;
+
+        if (!ret_error)
+                return r;
+        free(*ret_error);
+        va_start(ap, format);
+        if (vasprintf(ret_error, format, ap) < 0)
+                *ret_error = NULL;
+        va_end(ap);
+        return r;
+}

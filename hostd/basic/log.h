@@ -19,3 +19,9 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 #define log_debug_errno(error, ...) log_full_errno(LOG_DEBUG, (error), __VA_ARGS__)
 #define log_warning_errno(error, ...) log_full_errno(LOG_WARNING, (error), __VA_ARGS__)
 #define log_error_errno(error, ...) log_full_errno(LOG_ERR, (error), __VA_ARGS__)
+
+/*
+ * For functions that hand their reason to the caller instead of logging it: sets *ret_error (when
+ * ret_error is not NULL; an earlier text is freed) to the formatted sentence and returns r.
+ */
+int error_set(char **ret_error, int r, const char *format, ...) _printf_(3, 4);

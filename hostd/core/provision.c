@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdarg.h>
 
+#include "log.h"
 #include "engine.h"
 #include "parse-util.h"
 #include "provision.h"
@@ -29,17 +30,6 @@ static void journal_done(Journal *j) {
         j->boot_id = mfree(j->boot_id);
         j->tee = mfree(j->tee);
         plan_done(&j->plan);
-}
-
-static int fail(char **ret_error, int r, const char *format, ...) _printf_(3, 4);
-static int fail(char **ret_error, int r, const char *format, ...) {
-        va_list ap;
-
-        va_start(ap, format);
-        if (vasprintf(ret_error, format, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return r;
 }
 
 static char *boot_id(Host *h) {
@@ -85,23 +75,23 @@ static int journal_load(Host *h, Journal *ret, char **ret_error) {
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
-                return fail(ret_error, r, "/%s: %s", JOURNAL_PATH, strerror(-r));
+                return error_set(ret_error, r, "/%s: %s", JOURNAL_PATH, strerror(-r));
         o = json_tokener_parse(text);
         if (!o || !json_object_object_get_ex(o, "schema", &v) ||
             !streq(strempty(json_object_get_string(v)), "cchost.journal/v1") ||
             !json_object_object_get_ex(o, "plan", &plan))
-                return fail(ret_error, -EBADMSG, "/%s is not a cchost journal; move it away to start over",
+                return error_set(ret_error, -EBADMSG, "/%s is not a cchost journal; move it away to start over",
                             JOURNAL_PATH);
         r = plan_from_json(plan, &j.plan);
         if (r < 0)
-                return fail(ret_error, r, "/%s: the recorded plan is damaged; move it away to start over",
+                return error_set(ret_error, r, "/%s: the recorded plan is damaged; move it away to start over",
                             JOURNAL_PATH);
         j.state = json_object_object_get_ex(o, "state", &v) ? strdup(strempty(json_object_get_string(v))) : NULL;
         j.boot_id = json_object_object_get_ex(o, "boot_id", &v) ? strdup(strempty(json_object_get_string(v))) : NULL;
         j.tee = json_object_object_get_ex(o, "tee", &v) ? strdup(strempty(json_object_get_string(v))) : NULL;
         if (!j.state || !j.boot_id || !j.tee) {
                 journal_done(&j);
-                return fail(ret_error, -EBADMSG, "/%s lacks state, boot_id or tee", JOURNAL_PATH);
+                return error_set(ret_error, -EBADMSG, "/%s lacks state, boot_id or tee", JOURNAL_PATH);
         }
         *ret = j;
         return 1;
@@ -230,7 +220,7 @@ int plan_host(Host *h, Tee tee, const char *config_path, Plan *ret_plan, Report 
                 return r;
         r = engine_check(h, tee >= 0 ? tee : config.tee, &report);
         if (r < 0)
-                return fail(ret_error, r, "check failed: %s", strerror(-r));
+                return error_set(ret_error, r, "check failed: %s", strerror(-r));
         r = plan_build(h, &config, report, NULL, ret_plan, ret_error);
         if (r < 0)
                 return r;
@@ -287,10 +277,10 @@ static int finish(Host *h, Journal *j, const ProvisionOptions *o, const Config *
 
                 r = set_state(h, j, J_AWAITING_REBOOT);
                 if (r < 0)
-                        return fail(ret_error, r, "cannot write the journal: %s", strerror(-r));
+                        return error_set(ret_error, r, "cannot write the journal: %s", strerror(-r));
                 r = hostfs_write_file_atomic(host_fs(h), REBOOT_REQUIRED_PATH, msg, strlen(msg), 0644);
                 if (r < 0)
-                        return fail(ret_error, r, "cannot write /%s: %s", REBOOT_REQUIRED_PATH, strerror(-r));
+                        return error_set(ret_error, r, "cannot write /%s: %s", REBOOT_REQUIRED_PATH, strerror(-r));
                 if (!o->reboot || c->reboot == REBOOT_NEVER) {
                         fprintf(out, "Changes applied; they take effect after a reboot (/%s written).%s\n",
                                 REBOOT_REQUIRED_PATH,
@@ -300,11 +290,11 @@ static int finish(Host *h, Journal *j, const ProvisionOptions *o, const Config *
                 }
                 r = set_state(h, j, J_REBOOTING);
                 if (r < 0)
-                        return fail(ret_error, r, "cannot write the journal: %s", strerror(-r));
+                        return error_set(ret_error, r, "cannot write the journal: %s", strerror(-r));
                 fputs("Rebooting to apply the changes.\n", out);
                 r = host_reboot(h);
                 if (r < 0)
-                        return fail(ret_error, r, "reboot failed: %s", strempty(host_detail(h)));
+                        return error_set(ret_error, r, "reboot failed: %s", strempty(host_detail(h)));
                 return 1;
         }
         return -EAGAIN; /* nothing waits for a reboot: verify now */
@@ -316,19 +306,19 @@ static int verify(Host *h, Journal *j, Tee tee, FILE *out, char **ret_error) {
 
         r = engine_check(h, tee, &report);
         if (r < 0)
-                return fail(ret_error, r, "check failed: %s", strerror(-r));
+                return error_set(ret_error, r, "check failed: %s", strerror(-r));
         if (!report_ready(report)) {
                 if (j && set_state(h, j, J_FAILED) < 0)
-                        return fail(ret_error, -EIO, "cannot write the journal");
+                        return error_set(ret_error, -EIO, "cannot write the journal");
                 fputs("The host is not ready:\n", out);
                 print_not_ready(report, out);
                 return 1;
         }
         if (j && set_state(h, j, J_COMPLETE) < 0)
-                return fail(ret_error, -EIO, "cannot write the journal");
+                return error_set(ret_error, -EIO, "cannot write the journal");
         r = hostfs_write_file_atomic(host_fs(h), PROVISIONED_PATH, "ready\n", 6, 0644);
         if (r < 0)
-                return fail(ret_error, r, "cannot write /%s: %s", PROVISIONED_PATH, strerror(-r));
+                return error_set(ret_error, r, "cannot write /%s: %s", PROVISIONED_PATH, strerror(-r));
         (void) hostfs_unlink(host_fs(h), REBOOT_REQUIRED_PATH);
         fputs("The host is ready.\n", out);
         return 0;
@@ -349,20 +339,20 @@ static int apply_journal(Host *h, Journal *j, const ProvisionOptions *o, const C
                 a->error = mfree(a->error);
                 r = journal_write(h, j);
                 if (r < 0)
-                        return fail(ret_error, r, "cannot write the journal: %s", strerror(-r));
+                        return error_set(ret_error, r, "cannot write the journal: %s", strerror(-r));
                 fprintf(out, "-> %s\n", a->description);
                 r = apply_action(h, c, a);
                 if (r < 0) {
                         a->state = ACTION_FAILED;
                         a->error = strdup(host_detail(h) ?: strerror(-r));
                         (void) set_state(h, j, J_FAILED);
-                        return fail(ret_error, r, "%s failed: %s", a->description, strempty(a->error));
+                        return error_set(ret_error, r, "%s failed: %s", a->description, strempty(a->error));
                 }
                 if (a->state != ACTION_DEFERRED)
                         a->state = ACTION_DONE;
                 r = journal_write(h, j);
                 if (r < 0)
-                        return fail(ret_error, r, "cannot write the journal: %s", strerror(-r));
+                        return error_set(ret_error, r, "cannot write the journal: %s", strerror(-r));
         }
         r = finish(h, j, o, c, out, ret_error);
         if (r != -EAGAIN)
@@ -405,7 +395,7 @@ int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
                         return 1;
                 }
                 if (!o->resume)
-                        return fail(ret_error, -EBUSY, "a provisioning run was interrupted (/%s); continue it "
+                        return error_set(ret_error, -EBUSY, "a provisioning run was interrupted (/%s); continue it "
                                     "with provision --resume", JOURNAL_PATH);
                 if (streq(j.state, J_APPLYING))
                         fputs("Resuming the interrupted run.\n", out);
@@ -416,7 +406,7 @@ int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
         /* a fresh run */
         r = engine_check(h, pick_tee(o, &config), &report);
         if (r < 0)
-                return fail(ret_error, r, "check failed: %s", strerror(-r));
+                return error_set(ret_error, r, "check failed: %s", strerror(-r));
         r = plan_build(h, &config, report, o->only, &plan, ret_error);
         if (r < 0)
                 return r;
@@ -447,6 +437,6 @@ int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
         plan_print_text(&j.plan, out);
         r = journal_write(h, &j);
         if (r < 0)
-                return fail(ret_error, r, "cannot write /%s: %s", JOURNAL_PATH, strerror(-r));
+                return error_set(ret_error, r, "cannot write /%s: %s", JOURNAL_PATH, strerror(-r));
         return apply_journal(h, &j, o, &config, out, ret_error);
 }

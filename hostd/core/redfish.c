@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "log.h"
 #include "finding.h"
 #include "redfish.h"
 
@@ -23,19 +24,6 @@ struct Redfish {
         bool apply_time;     /* the BMC takes @Redfish.SettingsApplyTime */
         json_object *bios;   /* last GET of the Bios resource */
 };
-
-static int fail(char **ret_error, int r, const char *format, ...) _printf_(3, 4);
-static int fail(char **ret_error, int r, const char *format, ...) {
-        va_list ap;
-
-        if (!ret_error)
-                return r;
-        va_start(ap, format);
-        if (vasprintf(ret_error, format, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return r;
-}
 
 Redfish *redfish_free(Redfish *r) {
         if (!r)
@@ -93,7 +81,7 @@ static int request(Redfish *r, const char *method, const char *path, json_object
         int ret_r = 0;
 
         if (!path || path[0] != '/' || strstr(path, ".."))
-                return fail(ret_error, -EBADMSG, "the BMC named a bad resource path \"%s\"", strempty(path));
+                return error_set(ret_error, -EBADMSG, "the BMC named a bad resource path \"%s\"", strempty(path));
         if (asprintf(&url, "%s%s", r->base, path) < 0)
                 return -ENOMEM;
 
@@ -126,7 +114,7 @@ static int request(Redfish *r, const char *method, const char *path, json_object
         curl_slist_free_all(headers);
         if (c != CURLE_OK) {
                 free(b.data);
-                return fail(ret_error, c == CURLE_PEER_FAILED_VERIFICATION || c == CURLE_SSL_CACERT_BADFILE
+                return error_set(ret_error, c == CURLE_PEER_FAILED_VERIFICATION || c == CURLE_SSL_CACERT_BADFILE
                                                ? -EPERM : -EHOSTUNREACH,
                             "%s %s: %s", method, url, curl_easy_strerror(c));
         }
@@ -139,7 +127,7 @@ static int request(Redfish *r, const char *method, const char *path, json_object
 
                 if (e && json_object_object_get_ex(e, "error", &err) && json_object_object_get_ex(err, "message", &msg))
                         why = json_object_get_string(msg);
-                ret_r = fail(ret_error, status == 401 || status == 403 ? -EACCES : -EPROTO, "%s %s: HTTP %ld%s%s",
+                ret_r = error_set(ret_error, status == 401 || status == 403 ? -EACCES : -EPROTO, "%s %s: HTTP %ld%s%s",
                              method, url, status, why ? ": " : "", strempty(why));
                 free(b.data);
                 return ret_r;
@@ -149,7 +137,7 @@ static int request(Redfish *r, const char *method, const char *path, json_object
                 if (!*ret || !json_object_is_type(*ret, json_type_object)) {
                         json_object_put(*ret);
                         free(b.data);
-                        return fail(ret_error, -EBADMSG, "%s %s: the answer is not a JSON object", method, url);
+                        return error_set(ret_error, -EBADMSG, "%s %s: the answer is not a JSON object", method, url);
                 }
         }
         free(b.data);
@@ -179,13 +167,13 @@ static int read_credentials(Host *h, const char *path, Redfish *r, char **ret_er
 
         e = hostfs_stat(host_fs(h), path, &st);
         if (e < 0)
-                return fail(ret_error, e, "%s: %s", path, strerror(-e));
+                return error_set(ret_error, e, "%s: %s", path, strerror(-e));
         if (st.st_mode & 077)
-                return fail(ret_error, -EPERM, "%s can be read by others (mode %04o); make it 0600, owned by root",
+                return error_set(ret_error, -EPERM, "%s can be read by others (mode %04o); make it 0600, owned by root",
                             path, st.st_mode & 07777);
         e = hostfs_read_file(host_fs(h), path, 4096, &text, NULL);
         if (e < 0)
-                return fail(ret_error, e, "%s: %s", path, strerror(-e));
+                return error_set(ret_error, e, "%s: %s", path, strerror(-e));
         nl = strchr(text, '\n');
         if (nl && nl[1] && nl[1] != '\n') {
                 *nl = 0;
@@ -196,7 +184,7 @@ static int read_credentials(Host *h, const char *path, Redfish *r, char **ret_er
                 sep = strchr(text, ':');
         }
         if (!sep || sep == text)
-                return fail(ret_error, -EBADMSG, "%s: expected \"user:password\" or the user and the password on two lines",
+                return error_set(ret_error, -EBADMSG, "%s: expected \"user:password\" or the user and the password on two lines",
                             path);
         *sep = 0;
         nl = strchr(sep + 1, '\n');
@@ -216,9 +204,9 @@ int redfish_new(Host *h, const Config *config, Redfish **ret, char **ret_error) 
         int e;
 
         if (!config->redfish.url)
-                return fail(ret_error, -ENOTCONN, "the BIOS needs changes, but %s sets no redfish.url", config->path);
+                return error_set(ret_error, -ENOTCONN, "the BIOS needs changes, but %s sets no redfish.url", config->path);
         if (!config->redfish.ca_file || !config->redfish.credentials_file)
-                return fail(ret_error, -EINVAL, "%s: redfish needs ca_file and credentials_file", config->path);
+                return error_set(ret_error, -EINVAL, "%s: redfish needs ca_file and credentials_file", config->path);
 
         r = calloc(1, sizeof(*r));
         if (!r)
@@ -231,7 +219,7 @@ int redfish_new(Host *h, const Config *config, Redfish **ret, char **ret_error) 
                 r->base[strlen(r->base) - 1] = 0;
         e = hostfs_read_file(host_fs(h), config->redfish.ca_file, 1024 * 1024, &r->ca, &r->ca_size);
         if (e < 0)
-                return fail(ret_error, e, "%s: %s", config->redfish.ca_file, strerror(-e));
+                return error_set(ret_error, e, "%s: %s", config->redfish.ca_file, strerror(-e));
         e = read_credentials(h, config->redfish.credentials_file, r, ret_error);
         if (e < 0)
                 return e;
@@ -257,10 +245,10 @@ int redfish_new(Host *h, const Config *config, Redfish **ret, char **ret_error) 
                         return e;
                 if (!json_object_object_get_ex(systems, "Members", &members) ||
                     !json_object_is_type(members, json_type_array) || json_object_array_length(members) != 1)
-                        return fail(ret_error, -EBADMSG, "the BMC lists %zu systems; set redfish.system_id",
+                        return error_set(ret_error, -EBADMSG, "the BMC lists %zu systems; set redfish.system_id",
                                     json_object_is_type(members, json_type_array) ? json_object_array_length(members) : 0);
                 if (!get_str(json_object_array_get_idx(members, 0), "@odata.id"))
-                        return fail(ret_error, -EBADMSG, "the BMC's system list has no @odata.id");
+                        return error_set(ret_error, -EBADMSG, "the BMC's system list has no @odata.id");
                 r->system = strdup(get_str(json_object_array_get_idx(members, 0), "@odata.id"));
                 if (!r->system)
                         return -ENOMEM;
@@ -275,7 +263,7 @@ int redfish_new(Host *h, const Config *config, Redfish **ret, char **ret_error) 
         }
         bios = get_link(system, "Bios");
         if (!bios)
-                return fail(ret_error, -EBADMSG, "%s has no Bios resource", r->system);
+                return error_set(ret_error, -EBADMSG, "%s has no Bios resource", r->system);
         free(r->system);
         r->system = strdup(bios); /* from here on we only talk about the BIOS */
         if (!r->system)
@@ -296,7 +284,7 @@ int redfish_bios(Redfish *r, json_object **ret_attributes, char **ret_error) {
         if (e < 0)
                 return e;
         if (!json_object_object_get_ex(r->bios, "Attributes", &attrs) || !json_object_is_type(attrs, json_type_object))
-                return fail(ret_error, -EBADMSG, "%s has no Attributes", r->system);
+                return error_set(ret_error, -EBADMSG, "%s has no Attributes", r->system);
         /* the pending settings live in a separate object the BMC names */
         uri = json_object_object_get_ex(r->bios, "@Redfish.Settings", &settings) ? get_link(settings, "SettingsObject")
                                                                                  : NULL;
