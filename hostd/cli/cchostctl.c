@@ -29,6 +29,8 @@ bool arg_reboot = false;
 bool arg_resume = false;
 const char *arg_tdx_bundle = NULL;
 const char *arg_snp_bundle = NULL;
+const char *arg_profile = NULL;
+const char *arg_format = NULL;
 
 static void help(void) {
         printf("cchostctl [OPTIONS...] VERB [ARGS...]\n"
@@ -44,6 +46,12 @@ static void help(void) {
                "  plan                  Show what provision would change to fix the failing checks\n"
                "  provision             Apply the plan, journaled in /var/lib/cchost/journal.json,\n"
                "                        with at most one reboot, then verify\n"
+               "  harden check          Check the hardened host profile (every rule a finding;\n"
+               "                        waivers from /etc/cchost/waivers.yaml)\n"
+               "  harden enforce        Apply the profile's remediations, journaled in\n"
+               "                        /var/lib/cchost/harden-journal.json (--dry-run: plan only)\n"
+               "  harden drift          What changed since the last enforce\n"
+               "  report compliance     Compliance report (--format json|xccdf|text)\n"
                "\n"
                "Options:\n"
                "  -h --help             Show this help\n"
@@ -59,9 +67,13 @@ static void help(void) {
                "     --markdown         With list-checks: print a Markdown table\n"
                "  -o --output=DIR       With capture: where to write the capture tree\n"
                "     --config=FILE      Configuration under the root (default /etc/cchost/cchost.yaml)\n"
-               "     --dry-run          With provision: print the plan, change nothing\n"
+               "     --dry-run          With provision or harden enforce: print the plan, change\n"
+               "                        nothing\n"
                "     --reboot           With provision: reboot when the changes need it\n"
                "     --resume           With provision: continue an interrupted run\n"
+               "     --profile=FILE     Hardening profile (default: /etc/cchost/profile.d/cc-host.yaml\n"
+               "                        under the root, else /usr/share/cchost/profiles/cc-host.yaml)\n"
+               "     --format=FORMAT    With report: json, xccdf (XCCDF 1.2 results) or text\n"
                "  -v --verbose          Log debug messages to stderr\n"
                "\n"
                "Exit status: 0 ready, 1 not ready (a check failed or could not be decided),\n"
@@ -82,6 +94,8 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_RESUME,
                 ARG_TDX,
                 ARG_SNP,
+                ARG_PROFILE,
+                ARG_FORMAT,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -100,6 +114,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "resume", no_argument, NULL, ARG_RESUME },
                 { "tdx", required_argument, NULL, ARG_TDX },
                 { "snp", required_argument, NULL, ARG_SNP },
+                { "profile", required_argument, NULL, ARG_PROFILE },
+                { "format", required_argument, NULL, ARG_FORMAT },
                 {},
         };
         int c;
@@ -161,6 +177,12 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_SNP:
                         arg_snp_bundle = optarg;
+                        break;
+                case ARG_PROFILE:
+                        arg_profile = optarg;
+                        break;
+                case ARG_FORMAT:
+                        arg_format = optarg;
                         break;
                 case '?':
                         return -EINVAL;
@@ -365,6 +387,8 @@ static const struct {
         { "plan", verb_plan },
         { "provision", verb_provision },
         { "certs", verb_certs },
+        { "harden", verb_harden },
+        { "report", verb_report },
 };
 
 int main(int argc, char *argv[]) {

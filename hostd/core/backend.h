@@ -57,6 +57,12 @@ typedef struct HostBackendOps {
         /* Guests that would keep a KVM module busy (running libvirt domains). */
         int (*running_guests)(Host *h, unsigned *ret);
         int (*reboot)(Host *h);
+
+        /* Hardening (harden enforce). */
+        /* Sets a kernel parameter now (key dotted, "kernel.kptr_restrict"); the persisted file is separate. */
+        int (*sysctl_write)(Host *h, const char *key, const char *value);
+        /* Masks a unit in the running service manager (systemd's MaskUnitFiles, runtime=false). */
+        int (*unit_mask)(Host *h, const char *unit);
 } HostBackendOps;
 
 extern const HostBackendOps backend_live;
