@@ -264,10 +264,11 @@ int compliance_to_xccdf(const HardenScan *s, const NodeIdentity *n, char **ret) 
                 W(xmlTextWriterWriteAttribute(w, BAD_CAST "selected", BAD_CAST "true"));
                 W(xmlTextWriterWriteAttribute(w, BAD_CAST "severity", BAD_CAST rule->severity));
                 W(xmlTextWriterWriteElement(w, BAD_CAST "title", BAD_CAST rule->title));
-                if (rule->rationale)
-                        W(xmlTextWriterWriteElement(w, BAD_CAST "rationale", BAD_CAST rule->rationale));
+                /* XCCDF order: title, reference*, rationale */
                 for (char **ref = rule->references; ref && *ref; ref++)
                         W(xmlTextWriterWriteElement(w, BAD_CAST "reference", BAD_CAST * ref));
+                if (rule->rationale)
+                        W(xmlTextWriterWriteElement(w, BAD_CAST "rationale", BAD_CAST rule->rationale));
                 W(xmlTextWriterEndElement(w));
         }
 
