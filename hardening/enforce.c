@@ -277,7 +277,6 @@ static int fix_sshd_config(Host *h, const HardenScan *s, char **error) {
         _cleanup_free_ char *text = NULL, *out = NULL;
         bool included = false, in_match = false, changed = false;
         struct stat st;
-        char *save = NULL;
         int r;
 
         r = hostfs_read_file(host_fs(h), SSHD_CONFIG, 1024 * 1024, &text, NULL);
@@ -301,7 +300,6 @@ static int fix_sshd_config(Host *h, const HardenScan *s, char **error) {
                 nl = strchr(line, '\n');
                 if (nl)
                         *nl++ = 0;
-                (void) save;
                 sscanf(line, " %63[A-Za-z]", word);
                 if (strcasecmp(word, "Match") == 0)
                         in_match = true;
@@ -325,6 +323,63 @@ static int fix_sshd_config(Host *h, const HardenScan *s, char **error) {
         if (r < 0 && asprintf(error, "writing /%s: %s", SSHD_CONFIG, strerror(-r)) < 0)
                 *error = NULL;
         return r;
+}
+
+/* The fstab text with the options in want added to every line that mounts path (fields re-joined by tabs). */
+static int fstab_add_options(const char *fstab, const char *path, const char *want, char **ret) {
+        _cleanup_free_ char *copy = strdup(fstab), *buf = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *line = copy, *nl; line && *line; line = nl) {
+                _cleanup_(strv_freep) char **fields = NULL;
+                _cleanup_free_ char *dup = NULL;
+                char *fsave = NULL;
+                int r = 0;
+
+                nl = strchr(line, '\n');
+                if (nl)
+                        *nl++ = 0;
+                dup = strdup(line);
+                if (!dup)
+                        return -ENOMEM;
+                for (char *w = strtok_r(dup, " \t", &fsave); w && r >= 0; w = strtok_r(NULL, " \t", &fsave))
+                        r = strv_extend(&fields, w);
+                if (r < 0)
+                        return r;
+                if (strv_length(fields) < 4 || fields[0][0] == '#' || !streq(fields[1], path)) {
+                        if (append(&buf, "%s\n", line) < 0)
+                                return -ENOMEM;
+                        continue;
+                }
+                for (const char *p = want; p && *p;) {
+                        const char *c = strchr(p, ',');
+                        _cleanup_free_ char *o = strndup(p, c ? (size_t) (c - p) : strlen(p));
+                        bool have = false;
+                        char *tmp, *osave = NULL, *ocopy;
+
+                        if (!o)
+                                return -ENOMEM;
+                        ocopy = strdup(fields[3]);
+                        if (!ocopy)
+                                return -ENOMEM;
+                        for (char *x = strtok_r(ocopy, ",", &osave); x; x = strtok_r(NULL, ",", &osave))
+                                have = have || streq(x, o);
+                        free(ocopy);
+                        if (!have) {
+                                if (asprintf(&tmp, "%s,%s", fields[3], o) < 0)
+                                        return -ENOMEM;
+                                free(fields[3]);
+                                fields[3] = tmp;
+                        }
+                        p = c ? c + 1 : NULL;
+                }
+                for (size_t i = 0; fields[i]; i++)
+                        if (append(&buf, "%s%s", fields[i], fields[i + 1] ? "\t" : "\n") < 0)
+                                return -ENOMEM;
+        }
+        *ret = buf ? TAKE_PTR(buf) : strdup("");
+        return *ret ? 0 : -ENOMEM;
 }
 
 /* fstab: add the missing options to the line of each path, or a tmpfs line when there is none. */
@@ -368,46 +423,9 @@ static int fix_fstab(Host *h, const HardenScan *s, const HAction *a, char **erro
                                      fstype, path, fstype, want, streq(rel(path), "dev/shm") ? "" : ",mode=1777") < 0)
                                 return -ENOMEM;
                 } else {
-                        /* rewrite the line(s) for path with the missing options appended */
-                        _cleanup_free_ char *buf = NULL, *ocopy = strdup(out);
-                        char *lsave = NULL;
-
-                        if (!ocopy)
-                                return -ENOMEM;
-                        for (char *line = ocopy, *nl; line && *line; line = nl) {
-                                char fields[4][512];
-                                int n;
-
-                                nl = strchr(line, '\n');
-                                if (nl)
-                                        *nl++ = 0;
-                                (void) lsave;
-                                n = sscanf(line, " %511s %511s %511s %511s", fields[0], fields[1], fields[2], fields[3]);
-                                if (n == 4 && fields[0][0] != '#' && streq(fields[1], path)) {
-                                        _cleanup_free_ char *newopts = strdup(fields[3]), *rest = NULL;
-                                        const char *after = strstr(line, fields[3]);
-
-                                        for (const char *p = want; newopts && p && *p;) {
-                                                const char *c = strchr(p, ',');
-                                                _cleanup_free_ char *o = strndup(p, c ? (size_t) (c - p) : strlen(p));
-                                                char *tmp;
-
-                                                if (o && !strstr(newopts, o)) {
-                                                        if (asprintf(&tmp, "%s,%s", newopts, o) < 0)
-                                                                return -ENOMEM;
-                                                        free(newopts);
-                                                        newopts = tmp;
-                                                }
-                                                p = c ? c + 1 : NULL;
-                                        }
-                                        rest = strdup(after ? after + strlen(fields[3]) : "");
-                                        if (!newopts || !rest ||
-                                            append(&buf, "%s\t%s\t%s\t%s%s\n", fields[0], fields[1], fields[2], newopts, rest) < 0)
-                                                return -ENOMEM;
-                                } else if (append(&buf, "%s\n", line) < 0)
-                                        return -ENOMEM;
-                        }
-                        next = TAKE_PTR(buf);
+                        r = fstab_add_options(out, path, want, &next);
+                        if (r < 0)
+                                return r;
                 }
                 free(out);
                 out = TAKE_PTR(next);
@@ -418,13 +436,112 @@ static int fix_fstab(Host *h, const HardenScan *s, const HAction *a, char **erro
         return r;
 }
 
+static bool sysctl_key_match(const char *a, const char *b) {
+        for (; *a && *b; a++, b++)
+                if (*a != *b && !((*a == '.' || *a == '/') && (*b == '.' || *b == '/')))
+                        return false;
+        return *a == *b;
+}
+
+/* The enforced sysctl rule for key, or NULL. */
+static const HardenRule *sysctl_rule(const HardenScan *s, const char *key) {
+        for (size_t i = 0; i < s->profile->n_rules; i++) {
+                const HardenRule *r = s->profile->rules + i;
+
+                if (r->check == CHECK_SYSCTL && enforced(s, r) && sysctl_key_match(harden_rule_fix_param(r, "key"), key))
+                        return r;
+        }
+        return NULL;
+}
+
+/*
+ * Other files under /etc that assign an enforced key a different value (a later file would win over
+ * ours): the assignment is commented out, marked "# cchost:". Files under /usr are the packages'.
+ */
+static int sysctl_comment_conflicts(Host *h, const HardenScan *s, char **error) {
+        _cleanup_(strv_freep) char **files = NULL, **names = NULL;
+        int r;
+
+        r = hostfs_list_dir(host_fs(h), "etc/sysctl.d", &names);
+        if (r < 0 && r != -ENOENT && r != -ENOTDIR)
+                return r;
+        STRV_FOREACH(n, names) {
+                size_t l = strlen(*n);
+
+                if (l > 5 && streq(*n + l - 5, ".conf") && !streq(*n, "60-cchost.conf")) {
+                        char *p;
+
+                        if (asprintf(&p, "etc/sysctl.d/%s", *n) < 0 || strv_consume(&files, p) < 0)
+                                return -ENOMEM;
+                }
+        }
+        if (strv_extend(&files, "etc/sysctl.conf") < 0)
+                return -ENOMEM;
+        STRV_FOREACH(file, files) {
+                _cleanup_free_ char *text = NULL, *out = NULL;
+                bool changed = false;
+                struct stat st;
+
+                r = hostfs_lstat(host_fs(h), *file, &st);
+                if (r == -ENOENT || (r >= 0 && !S_ISREG(st.st_mode)))
+                        continue; /* Debian's 99-sysctl.conf is a link to ../sysctl.conf, handled as that */
+                if (r >= 0)
+                        r = hostfs_read_file(host_fs(h), *file, 1024 * 1024, &text, NULL);
+                if (r < 0) {
+                        if (asprintf(error, "reading /%s: %s", *file, strerror(-r)) < 0)
+                                *error = NULL;
+                        return r;
+                }
+                for (char *line = text, *nl; line && *line; line = nl) {
+                        char key[256], value[256];
+                        const HardenRule *rule;
+
+                        nl = strchr(line, '\n');
+                        if (nl)
+                                *nl++ = 0;
+                        if (sscanf(line, " -%255[^= \t] = %255[^\n]", key, value) == 2 ||
+                            sscanf(line, " %255[^=#; \t] = %255[^\n]", key, value) == 2) {
+                                char *e = value + strlen(value);
+
+                                while (e > value && (e[-1] == ' ' || e[-1] == '\t'))
+                                        *--e = 0;
+                                rule = sysctl_rule(s, key);
+                                if (rule && !streq(value, harden_rule_fix_param(rule, "value"))) {
+                                        if (append(&out, "# cchost: %s\n", line) < 0)
+                                                return -ENOMEM;
+                                        changed = true;
+                                        continue;
+                                }
+                        }
+                        if (append(&out, "%s\n", line) < 0)
+                                return -ENOMEM;
+                }
+                if (!changed)
+                        continue;
+                r = hostfs_write_file_atomic(host_fs(h), *file, out, strlen(out), st.st_mode & 07777);
+                if (r < 0) {
+                        if (asprintf(error, "writing /%s: %s", *file, strerror(-r)) < 0)
+                                *error = NULL;
+                        return r;
+                }
+        }
+        return 0;
+}
+
 static int run_action(Host *h, const HardenScan *s, HAction *a, char **error) {
         const HardenRule *rule = a->rule;
         int r;
 
         switch (a->kind) {
-        case ACTION_SYSCTL_FILE:
-                return write_dropin(h, s, CHECK_SYSCTL, SYSCTL_DROPIN, error);
+        case ACTION_SYSCTL_FILE: {
+                int q;
+
+                r = write_dropin(h, s, CHECK_SYSCTL, SYSCTL_DROPIN, error);
+                if (r < 0)
+                        return r;
+                q = sysctl_comment_conflicts(h, s, error);
+                return q < 0 ? q : r;
+        }
         case ACTION_MODPROBE_FILE:
                 return write_dropin(h, s, CHECK_MODPROBE_BLACKLIST, MODPROBE_DROPIN, error);
         case ACTION_FILE_LINE:

@@ -144,7 +144,7 @@ double harden_scan_score(const HardenScan *s);
 /* Nothing failed (unwaived) and nothing unknown. */
 bool harden_scan_ok(const HardenScan *s);
 
-json_object *harden_result_to_json(const HardenResult *r);
+json_object *harden_result_to_json(const HardenResult *r, time_t now);
 json_object *harden_scan_to_json(const HardenScan *s, const char *schema);
 void harden_scan_print_text(const HardenScan *s, FILE *out);
 

@@ -73,7 +73,7 @@ static json_object *waiver_json(const Waiver *w, time_t now) {
         return o;
 }
 
-json_object *harden_result_to_json(const HardenResult *r) {
+json_object *harden_result_to_json(const HardenResult *r, time_t now) {
         json_object *o = finding_to_json(&r->finding);
 
         if (!o)
@@ -86,7 +86,7 @@ json_object *harden_result_to_json(const HardenResult *r) {
         json_object_object_add(o, "references", strv_json(r->rule->references));
         json_object_object_add(o, "remediation", json_object_new_string(r->rule->fix ?: "manual"));
         if (r->waiver)
-                json_object_object_add(o, "waiver", waiver_json(r->waiver, 0));
+                json_object_object_add(o, "waiver", waiver_json(r->waiver, now));
         return o;
 }
 
@@ -123,11 +123,7 @@ json_object *harden_scan_to_json(const HardenScan *s, const char *schema) {
         json_object_object_add(o, "score", json_object_new_double(harden_scan_score(s)));
         json_object_object_add(o, "counts", counts_json(s));
         for (size_t i = 0; i < s->n_results; i++) {
-                json_object *r = harden_result_to_json(s->results + i);
-
-                if (r && s->results[i].waiver)
-                        json_object_object_add(r, "waiver", waiver_json(s->results[i].waiver, s->now));
-                json_object_array_add(a, r);
+                json_object_array_add(a, harden_result_to_json(s->results + i, s->now));
         }
         json_object_object_add(o, "checks", a);
         return o;
