@@ -94,6 +94,25 @@ static bool list_contains(const char *list, const char *item, bool icase) {
         return false;
 }
 
+bool harden_value_in_list(const char *value, const char *list) {
+        _cleanup_free_ char *v = normalize(value), *copy = strdup(list);
+        char *save = NULL;
+
+        if (!v || !copy)
+                return false;
+        for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+                _cleanup_free_ char *n = normalize(item);
+
+                if (n && streq(n, v))
+                        return true;
+        }
+        return false;
+}
+
+char *harden_first_value(const char *list) {
+        return strndup(list, strcspn(list, ","));
+}
+
 /* "missing: pass|fail|skip|unknown" for file-based checks; default unknown. */
 static FindingStatus missing(const HardenRule *r, Finding *f, const char *path, int error) {
         const char *m = harden_rule_param(r, "missing");
@@ -267,9 +286,9 @@ static FindingStatus check_sysctl(Host *h, const HardenRule *r, Finding *f) {
         if (q < 0 && p == 0 && hostfs_exists(host_fs(h), "etc") <= 0)
                 return finding_unknown(f, 0, NULL, "%s: neither /%s nor /etc under the root", key, path);
 
-        if (runtime && !streq(runtime, w))
+        if (runtime && !harden_value_in_list(runtime, w))
                 return finding_set(f, FINDING_FAIL, "%s is %s now, expected %s", key, runtime, w);
-        if (p > 0 && !streq(persisted, w))
+        if (p > 0 && !harden_value_in_list(persisted, w))
                 return finding_set(f, FINDING_FAIL, "%s is set to %s in %s, expected %s", key, persisted, source, w);
         if (p == 0)
                 return finding_set(f, FINDING_FAIL, "%s = %s is not persisted in /etc/sysctl.d%s", key, w,

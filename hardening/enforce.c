@@ -125,15 +125,6 @@ static bool enforced(const HardenScan *s, const HardenRule *r) {
         return !(w && w->expires_at > s->now);
 }
 
-static int sysctl_proc_path(const char *key, char **ret) {
-        if (asprintf(ret, "proc/sys/%s", key) < 0)
-                return -ENOMEM;
-        for (char *c = *ret + 9; *c; c++)
-                if (*c == '.')
-                        *c = '/';
-        return 0;
-}
-
 static int build_plan(Host *h, const HardenScan *s, HPlan *p) {
         int r = 0;
 
@@ -146,18 +137,15 @@ static int build_plan(Host *h, const HardenScan *s, HPlan *p) {
                         continue;
                 switch (rule->check) {
                 case CHECK_SYSCTL: {
-                        _cleanup_free_ char *proc = NULL, *now = NULL;
-                        json_object *persisted = NULL;
+                        const char *want = harden_rule_param(rule, "value");
+                        json_object *persisted = NULL, *runtime = NULL;
 
-                        if (!res->finding.evidence ||
-                            !json_object_object_get_ex(res->finding.evidence, "persisted", &persisted) ||
-                            !streq(json_object_get_string(persisted), json_object_get_string(json_object_object_get(
-                                                                                res->finding.evidence, "expected"))))
+                        /* the evidence says which half is wrong: the persisted value, the running one, or both */
+                        if (!json_object_object_get_ex(res->finding.evidence, "persisted", &persisted) ||
+                            !harden_value_in_list(json_object_get_string(persisted), want))
                                 r = plan_add(p, ACTION_SYSCTL_FILE, SYSCTL_DROPIN, rule);
-                        if (r >= 0 && sysctl_proc_path(harden_rule_param(rule, "key"), &proc) >= 0 &&
-                            json_object_object_get_ex(res->finding.evidence, "runtime", NULL) &&
-                            !streq(json_object_get_string(json_object_object_get(res->finding.evidence, "runtime")),
-                                   json_object_get_string(json_object_object_get(res->finding.evidence, "expected"))))
+                        if (r >= 0 && json_object_object_get_ex(res->finding.evidence, "runtime", &runtime) &&
+                            !harden_value_in_list(json_object_get_string(runtime), want))
                                 r = plan_add(p, ACTION_SYSCTL_RUNTIME, harden_rule_param(rule, "key"), rule);
                         break;
                 }
@@ -227,7 +215,11 @@ static int dropin_content(const HardenScan *s, CheckType type, const char *file,
                         continue;
                 switch (type) {
                 case CHECK_SYSCTL:
-                        r = append(&buf, "%s = %s\n", harden_rule_fix_param(rule, "key"), harden_rule_fix_param(rule, "value"));
+                {
+                        _cleanup_free_ char *v = harden_first_value(harden_rule_fix_param(rule, "value"));
+
+                        r = v ? append(&buf, "%s = %s\n", harden_rule_fix_param(rule, "key"), v) : -ENOMEM;
+                }
                         break;
                 case CHECK_MODPROBE_BLACKLIST:
                         r = append(&buf, "install %s /bin/false\nblacklist %s\n", harden_rule_fix_param(rule, "module"),
@@ -506,7 +498,7 @@ static int sysctl_comment_conflicts(Host *h, const HardenScan *s, char **error) 
                                 while (e > value && (e[-1] == ' ' || e[-1] == '\t'))
                                         *--e = 0;
                                 rule = sysctl_rule(s, key);
-                                if (rule && !streq(value, harden_rule_fix_param(rule, "value"))) {
+                                if (rule && !harden_value_in_list(value, harden_rule_fix_param(rule, "value"))) {
                                         if (append(&out, "# cchost: %s\n", line) < 0)
                                                 return -ENOMEM;
                                         changed = true;
@@ -556,7 +548,13 @@ static int run_action(Host *h, const HardenScan *s, HAction *a, char **error) {
                 return q < 0 ? q : (r | q);
         }
         case ACTION_SYSCTL_RUNTIME:
-                r = host_sysctl_write(h, a->target, harden_rule_fix_param(rule, "value"));
+        {
+                _cleanup_free_ char *v = harden_first_value(harden_rule_fix_param(rule, "value"));
+
+                if (!v)
+                        return -ENOMEM;
+                r = host_sysctl_write(h, a->target, v);
+        }
                 if (r < 0 && asprintf(error, "%s", host_detail(h) ?: strerror(-r)) < 0)
                         *error = NULL;
                 return r < 0 ? r : 1;

@@ -126,6 +126,11 @@ typedef struct HardenScan {
 HardenScan *harden_scan_free(HardenScan *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(HardenScan *, harden_scan_free);
 
+/* value (whitespace runs count as one space) is one of the comma-separated list. */
+bool harden_value_in_list(const char *value, const char *list);
+/* The first value of a comma-separated list (what a remediation writes). */
+char *harden_first_value(const char *list);
+
 /* Checks one rule (read-only). */
 FindingStatus harden_check_rule(Host *h, const HardenRule *r, Finding *f);
 /* Loads profile and waivers and checks every rule. */
