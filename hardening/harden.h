@@ -73,13 +73,18 @@ typedef struct HardenProfile {
         char *version;
         HardenRule *rules;
         size_t n_rules;
+        char **overrides;    /* site files whose rules replaced or were added to these */
 } HardenProfile;
 
 void harden_profile_free(HardenProfile *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(HardenProfile *, harden_profile_free);
 /* Parses a profile; errors as "FILE:LINE:COL: what" in *ret_error. */
 int harden_profile_parse(const char *text, size_t size, const char *name, HardenProfile **ret, char **ret_error);
-/* path NULL: /etc/cchost/profile.d/cc-host.yaml under the root if present, else the installed one. */
+/*
+ * path NULL: /etc/cchost/profile.d/cc-host.yaml under the root if present, else the installed one.
+ * Then every other /etc/cchost/profile.d/NAME.yaml (name order) overrides it rule by rule: a rule
+ * with the same id replaces the profile's, a new id is added.
+ */
 int harden_profile_load(Host *h, const char *path, HardenProfile **ret, char **ret_error);
 const HardenRule *harden_profile_find(const HardenProfile *p, const char *id);
 const char *harden_rule_param(const HardenRule *r, const char *key);

@@ -8,7 +8,8 @@
 #include "time-util.h"
 
 #define PROFILE_MAX (4 * 1024 * 1024)
-#define SITE_PROFILE "etc/cchost/profile.d/" HARDEN_PROFILE_DEFAULT
+#define SITE_DIR "etc/cchost/profile.d"
+#define SITE_PROFILE SITE_DIR "/" HARDEN_PROFILE_DEFAULT
 
 typedef struct Parse {
         yaml_document_t doc;
@@ -269,13 +270,8 @@ static int parse_rule(Parse *p, yaml_node_t *n, HardenRule *rule) {
         return 0;
 }
 
-void harden_profile_free(HardenProfile *p) {
-        if (!p)
-                return;
-        for (size_t i = 0; i < p->n_rules; i++) {
-                HardenRule *r = p->rules + i;
-
-                free(r->id);
+static void rule_done(HardenRule *r) {
+        free(r->id);
                 free(r->finding_id);
                 free(r->title);
                 free(r->rationale);
@@ -285,9 +281,17 @@ void harden_profile_free(HardenProfile *p) {
                 strv_free(r->params);
                 free(r->fix);
                 strv_free(r->fix_params);
-                free(r->fix_text);
-        }
+        free(r->fix_text);
+        *r = (HardenRule) {};
+}
+
+void harden_profile_free(HardenProfile *p) {
+        if (!p)
+                return;
+        for (size_t i = 0; i < p->n_rules; i++)
+                rule_done(p->rules + i);
         free(p->rules);
+        strv_free(p->overrides);
         free(p->path);
         free(p->name);
         free(p->version);
@@ -400,7 +404,7 @@ static int read_operator_file(const char *path, char **ret, size_t *ret_size) {
         return 0;
 }
 
-int harden_profile_load(Host *h, const char *path, HardenProfile **ret, char **ret_error) {
+static int load_base(Host *h, const char *path, HardenProfile **ret, char **ret_error) {
         _cleanup_free_ char *text = NULL, *name = NULL;
         size_t size;
         int r;
@@ -599,4 +603,68 @@ const Waiver *waivers_find(const Waivers *w, const char *rule_id) {
                 if (streq(w->items[i].rule, rule_id))
                         return w->items + i;
         return NULL;
+}
+
+/* Rules of overlay replace the rules with the same id in p, or are added; overlay keeps no rules. */
+static int merge(HardenProfile *p, HardenProfile *overlay) {
+        for (size_t i = 0; i < overlay->n_rules; i++) {
+                HardenRule *o = overlay->rules + i, *dst = (HardenRule *) harden_profile_find(p, o->id);
+
+                if (dst)
+                        rule_done(dst);
+                else {
+                        HardenRule *n = realloc(p->rules, (p->n_rules + 1) * sizeof(HardenRule));
+
+                        if (!n)
+                                return -ENOMEM;
+                        p->rules = n;
+                        dst = p->rules + p->n_rules++;
+                }
+                *dst = *o;
+                *o = (HardenRule) {};
+        }
+        return 0;
+}
+
+int harden_profile_load(Host *h, const char *path, HardenProfile **ret, char **ret_error) {
+        _cleanup_(harden_profile_freep) HardenProfile *p = NULL;
+        _cleanup_(strv_freep) char **names = NULL;
+        int r;
+
+        r = load_base(h, path, &p, ret_error);
+        if (r < 0)
+                return r;
+        /* site overrides: every other *.yaml in profile.d, in name order, rule by rule */
+        r = hostfs_list_dir(host_fs(h), SITE_DIR, &names);
+        if (r < 0 && r != -ENOENT && r != -ENOTDIR) {
+                if (asprintf(ret_error, "/%s: %s", SITE_DIR, strerror(-r)) < 0)
+                        *ret_error = NULL;
+                return r;
+        }
+        STRV_FOREACH(n, names) {
+                _cleanup_(harden_profile_freep) HardenProfile *o = NULL;
+                _cleanup_free_ char *file = NULL, *text = NULL, *name = NULL;
+                size_t l = strlen(*n), size;
+
+                if (l <= 5 || !streq(*n + l - 5, ".yaml") || streq(*n, HARDEN_PROFILE_DEFAULT))
+                        continue;
+                if (asprintf(&file, SITE_DIR "/%s", *n) < 0 || asprintf(&name, "/%s", file) < 0)
+                        return -ENOMEM;
+                r = hostfs_read_file(host_fs(h), file, PROFILE_MAX, &text, &size);
+                if (r < 0) {
+                        if (asprintf(ret_error, "%s: %s", name, strerror(-r)) < 0)
+                                *ret_error = NULL;
+                        return r;
+                }
+                r = harden_profile_parse(text, size, name, &o, ret_error);
+                if (r < 0)
+                        return r;
+                r = merge(p, o);
+                if (r >= 0)
+                        r = strv_extend(&p->overrides, name);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(p);
+        return 0;
 }

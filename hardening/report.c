@@ -118,6 +118,7 @@ json_object *harden_scan_to_json(const HardenScan *s, const char *schema) {
         json_object_object_add(o, "profile", json_object_new_string(s->profile->name));
         json_object_object_add(o, "profile_version", s->profile->version ? json_object_new_string(s->profile->version) : NULL);
         json_object_object_add(o, "profile_file", json_object_new_string(s->profile->path));
+        json_object_object_add(o, "profile_overrides", strv_json(s->profile->overrides));
         json_object_object_add(o, "time", json_object_new_string(format_timestamp(s->end, buf, sizeof(buf))));
         json_object_object_add(o, "ok", json_object_new_boolean(harden_scan_ok(s)));
         json_object_object_add(o, "score", json_object_new_double(harden_scan_score(s)));
