@@ -125,7 +125,7 @@ static bool enforced(const HardenScan *s, const HardenRule *r) {
         return !(w && w->expires_at > s->now);
 }
 
-static int build_plan(Host *h, const HardenScan *s, HPlan *p) {
+static int build_plan(const HardenScan *s, HPlan *p) {
         int r = 0;
 
         p->scan = s;
@@ -177,7 +177,6 @@ static int build_plan(Host *h, const HardenScan *s, HPlan *p) {
                         break;
                 }
         }
-        (void) h;
         return r;
 }
 
@@ -281,7 +280,17 @@ static int fix_sshd_config(Host *h, const HardenScan *s, char **error) {
                         *error = NULL;
                 return r;
         }
-        included = strstr(text, "sshd_config.d/") != NULL;
+        /* an Include of the drop-in directory that counts: not commented out, before any Match */
+        for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+                char word[16] = "", arg[256] = "";
+
+                if (sscanf(line, " %15[A-Za-z] %255s", word, arg) < 1)
+                        continue;
+                if (strcasecmp(word, "Match") == 0)
+                        break;
+                if (strcasecmp(word, "Include") == 0 && strstr(arg, "sshd_config.d/"))
+                        included = true;
+        }
         if (!included) {
                 r = append(&out, "Include /etc/ssh/sshd_config.d/*.conf\n");
                 changed = true;
@@ -706,7 +715,7 @@ int harden_enforce(Host *h, const HardenEnforceOptions *o, FILE *out, json_objec
         r = harden_scan(h, o->profile_path, &s, ret_error);
         if (r < 0)
                 return r;
-        r = build_plan(h, s, &p);
+        r = build_plan(s, &p);
         if (r < 0) {
                 plan_free(&p);
                 return fail(ret_error, r, "planning failed: %s", strerror(-r));
