@@ -1035,6 +1035,8 @@ FindingStatus harden_check_rule(Host *h, const HardenRule *r, Finding *f) {
         }
         if (r->fix_text && *r->fix_text)
                 finding_remedy(f, "%s", r->fix_text);
+        else if (f->fixable)
+                finding_remedy(f, "cchostctl harden enforce (%s remediation)", r->fix);
         return check_types[r->check].fn(h, r, f);
 }
 

@@ -143,10 +143,8 @@ void harden_scan_print_text(const HardenScan *s, FILE *out) {
                 else if (r->waiver && r->finding.status == FINDING_FAIL)
                         fprintf(out, "         waiver EXPIRED on %s (approver %s: %s)\n", r->waiver->expires,
                                 r->waiver->approver, r->waiver->reason);
-                if (r->finding.status == FINDING_FAIL && !r->waived && r->rule->fix && !streq(r->rule->fix, "manual"))
-                        fprintf(out, "         fix: cchostctl harden enforce (%s)\n", r->rule->fix);
-                else if (r->finding.status == FINDING_FAIL && !r->waived && r->rule->fix_text)
-                        fprintf(out, "         fix: %s\n", r->rule->fix_text);
+                if (r->finding.status == FINDING_FAIL && !r->waived && r->finding.remedy)
+                        fprintf(out, "         fix: %s\n", r->finding.remedy);
         }
         harden_scan_count(s, &c);
         fprintf(out, "\nprofile %s: %u pass, %u fail, %u waived, %u unknown, %u skipped; score %.1f\n", s->profile->name,
