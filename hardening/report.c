@@ -264,6 +264,8 @@ int compliance_to_xccdf(const HardenScan *s, const NodeIdentity *n, char **ret) 
                         W(xmlTextWriterWriteElement(w, BAD_CAST "reference", BAD_CAST * ref));
                 if (rule->rationale)
                         W(xmlTextWriterWriteElement(w, BAD_CAST "rationale", BAD_CAST rule->rationale));
+                if (s->results[i].finding.remedy)
+                        W(xmlTextWriterWriteElement(w, BAD_CAST "fixtext", BAD_CAST s->results[i].finding.remedy));
                 W(xmlTextWriterEndElement(w));
         }
 
