@@ -17,7 +17,6 @@
 #include "host.h"
 #include "macro.h"
 
-#define HARDEN_PROFILE_DIR "/usr/share/cchost/profiles"
 #define HARDEN_PROFILE_DEFAULT "cc-host.yaml"
 #define HARDEN_WAIVERS_PATH "etc/cchost/waivers.yaml"
 #define HARDEN_JOURNAL_PATH "var/lib/cchost/harden-journal.json"

@@ -3,9 +3,14 @@
 #include <stdio.h>
 #include <yaml.h>
 
+#include "build-config.h"
 #include "harden.h"
 #include "strv.h"
 #include "time-util.h"
+
+static bool isempty(const char *s) {
+        return !s || !*s;
+}
 
 #define PROFILE_MAX (4 * 1024 * 1024)
 #define SITE_DIR "etc/cchost/profile.d"
@@ -430,7 +435,8 @@ static int load_base(Host *h, const char *path, HardenProfile **ret, char **ret_
                         *ret_error = NULL;
                 return r;
         }
-        name = strdup(getenv("CCHOST_PROFILE_DIR") ? getenv("CCHOST_PROFILE_DIR") : HARDEN_PROFILE_DIR);
+        /* tests point $CCHOST_PROFILE_DIR at the source tree */
+        name = strdup(!isempty(getenv("CCHOST_PROFILE_DIR")) ? getenv("CCHOST_PROFILE_DIR") : PROFILE_DIR);
         if (!name)
                 return -ENOMEM;
         {

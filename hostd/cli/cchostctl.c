@@ -72,7 +72,7 @@ static void help(void) {
                "     --reboot           With provision: reboot when the changes need it\n"
                "     --resume           With provision: continue an interrupted run\n"
                "     --profile=FILE     Hardening profile (default: /etc/cchost/profile.d/cc-host.yaml\n"
-               "                        under the root, else /usr/share/cchost/profiles/cc-host.yaml)\n"
+               "                        under the root, else the installed cc-host.yaml)\n"
                "     --format=FORMAT    With report: json, xccdf (XCCDF 1.2 results) or text\n"
                "  -v --verbose          Log debug messages to stderr\n"
                "\n"
