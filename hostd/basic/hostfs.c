@@ -600,3 +600,100 @@ int hostfs_unlink(HostFs *fs, const char *path) {
                 return errno == ENOENT ? 0 : negative_errno();
         return fsync(dfd) < 0 ? negative_errno() : 1;
 }
+
+int hostfs_lstat(HostFs *fs, const char *path, struct stat *ret) {
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int dfd = -1;
+        const char *base;
+        int r;
+
+        r = split_path(path, &dir, &base);
+        if (r < 0)
+                return r;
+        dfd = hostfs_open(fs, dir, O_RDONLY | O_DIRECTORY);
+        if (dfd < 0)
+                return dfd;
+        if (fstatat(dfd, base, ret, AT_SYMLINK_NOFOLLOW) < 0)
+                return negative_errno();
+        return 0;
+}
+
+int hostfs_readlink(HostFs *fs, const char *path, char **ret) {
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int dfd = -1;
+        const char *base;
+        char buf[4096];
+        ssize_t n;
+        int r;
+
+        r = split_path(path, &dir, &base);
+        if (r < 0)
+                return r;
+        dfd = hostfs_open(fs, dir, O_RDONLY | O_DIRECTORY);
+        if (dfd < 0)
+                return dfd;
+        n = readlinkat(dfd, base, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return negative_errno();
+        buf[n] = 0;
+        *ret = strdup(buf);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int hostfs_symlink_atomic(HostFs *fs, const char *target, const char *path) {
+        _cleanup_free_ char *dir = NULL, *tmp = NULL, *old = NULL;
+        _cleanup_close_ int dfd = -1;
+        const char *base;
+        int r;
+
+        if (hostfs_readlink(fs, path, &old) >= 0 && streq(old, target))
+                return 0;
+        r = split_path(path, &dir, &base);
+        if (r < 0)
+                return r;
+        r = hostfs_mkdir_p(fs, dir, 0755);
+        if (r < 0)
+                return r;
+        dfd = hostfs_open(fs, dir, O_RDONLY | O_DIRECTORY);
+        if (dfd < 0)
+                return dfd;
+        if (asprintf(&tmp, ".#%s.cchost-%ld", base, (long) getpid()) < 0)
+                return -ENOMEM;
+        (void) unlinkat(dfd, tmp, 0);
+        if (symlinkat(target, dfd, tmp) < 0)
+                return negative_errno();
+        if (renameat(dfd, tmp, dfd, base) < 0) {
+                r = negative_errno();
+                (void) unlinkat(dfd, tmp, 0);
+                return r;
+        }
+        if (fsync(dfd) < 0)
+                return negative_errno();
+        return 1;
+}
+
+/* chmod/chown of the entry itself; a symlink is refused (-ELOOP), never followed. */
+int hostfs_chmod_chown(HostFs *fs, const char *path, mode_t mode, uid_t uid, gid_t gid) {
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        fd = hostfs_open(fs, path, O_PATH | O_NOFOLLOW);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (S_ISLNK(st.st_mode))
+                return -ELOOP;
+        if ((uid != (uid_t) -1 && st.st_uid != uid) || (gid != (gid_t) -1 && st.st_gid != gid))
+                if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0)
+                        return negative_errno();
+        if (mode != (mode_t) -1 && (st.st_mode & 07777) != mode) {
+                char proc[64];
+
+                /* fchmod() refuses O_PATH fds; the /proc/self/fd alias changes the very inode */
+                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+                if (chmod(proc, mode) < 0)
+                        return negative_errno();
+        }
+        return 1;
+}

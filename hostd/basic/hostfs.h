@@ -84,5 +84,16 @@ int hostfs_unlink(HostFs *fs, const char *path);
 /* Creates a directory and its parents inside the root. */
 int hostfs_mkdir_p(HostFs *fs, const char *path, mode_t mode);
 
+/* What a masked systemd unit links to (systemctl mask). */
+#define HOSTFS_MASK_TARGET "/dev/null"
+
+/* lstat() of the entry itself (a final symlink is not followed). */
+int hostfs_lstat(HostFs *fs, const char *path, struct stat *ret);
+int hostfs_readlink(HostFs *fs, const char *path, char **ret);
+/* Points path at target (a symlink, replaced atomically); 0 when it already pointed there. */
+int hostfs_symlink_atomic(HostFs *fs, const char *target, const char *path);
+/* Sets mode and owner ((mode_t) -1 / (uid_t) -1: keep); a symlink is refused with -ELOOP. */
+int hostfs_chmod_chown(HostFs *fs, const char *path, mode_t mode, uid_t uid, gid_t gid);
+
 /* Lists a directory: a NULL-terminated, sorted array of names without "." and "..". */
 int hostfs_list_dir(HostFs *fs, const char *path, char ***ret);

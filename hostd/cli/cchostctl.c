@@ -29,6 +29,8 @@ bool arg_reboot = false;
 bool arg_resume = false;
 const char *arg_tdx_bundle = NULL;
 const char *arg_snp_bundle = NULL;
+const char *arg_profile = NULL;
+const char *arg_format = NULL;
 
 static void help(void) {
         printf("cchostctl [OPTIONS...] VERB [ARGS...]\n"
@@ -63,6 +65,12 @@ static void help(void) {
                "                        or the copy staged in /var/lib/cchost/firmware/): SHA-256 checked,\n"
                "                        journaled, initramfs refreshed; late-loaded when firmware.late_load\n"
                "                        and the minimum-revision rule allow, else at the next reboot\n"
+               "  harden check          Check the hardened host profile (every rule a finding;\n"
+               "                        waivers from /etc/cchost/waivers.yaml)\n"
+               "  harden enforce        Apply the profile's remediations, journaled in\n"
+               "                        /var/lib/cchost/harden-journal.json (--dry-run: plan only)\n"
+               "  harden drift          What changed since the last enforce\n"
+               "  report compliance     Compliance report (--format json|xccdf|text)\n"
                "\n"
                "Options:\n"
                "  -h --help             Show this help\n"
@@ -78,9 +86,13 @@ static void help(void) {
                "     --markdown         With list-checks: print a Markdown table\n"
                "  -o --output=DIR       With capture: where to write the capture tree\n"
                "     --config=FILE      Configuration under the root (default /etc/cchost/cchost.yaml)\n"
-               "     --dry-run          With provision: print the plan, change nothing\n"
+               "     --dry-run          With provision or harden enforce: print the plan, change\n"
+               "                        nothing\n"
                "     --reboot           With provision: reboot when the changes need it\n"
                "     --resume           With provision: continue an interrupted run\n"
+               "     --profile=FILE     Hardening profile (default: /etc/cchost/profile.d/cc-host.yaml\n"
+               "                        under the root, else the installed cc-host.yaml)\n"
+               "     --format=FORMAT    With report: json, xccdf (XCCDF 1.2 results) or text\n"
                "  -v --verbose          Log debug messages to stderr\n"
                "\n"
                "Exit status: 0 ready, 1 not ready (a check failed or could not be decided),\n"
@@ -101,6 +113,8 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_RESUME,
                 ARG_TDX,
                 ARG_SNP,
+                ARG_PROFILE,
+                ARG_FORMAT,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -119,6 +133,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "resume", no_argument, NULL, ARG_RESUME },
                 { "tdx", required_argument, NULL, ARG_TDX },
                 { "snp", required_argument, NULL, ARG_SNP },
+                { "profile", required_argument, NULL, ARG_PROFILE },
+                { "format", required_argument, NULL, ARG_FORMAT },
                 {},
         };
         int c;
@@ -180,6 +196,12 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_SNP:
                         arg_snp_bundle = optarg;
+                        break;
+                case ARG_PROFILE:
+                        arg_profile = optarg;
+                        break;
+                case ARG_FORMAT:
+                        arg_format = optarg;
                         break;
                 case '?':
                         return -EINVAL;
@@ -386,6 +408,8 @@ static const struct {
         { "baseline", verb_baseline },
         { "certs", verb_certs },
         { "microcode", verb_microcode },
+        { "harden", verb_harden },
+        { "report", verb_report },
 };
 
 int main(int argc, char *argv[]) {

@@ -25,6 +25,8 @@ extern bool arg_reboot;
 extern bool arg_resume;
 extern const char *arg_tdx_bundle; /* certs import --tdx BUNDLE */
 extern const char *arg_snp_bundle; /* certs import --snp BUNDLE */
+extern const char *arg_profile;    /* harden, report: --profile FILE */
+extern const char *arg_format;     /* report: --format json|xccdf|text */
 
 /* Opens --root (logs the error). */
 int open_host(Host **ret);
@@ -47,3 +49,6 @@ int certs_show_snp(Host *h, json_object *doc, bool text);
 
 /* microcode verify FILE... (verb-microcode.c); sub-verbs dispatched there */
 int verb_microcode(int argc, char *argv[]);
+/* harden check | enforce | drift, report compliance (verb-harden.c) */
+int verb_harden(int argc, char *argv[]);
+int verb_report(int argc, char *argv[]);

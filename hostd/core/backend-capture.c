@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "host.h"
 #include "parse-util.h"
@@ -442,6 +443,64 @@ static int capture_microcode_reload(Host *h) {
         return log_action(h, op("microcode_reload"));
 }
 
+/* The key as a path under proc/sys ("kernel.kptr_restrict" -> "proc/sys/kernel/kptr_restrict"). */
+static int sysctl_path(const char *key, char **ret) {
+        char *p;
+
+        if (!*key || strstr(key, "..") || strchr(key, '/'))
+                return -EINVAL;
+        if (asprintf(&p, "proc/sys/%s", key) < 0)
+                return -ENOMEM;
+        for (char *c = p + strlen("proc/sys/"); *c; c++)
+                if (*c == '.')
+                        *c = '/';
+        *ret = p;
+        return 0;
+}
+
+/*
+ * Recorded, and a fixture's proc/sys file (a regular file standing in for the kernel's) takes the
+ * value, as the kernel would; a key the fixture has no file for is "unknown to this kernel".
+ */
+static int capture_sysctl_write(Host *h, const char *key, const char *value) {
+        _cleanup_free_ char *path = NULL, *line = NULL;
+        json_object *o = op("sysctl_write");
+        struct stat st;
+        int r;
+
+        (void) hostfs_mkdir_p(host_fs(h), ".cchost", 0755);
+        if (o) {
+                json_object_object_add(o, "key", json_object_new_string(key));
+                json_object_object_add(o, "value", json_object_new_string(value));
+        }
+        r = log_action(h, o);
+        if (r < 0)
+                return r;
+        r = sysctl_path(key, &path);
+        if (r < 0)
+                return r;
+        r = hostfs_stat(host_fs(h), path, &st);
+        if (r < 0) {
+                host_set_detail(h, "/%s: %s", path, strerror(-r));
+                return r;
+        }
+        if (asprintf(&line, "%s\n", value) < 0)
+                return -ENOMEM;
+        r = hostfs_write_file_atomic(host_fs(h), path, line, strlen(line), st.st_mode & 07777);
+        if (r < 0)
+                host_set_detail(h, "/%s: %s", path, strerror(-r));
+        return r < 0 ? r : 0;
+}
+
+static int capture_unit_mask(Host *h, const char *unit) {
+        json_object *o = op("unit_mask");
+
+        (void) hostfs_mkdir_p(host_fs(h), ".cchost", 0755);
+        if (o)
+                json_object_object_add(o, "unit", json_object_new_string(unit));
+        return log_action(h, o);
+}
+
 const HostBackendOps backend_capture = {
         .name = "capture",
         .cpuid = capture_cpuid,
@@ -457,4 +516,6 @@ const HostBackendOps backend_capture = {
         .running_guests = capture_running_guests,
         .reboot = capture_reboot,
         .microcode_reload = capture_microcode_reload,
+        .sysctl_write = capture_sysctl_write,
+        .unit_mask = capture_unit_mask,
 };

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <systemd/sd-bus.h>
 
 #include "exec-util.h"
 #include "host.h"
@@ -331,6 +332,59 @@ static int live_microcode_reload(Host *h) {
         return 0;
 }
 
+static int live_sysctl_write(Host *h, const char *key, const char *value) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1;
+        size_t n = strlen(value);
+
+        if (!*key || strstr(key, "..") || strchr(key, '/'))
+                return -EINVAL;
+        if (asprintf(&path, "proc/sys/%s", key) < 0)
+                return -ENOMEM;
+        for (char *c = path + strlen("proc/sys/"); *c; c++)
+                if (*c == '.')
+                        *c = '/';
+        fd = hostfs_open(host_fs(h), path, O_WRONLY | O_NOFOLLOW);
+        if (fd < 0 || write(fd, value, n) != (ssize_t) n) {
+                int r = fd < 0 ? fd : negative_errno();
+
+                host_set_detail(h, "writing /%s: %s", path, strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+static int live_unit_mask(Host *h, const char *unit) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        sd_bus *bus = NULL;
+        int r;
+
+        r = sd_bus_open_system(&bus);
+        if (r < 0) {
+                host_set_detail(h, "connecting to the system bus: %s", strerror(-r));
+                return r;
+        }
+        /* MaskUnitFiles(as files, b runtime, b force) -> a(sss) changes */
+        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager", "MaskUnitFiles", &error, &reply, "asbb", 1,
+                               unit, 0, 1);
+        if (r < 0)
+                host_set_detail(h, "masking %s: %s", unit, error.message ? error.message : strerror(-r));
+        else {
+                sd_bus_message_unref(reply);
+                reply = NULL;
+                r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                       "org.freedesktop.systemd1.Manager", "Reload", &error, &reply, "");
+                if (r < 0)
+                        host_set_detail(h, "reloading systemd after masking %s: %s", unit,
+                                        error.message ? error.message : strerror(-r));
+        }
+        sd_bus_message_unref(reply);
+        sd_bus_flush_close_unref(bus);
+        return r < 0 ? r : 0;
+}
+
 const HostBackendOps backend_live = {
         .name = "live",
         .cpuid = live_cpuid,
@@ -346,6 +400,8 @@ const HostBackendOps backend_live = {
         .running_guests = live_running_guests,
         .reboot = live_reboot,
         .microcode_reload = live_microcode_reload,
+        .sysctl_write = live_sysctl_write,
+        .unit_mask = live_unit_mask,
 };
 
 static uint32_t le32(const uint8_t *p) {

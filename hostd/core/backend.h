@@ -61,6 +61,12 @@ typedef struct HostBackendOps {
         int (*reboot)(Host *h);
         /* Late-loads microcode: "1" into /sys/devices/system/cpu/microcode/reload. */
         int (*microcode_reload)(Host *h);
+
+        /* Hardening (harden enforce). */
+        /* Sets a kernel parameter now (key dotted, "kernel.kptr_restrict"); the persisted file is separate. */
+        int (*sysctl_write)(Host *h, const char *key, const char *value);
+        /* Masks a unit in the running service manager (systemd's MaskUnitFiles, runtime=false). */
+        int (*unit_mask)(Host *h, const char *unit);
 } HostBackendOps;
 
 extern const HostBackendOps backend_live;

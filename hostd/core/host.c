@@ -501,6 +501,14 @@ int host_qemu_object_help(Host *h, const char *emulator, char **ret) {
         return 0;
 }
 
+int host_sysctl_write(Host *h, const char *key, const char *value) {
+        return pick_for_system(h)->sysctl_write(h, key, value);
+}
+
+int host_unit_mask(Host *h, const char *unit) {
+        return pick_for_system(h)->unit_mask(h, unit);
+}
+
 int host_run(Host *h, char *const argv[]) {
         return pick_for_system(h)->run(h, argv);
 }

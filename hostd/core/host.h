@@ -90,6 +90,8 @@ int host_module_reload(Host *h, const char *module);
 int host_running_guests(Host *h, unsigned *ret);
 int host_reboot(Host *h);
 int host_microcode_reload(Host *h);
+int host_sysctl_write(Host *h, const char *key, const char *value);
+int host_unit_mask(Host *h, const char *unit);
 
 /* The capture document of this root (NULL when there is none); loaded once. */
 int host_capture(Host *h, json_object **ret);
