@@ -2,13 +2,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libkmod.h>
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <systemd/sd-bus.h>
 
+#include "libvirt-dl.h"
 #include "exec-util.h"
 #include "host.h"
 
@@ -184,22 +183,28 @@ static void libvirt_quiet(void *userdata _unused_, virErrorPtr error _unused_) {
 
 static int live_libvirt_domcaps(Host *h, const char *uri, char **ret_xml) {
         virConnectPtr conn;
+        const char *why = NULL;
         char *xml;
 
+        if (dlopen_libvirt(&why) < 0) {
+                host_set_detail(h, "%s", why);
+                return -EOPNOTSUPP;
+        }
+
         /* libvirt refuses domain capabilities on read-only connections (CVE-2019-10167) */
-        virSetErrorFunc(NULL, libvirt_quiet);
-        conn = virConnectOpen(uri);
+        sym_virSetErrorFunc(NULL, libvirt_quiet);
+        conn = sym_virConnectOpen(uri);
         if (!conn) {
-                host_set_detail(h, "cannot connect to %s: %s", uri, virGetLastErrorMessage());
+                host_set_detail(h, "cannot connect to %s: %s", uri, sym_virGetLastErrorMessage());
                 return -ECONNREFUSED;
         }
-        xml = virConnectGetDomainCapabilities(conn, NULL, "x86_64", NULL, "kvm", 0);
+        xml = sym_virConnectGetDomainCapabilities(conn, NULL, "x86_64", NULL, "kvm", 0);
         if (!xml) {
-                host_set_detail(h, "%s: domain capabilities for x86_64/kvm: %s", uri, virGetLastErrorMessage());
-                virConnectClose(conn);
+                host_set_detail(h, "%s: domain capabilities for x86_64/kvm: %s", uri, sym_virGetLastErrorMessage());
+                sym_virConnectClose(conn);
                 return -ENODATA;
         }
-        virConnectClose(conn);
+        sym_virConnectClose(conn);
         *ret_xml = xml;
         return 0;
 }
@@ -289,17 +294,22 @@ static int live_running_guests(Host *h, unsigned *ret) {
         virConnectPtr conn;
         int n;
 
-        virSetErrorFunc(NULL, libvirt_quiet);
-        conn = virConnectOpenReadOnly(host_libvirt_uri(h));
+        if (dlopen_libvirt(NULL) < 0) {
+                /* no libvirt: nothing it manages can be running */
+                *ret = 0;
+                return 0;
+        }
+        sym_virSetErrorFunc(NULL, libvirt_quiet);
+        conn = sym_virConnectOpenReadOnly(host_libvirt_uri(h));
         if (!conn) {
                 /* no libvirt: nothing it manages can be running */
                 *ret = 0;
                 return 0;
         }
-        n = virConnectNumOfDomains(conn);
-        virConnectClose(conn);
+        n = sym_virConnectNumOfDomains(conn);
+        sym_virConnectClose(conn);
         if (n < 0) {
-                host_set_detail(h, "counting running domains: %s", virGetLastErrorMessage());
+                host_set_detail(h, "counting running domains: %s", sym_virGetLastErrorMessage());
                 return -EIO;
         }
         *ret = (unsigned) n;
