@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "log.h"
 #include "harden.h"
 #include "strv.h"
 
@@ -693,17 +694,6 @@ static json_object *state_json(const HardenScan *s) {
         return o;
 }
 
-static int fail(char **ret_error, int r, const char *format, ...) _printf_(3, 4);
-static int fail(char **ret_error, int r, const char *format, ...) {
-        va_list ap;
-
-        va_start(ap, format);
-        if (ret_error && vasprintf(ret_error, format, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return r;
-}
-
 int harden_enforce(Host *h, const HardenEnforceOptions *o, FILE *out, json_object **ret_json, char **ret_error) {
         _cleanup_(harden_scan_freep) HardenScan *s = NULL;
         _cleanup_(json_object_putp) json_object *state = NULL;
@@ -718,7 +708,7 @@ int harden_enforce(Host *h, const HardenEnforceOptions *o, FILE *out, json_objec
         r = build_plan(s, &p);
         if (r < 0) {
                 plan_free(&p);
-                return fail(ret_error, r, "planning failed: %s", strerror(-r));
+                return error_set(ret_error, r, "planning failed: %s", strerror(-r));
         }
         if (o->dry_run) {
                 if (out) {
@@ -741,7 +731,7 @@ int harden_enforce(Host *h, const HardenEnforceOptions *o, FILE *out, json_objec
                 r = journal_write(h, &p);
                 if (r < 0) {
                         plan_free(&p);
-                        return fail(ret_error, r, "cannot write /%s: %s", HARDEN_JOURNAL_PATH, strerror(-r));
+                        return error_set(ret_error, r, "cannot write /%s: %s", HARDEN_JOURNAL_PATH, strerror(-r));
                 }
         }
         for (size_t i = 0; i < p.n; i++) {
@@ -764,7 +754,7 @@ int harden_enforce(Host *h, const HardenEnforceOptions *o, FILE *out, json_objec
                 r = journal_write(h, &p);
                 if (r < 0) {
                         plan_free(&p);
-                        return fail(ret_error, r, "cannot write /%s: %s", HARDEN_JOURNAL_PATH, strerror(-r));
+                        return error_set(ret_error, r, "cannot write /%s: %s", HARDEN_JOURNAL_PATH, strerror(-r));
                 }
         }
 
@@ -772,7 +762,7 @@ int harden_enforce(Host *h, const HardenEnforceOptions *o, FILE *out, json_objec
         r = harden_rescan(h, s);
         if (r < 0) {
                 plan_free(&p);
-                return fail(ret_error, r, "re-checking failed: %s", strerror(-r));
+                return error_set(ret_error, r, "re-checking failed: %s", strerror(-r));
         }
         state = state_json(s);
         if (!state) {
@@ -783,7 +773,7 @@ int harden_enforce(Host *h, const HardenEnforceOptions *o, FILE *out, json_objec
         r = hostfs_write_file_atomic(host_fs(h), HARDEN_STATE_PATH, text, strlen(text), 0644);
         if (r < 0) {
                 plan_free(&p);
-                return fail(ret_error, r, "cannot write /%s: %s", HARDEN_STATE_PATH, strerror(-r));
+                return error_set(ret_error, r, "cannot write /%s: %s", HARDEN_STATE_PATH, strerror(-r));
         }
         if (out) {
                 HardenCounts c;
@@ -813,13 +803,13 @@ int harden_drift(Host *h, const char *profile_path, FILE *out, json_object **ret
 
         r = hostfs_read_file(host_fs(h), HARDEN_STATE_PATH, 16 * 1024 * 1024, &text, NULL);
         if (r == -ENOENT)
-                return fail(ret_error, r, "no state recorded in /%s: run \"cchostctl harden enforce\" first",
+                return error_set(ret_error, r, "no state recorded in /%s: run \"cchostctl harden enforce\" first",
                             HARDEN_STATE_PATH);
         if (r < 0)
-                return fail(ret_error, r, "/%s: %s", HARDEN_STATE_PATH, strerror(-r));
+                return error_set(ret_error, r, "/%s: %s", HARDEN_STATE_PATH, strerror(-r));
         state = json_tokener_parse(text);
         if (!state || !json_object_object_get_ex(state, "rules", &rules) || !json_object_is_type(rules, json_type_object))
-                return fail(ret_error, -EBADMSG, "/%s: not a cchost.harden-state/v1 document", HARDEN_STATE_PATH);
+                return error_set(ret_error, -EBADMSG, "/%s: not a cchost.harden-state/v1 document", HARDEN_STATE_PATH);
         r = harden_scan(h, profile_path, &s, ret_error);
         if (r < 0)
                 return r;

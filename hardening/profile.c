@@ -7,6 +7,7 @@
 #include "harden.h"
 #include "strv.h"
 #include "time-util.h"
+#include "yaml-util.h"
 
 static bool isempty(const char *s) {
         return !s || !*s;
@@ -16,31 +17,7 @@ static bool isempty(const char *s) {
 #define SITE_DIR "etc/cchost/profile.d"
 #define SITE_PROFILE SITE_DIR "/" HARDEN_PROFILE_DEFAULT
 
-typedef struct Parse {
-        yaml_document_t doc;
-        const char *name;
-        char *error;
-} Parse;
-
-static int fail_at(Parse *p, yaml_node_t *n, const char *format, ...) _printf_(3, 4);
-static int fail_at(Parse *p, yaml_node_t *n, const char *format, ...) {
-        _cleanup_free_ char *what = NULL;
-        va_list ap;
-
-        va_start(ap, format);
-        if (vasprintf(&what, format, ap) < 0)
-                what = NULL;
-        va_end(ap);
-        free(p->error);
-        if (asprintf(&p->error, "%s:%zu:%zu: %s", p->name, n ? n->start_mark.line + 1 : 0,
-                     n ? n->start_mark.column + 1 : 0, strempty(what)) < 0)
-                p->error = NULL;
-        return -EINVAL;
-}
-
-static const char *scalar(yaml_node_t *n) {
-        return n && n->type == YAML_SCALAR_NODE ? (const char *) n->data.scalar.value : NULL;
-}
+typedef YamlParse Parse;
 
 static yaml_node_t *node(Parse *p, int i) {
         return yaml_document_get_node(&p->doc, i);
@@ -48,28 +25,19 @@ static yaml_node_t *node(Parse *p, int i) {
 
 /* Loads the YAML text; the error names file:line:col. */
 static int load(Parse *p, const char *text, size_t size, yaml_node_t **ret_root) {
-        yaml_parser_t parser;
+        int r = yaml_parse_load(p, text, size, p->name);
 
-        if (!yaml_parser_initialize(&parser))
-                return -ENOMEM;
-        yaml_parser_set_input_string(&parser, (const unsigned char *) text, size);
-        if (!yaml_parser_load(&parser, &p->doc)) {
-                if (asprintf(&p->error, "%s:%zu:%zu: %s", p->name, parser.problem_mark.line + 1,
-                             parser.problem_mark.column + 1, parser.problem ? parser.problem : "malformed YAML") < 0)
-                        p->error = NULL;
-                yaml_parser_delete(&parser);
-                return -EINVAL;
-        }
-        yaml_parser_delete(&parser);
+        if (r < 0)
+                return r;
         *ret_root = yaml_document_get_root_node(&p->doc);
         return 0;
 }
 
 static int get_string(Parse *p, yaml_node_t *n, const char *key, char **ret) {
-        const char *s = scalar(n);
+        const char *s = yaml_scalar(n);
 
         if (!s || !*s || (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && (streq(s, "~") || streq(s, "null"))))
-                return fail_at(p, n, "%s: expected a non-empty string", key);
+                return yaml_fail(p, n, "%s: expected a non-empty string", key);
         free(*ret);
         *ret = strdup(s);
         return *ret ? 0 : -ENOMEM;
@@ -83,11 +51,11 @@ static int get_value(Parse *p, yaml_node_t *n, const char *key, char **ret) {
         if (n->type != YAML_SEQUENCE_NODE)
                 return get_string(p, n, key, ret);
         for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++) {
-                const char *s = scalar(node(p, *i));
+                const char *s = yaml_scalar(node(p, *i));
                 char *j;
 
                 if (!s || !*s || strchr(s, ','))
-                        return fail_at(p, node(p, *i), "%s: expected a list of plain values", key);
+                        return yaml_fail(p, node(p, *i), "%s: expected a list of plain values", key);
                 j = realloc(joined, len + strlen(s) + 2);
                 if (!j)
                         return -ENOMEM;
@@ -95,7 +63,7 @@ static int get_value(Parse *p, yaml_node_t *n, const char *key, char **ret) {
                 len += (size_t) sprintf(joined + len, "%s%s", len ? "," : "", s);
         }
         if (!joined)
-                return fail_at(p, n, "%s: expected at least one value", key);
+                return yaml_fail(p, n, "%s: expected at least one value", key);
         free(*ret);
         *ret = TAKE_PTR(joined);
         return 0;
@@ -105,11 +73,11 @@ static int check_duplicates(Parse *p, yaml_node_t *map) {
         for (yaml_node_pair_t *a = map->data.mapping.pairs.start; a < map->data.mapping.pairs.top; a++) {
                 yaml_node_t *k = node(p, a->key);
 
-                if (!scalar(k))
-                        return fail_at(p, k, "expected a plain key");
+                if (!yaml_scalar(k))
+                        return yaml_fail(p, k, "expected a plain key");
                 for (yaml_node_pair_t *b = map->data.mapping.pairs.start; b < a; b++)
-                        if (streq(strempty(scalar(node(p, b->key))), scalar(k)))
-                                return fail_at(p, k, "key \"%s\" given twice", scalar(k));
+                        if (streq(strempty(yaml_scalar(node(p, b->key))), yaml_scalar(k)))
+                                return yaml_fail(p, k, "key \"%s\" given twice", yaml_scalar(k));
         }
         return 0;
 }
@@ -127,7 +95,7 @@ static int parse_params(Parse *p, yaml_node_t *map, const char *what, const char
         int r;
 
         if (map->type != YAML_MAPPING_NODE)
-                return fail_at(p, map, "rule %s: %s: expected a mapping with \"type\" and parameters", rule, what);
+                return yaml_fail(p, map, "rule %s: %s: expected a mapping with \"type\" and parameters", rule, what);
         r = check_duplicates(p, map);
         if (r < 0)
                 return r;
@@ -136,23 +104,23 @@ static int parse_params(Parse *p, yaml_node_t *map, const char *what, const char
                 yaml_node_t *k = node(p, i->key), *v = node(p, i->value);
                 _cleanup_free_ char *value = NULL;
 
-                if (streq(scalar(k), "type")) {
-                        if (!scalar(v) || !*scalar(v))
-                                return fail_at(p, v, "rule %s: %s: type: expected a name", rule, what);
+                if (streq(yaml_scalar(k), "type")) {
+                        if (!yaml_scalar(v) || !*yaml_scalar(v))
+                                return yaml_fail(p, v, "rule %s: %s: type: expected a name", rule, what);
                         *ret_type = v;
                         continue;
                 }
-                r = get_value(p, v, scalar(k), &value);
+                r = get_value(p, v, yaml_scalar(k), &value);
                 if (r < 0)
                         return r;
-                r = strv_extend(params, scalar(k));
+                r = strv_extend(params, yaml_scalar(k));
                 if (r >= 0)
                         r = strv_extend(params, value);
                 if (r < 0)
                         return r;
         }
         if (!*ret_type)
-                return fail_at(p, map, "rule %s: %s: missing \"type\"", rule, what);
+                return yaml_fail(p, map, "rule %s: %s: missing \"type\"", rule, what);
         return 0;
 }
 
@@ -169,7 +137,7 @@ static int parse_rule(Parse *p, yaml_node_t *n, HardenRule *rule) {
         int r;
 
         if (n->type != YAML_MAPPING_NODE)
-                return fail_at(p, n, "rules: expected a mapping per rule");
+                return yaml_fail(p, n, "rules: expected a mapping per rule");
         r = check_duplicates(p, n);
         if (r < 0)
                 return r;
@@ -178,12 +146,12 @@ static int parse_rule(Parse *p, yaml_node_t *n, HardenRule *rule) {
 
         for (yaml_node_pair_t *i = n->data.mapping.pairs.start; i < n->data.mapping.pairs.top; i++) {
                 yaml_node_t *k = node(p, i->key), *v = node(p, i->value);
-                const char *key = scalar(k);
+                const char *key = yaml_scalar(k);
 
                 if (streq(key, "id")) {
                         r = get_string(p, v, "id", &rule->id);
                         if (r >= 0 && strspn(rule->id, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(rule->id))
-                                return fail_at(p, v, "id: use lower-case letters, digits and \"-\" only");
+                                return yaml_fail(p, v, "id: use lower-case letters, digits and \"-\" only");
                 } else if (streq(key, "title"))
                         r = get_string(p, v, "title", &rule->title);
                 else if (streq(key, "rationale"))
@@ -191,20 +159,20 @@ static int parse_rule(Parse *p, yaml_node_t *n, HardenRule *rule) {
                 else if (streq(key, "severity")) {
                         r = get_string(p, v, "severity", &rule->severity);
                         if (r >= 0 && !in_list(severities, rule->severity))
-                                return fail_at(p, v, "severity: expected low, medium or high, got \"%s\"",
+                                return yaml_fail(p, v, "severity: expected low, medium or high, got \"%s\"",
                                                rule->severity);
                 } else if (streq(key, "when")) {
                         r = get_string(p, v, "when", &rule->when);
                         if (r >= 0 && !streq(rule->when, "amd") && !streq(rule->when, "intel"))
-                                return fail_at(p, v, "when: expected amd or intel, got \"%s\"", rule->when);
+                                return yaml_fail(p, v, "when: expected amd or intel, got \"%s\"", rule->when);
                 } else if (streq(key, "references")) {
                         if (v->type != YAML_SEQUENCE_NODE)
-                                return fail_at(p, v, "references: expected a list");
+                                return yaml_fail(p, v, "references: expected a list");
                         for (yaml_node_item_t *j = v->data.sequence.items.start; j < v->data.sequence.items.top; j++) {
-                                const char *s = scalar(node(p, *j));
+                                const char *s = yaml_scalar(node(p, *j));
 
                                 if (!s || !*s)
-                                        return fail_at(p, node(p, *j), "references: expected strings");
+                                        return yaml_fail(p, node(p, *j), "references: expected strings");
                                 r = strv_extend(&rule->references, s);
                                 if (r < 0)
                                         return r;
@@ -215,38 +183,38 @@ static int parse_rule(Parse *p, yaml_node_t *n, HardenRule *rule) {
                 else if (streq(key, "remediation"))
                         fix = v;
                 else
-                        return fail_at(p, k, "unknown rule key \"%s\"", strempty(key));
+                        return yaml_fail(p, k, "unknown rule key \"%s\"", strempty(key));
                 if (r < 0)
                         return r;
         }
         if (!rule->id)
-                return fail_at(p, n, "rule without \"id\"");
+                return yaml_fail(p, n, "rule without \"id\"");
         if (!rule->title)
-                return fail_at(p, n, "rule %s: missing \"title\"", rule->id);
+                return yaml_fail(p, n, "rule %s: missing \"title\"", rule->id);
         if (!rule->severity)
-                return fail_at(p, n, "rule %s: missing \"severity\"", rule->id);
+                return yaml_fail(p, n, "rule %s: missing \"severity\"", rule->id);
         if (!check)
-                return fail_at(p, n, "rule %s: missing \"check\"", rule->id);
+                return yaml_fail(p, n, "rule %s: missing \"check\"", rule->id);
 
         r = parse_params(p, check, "check", rule->id, &type, &rule->params);
         if (r < 0)
                 return r;
-        rule->check = check_type_from_string(scalar(type));
+        rule->check = check_type_from_string(yaml_scalar(type));
         if (rule->check < 0)
-                return fail_at(p, type, "rule %s: unknown check type \"%s\"", rule->id, scalar(type));
+                return yaml_fail(p, type, "rule %s: unknown check type \"%s\"", rule->id, yaml_scalar(type));
         for (size_t i = 0; rule->params && rule->params[i]; i += 2)
                 if (!in_list(check_type_required(rule->check), rule->params[i]) &&
                     !in_list(check_type_optional(rule->check), rule->params[i])) {
                         /* find the key node again for its position */
                         for (yaml_node_pair_t *q = check->data.mapping.pairs.start; q < check->data.mapping.pairs.top; q++)
-                                if (streq(strempty(scalar(node(p, q->key))), rule->params[i]))
-                                        return fail_at(p, node(p, q->key), "rule %s: check type %s takes no parameter \"%s\"",
-                                                       rule->id, scalar(type), rule->params[i]);
+                                if (streq(strempty(yaml_scalar(node(p, q->key))), rule->params[i]))
+                                        return yaml_fail(p, node(p, q->key), "rule %s: check type %s takes no parameter \"%s\"",
+                                                       rule->id, yaml_scalar(type), rule->params[i]);
                         return -EINVAL;
                 }
         for (const char *const *k = check_type_required(rule->check); k && *k; k++)
                 if (!params_get(rule->params, *k))
-                        return fail_at(p, check, "rule %s: check type %s needs \"%s\"", rule->id, scalar(type), *k);
+                        return yaml_fail(p, check, "rule %s: check type %s needs \"%s\"", rule->id, yaml_scalar(type), *k);
 
         if (fix) {
                 const char *ftype, *allowed = check_type_remediation(rule->check);
@@ -254,9 +222,9 @@ static int parse_rule(Parse *p, yaml_node_t *n, HardenRule *rule) {
                 r = parse_params(p, fix, "remediation", rule->id, &type, &rule->fix_params);
                 if (r < 0)
                         return r;
-                ftype = scalar(type);
+                ftype = yaml_scalar(type);
                 if (!streq(ftype, "manual") && !(allowed && streq(ftype, allowed)))
-                        return fail_at(p, type, "rule %s: remediation type \"%s\" cannot fix a %s check (use %s%s)",
+                        return yaml_fail(p, type, "rule %s: remediation type \"%s\" cannot fix a %s check (use %s%s)",
                                        rule->id, ftype, check_type_to_string(rule->check), allowed ? allowed : "",
                                        allowed ? " or manual" : "manual");
                 rule->fix = strdup(ftype);
@@ -268,7 +236,7 @@ static int parse_rule(Parse *p, yaml_node_t *n, HardenRule *rule) {
                                 return -ENOMEM;
                 } else if (rule->check == CHECK_FILE_LINE && (!harden_rule_fix_param(rule, "file") ||
                                                               !harden_rule_fix_param(rule, "line")))
-                        return fail_at(p, fix, "rule %s: a file_line remediation needs \"file\" and \"line\"", rule->id);
+                        return yaml_fail(p, fix, "rule %s: a file_line remediation needs \"file\" and \"line\"", rule->id);
         }
         if (asprintf(&rule->finding_id, "hardening.%s", rule->id) < 0)
                 return -ENOMEM;
@@ -316,7 +284,7 @@ int harden_profile_parse(const char *text, size_t size, const char *name, Harden
         if (r < 0)
                 goto finish;
         if (!root || root->type != YAML_MAPPING_NODE) {
-                r = fail_at(&p, root, "expected a mapping with \"profile\", \"version\" and \"rules\"");
+                r = yaml_fail(&p, root, "expected a mapping with \"profile\", \"version\" and \"rules\"");
                 goto finish;
         }
         r = check_duplicates(&p, root);
@@ -324,7 +292,7 @@ int harden_profile_parse(const char *text, size_t size, const char *name, Harden
                 goto finish;
         for (yaml_node_pair_t *i = root->data.mapping.pairs.start; i < root->data.mapping.pairs.top; i++) {
                 yaml_node_t *k = node(&p, i->key), *v = node(&p, i->value);
-                const char *key = scalar(k);
+                const char *key = yaml_scalar(k);
 
                 if (streq(key, "profile"))
                         r = get_string(&p, v, "profile", &prof->name);
@@ -334,16 +302,16 @@ int harden_profile_parse(const char *text, size_t size, const char *name, Harden
                         rules = v;
                         r = 0;
                 } else
-                        r = fail_at(&p, k, "unknown key \"%s\"", strempty(key));
+                        r = yaml_fail(&p, k, "unknown key \"%s\"", strempty(key));
                 if (r < 0)
                         goto finish;
         }
         if (!prof->name || !rules) {
-                r = fail_at(&p, root, "a profile needs \"profile\" (its name) and \"rules\"");
+                r = yaml_fail(&p, root, "a profile needs \"profile\" (its name) and \"rules\"");
                 goto finish;
         }
         if (rules->type != YAML_SEQUENCE_NODE) {
-                r = fail_at(&p, rules, "rules: expected a list");
+                r = yaml_fail(&p, rules, "rules: expected a list");
                 goto finish;
         }
         prof->rules = calloc((size_t) (rules->data.sequence.items.top - rules->data.sequence.items.start) + 1,
@@ -360,7 +328,7 @@ int harden_profile_parse(const char *text, size_t size, const char *name, Harden
                         goto finish;
                 for (size_t j = 0; j + 1 < prof->n_rules; j++)
                         if (streq(prof->rules[j].id, rule->id)) {
-                                r = fail_at(&p, node(&p, *i), "rule id \"%s\" used twice (first on line %u)", rule->id,
+                                r = yaml_fail(&p, node(&p, *i), "rule id \"%s\" used twice (first on line %u)", rule->id,
                                             prof->rules[j].line);
                                 goto finish;
                         }
@@ -369,14 +337,11 @@ int harden_profile_parse(const char *text, size_t size, const char *name, Harden
         if (!prof->path)
                 r = -ENOMEM;
 finish:
-        yaml_document_delete(&p.doc);
-        if (r < 0) {
-                if (ret_error)
-                        *ret_error = TAKE_PTR(p.error);
-                free(p.error);
+        if (r < 0 && ret_error)
+                *ret_error = TAKE_PTR(p.error);
+        yaml_parse_done(&p);
+        if (r < 0)
                 return r;
-        }
-        free(p.error);
         *ret = TAKE_PTR(prof);
         return 0;
 }
@@ -489,18 +454,18 @@ static int parse_waiver(Parse *p, yaml_node_t *n, const HardenProfile *prof, Wai
         int r;
 
         if (n->type != YAML_MAPPING_NODE)
-                return fail_at(p, n, "waivers: expected a mapping with rule, reason, approver, expires");
+                return yaml_fail(p, n, "waivers: expected a mapping with rule, reason, approver, expires");
         r = check_duplicates(p, n);
         if (r < 0)
                 return r;
         for (yaml_node_pair_t *i = n->data.mapping.pairs.start; i < n->data.mapping.pairs.top; i++) {
                 yaml_node_t *k = node(p, i->key), *v = node(p, i->value);
-                const char *key = scalar(k);
+                const char *key = yaml_scalar(k);
 
                 if (streq(key, "rule")) {
                         r = get_string(p, v, "rule", &w->rule);
                         if (r >= 0 && !harden_profile_find(prof, w->rule))
-                                return fail_at(p, v, "rule: no rule \"%s\" in profile %s", w->rule, prof->name);
+                                return yaml_fail(p, v, "rule: no rule \"%s\" in profile %s", w->rule, prof->name);
                         if (r >= 0 && strneq(w->rule, "hardening.", 10))
                                 memmove(w->rule, w->rule + 10, strlen(w->rule + 10) + 1);
                 } else if (streq(key, "reason"))
@@ -510,14 +475,14 @@ static int parse_waiver(Parse *p, yaml_node_t *n, const HardenProfile *prof, Wai
                 else if (streq(key, "expires")) {
                         r = get_string(p, v, "expires", &w->expires);
                         if (r >= 0 && parse_timestamp(w->expires, &w->expires_at) < 0)
-                                return fail_at(p, v, "expires: expected a date like 2027-01-31, got \"%s\"", w->expires);
+                                return yaml_fail(p, v, "expires: expected a date like 2027-01-31, got \"%s\"", w->expires);
                 } else
-                        return fail_at(p, k, "unknown waiver key \"%s\"", strempty(key));
+                        return yaml_fail(p, k, "unknown waiver key \"%s\"", strempty(key));
                 if (r < 0)
                         return r;
         }
         if (!w->rule || !w->reason || !w->approver || !w->expires)
-                return fail_at(p, n, "a waiver needs rule, reason, approver and expires");
+                return yaml_fail(p, n, "a waiver needs rule, reason, approver and expires");
         return 0;
 }
 
@@ -531,25 +496,25 @@ int waivers_parse(const char *text, size_t size, const char *name, const HardenP
         r = load(&p, text, size, &root);
         if (r < 0)
                 goto finish;
-        if (!root || (root->type == YAML_SCALAR_NODE && !*scalar(root)))
+        if (!root || (root->type == YAML_SCALAR_NODE && !*yaml_scalar(root)))
                 goto finish; /* empty file: no waivers */
         if (root->type != YAML_MAPPING_NODE) {
-                r = fail_at(&p, root, "expected a mapping with \"waivers\"");
+                r = yaml_fail(&p, root, "expected a mapping with \"waivers\"");
                 goto finish;
         }
         for (yaml_node_pair_t *i = root->data.mapping.pairs.start; i < root->data.mapping.pairs.top; i++) {
                 yaml_node_t *k = node(&p, i->key);
 
-                if (!streq(strempty(scalar(k)), "waivers")) {
-                        r = fail_at(&p, k, "unknown key \"%s\"", strempty(scalar(k)));
+                if (!streq(strempty(yaml_scalar(k)), "waivers")) {
+                        r = yaml_fail(&p, k, "unknown key \"%s\"", strempty(yaml_scalar(k)));
                         goto finish;
                 }
                 list = node(&p, i->value);
         }
-        if (!list || (list->type == YAML_SCALAR_NODE && !*scalar(list)))
+        if (!list || (list->type == YAML_SCALAR_NODE && !*yaml_scalar(list)))
                 goto finish;
         if (list->type != YAML_SEQUENCE_NODE) {
-                r = fail_at(&p, list, "waivers: expected a list");
+                r = yaml_fail(&p, list, "waivers: expected a list");
                 goto finish;
         }
         w.items = calloc((size_t) (list->data.sequence.items.top - list->data.sequence.items.start) + 1, sizeof(Waiver));
@@ -563,25 +528,23 @@ int waivers_parse(const char *text, size_t size, const char *name, const HardenP
                         goto finish;
                 for (size_t j = 0; j + 1 < w.n_items; j++)
                         if (streq(w.items[j].rule, w.items[w.n_items - 1].rule)) {
-                                r = fail_at(&p, node(&p, *i), "a second waiver for rule %s", w.items[j].rule);
+                                r = yaml_fail(&p, node(&p, *i), "a second waiver for rule %s", w.items[j].rule);
                                 goto finish;
                         }
         }
 finish:
-        yaml_document_delete(&p.doc);
         if (r >= 0) {
                 w.path = strdup(name);
                 if (!w.path)
                         r = -ENOMEM;
         }
+        if (r < 0 && ret_error)
+                *ret_error = TAKE_PTR(p.error);
+        yaml_parse_done(&p);
         if (r < 0) {
                 waivers_done(&w);
-                if (ret_error)
-                        *ret_error = TAKE_PTR(p.error);
-                free(p.error);
                 return r;
         }
-        free(p.error);
         *ret = w;
         return 0;
 }
