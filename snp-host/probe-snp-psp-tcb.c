@@ -2,21 +2,8 @@
 #include <stdio.h>
 
 #include "probe-util.h"
+#include "snp-certs.h"
 #include "snp-host.h"
-
-static json_object *tcb_to_json(const SnpTcb *t) {
-        json_object *o = json_object_new_object();
-
-        if (!o)
-                return NULL;
-        if (t->fmc >= 0)
-                json_object_object_add(o, "fmc", json_object_new_int(t->fmc));
-        json_object_object_add(o, "bootloader", json_object_new_int((int) t->bootloader));
-        json_object_object_add(o, "tee", json_object_new_int((int) t->tee));
-        json_object_object_add(o, "snp", json_object_new_int((int) t->snp));
-        json_object_object_add(o, "microcode", json_object_new_int((int) t->microcode));
-        return o;
-}
 
 static void run(ProbeContext *c, Finding *f) {
         const CpuIdentity *cpu;
@@ -37,8 +24,8 @@ static void run(ProbeContext *c, Finding *f) {
         snp_tcb_decode(st.reported_tcb, g, &rep);
         finding_evidence_hex(f, "current_tcb", st.current_tcb);
         finding_evidence_hex(f, "reported_tcb", st.reported_tcb);
-        finding_evidence_obj(f, "current", tcb_to_json(&cur));
-        finding_evidence_obj(f, "reported", tcb_to_json(&rep));
+        finding_evidence_obj(f, "current", snp_tcb_to_json(&cur));
+        finding_evidence_obj(f, "reported", snp_tcb_to_json(&rep));
 
         if (st.current_tcb != st.reported_tcb) {
                 finding_set(f, FINDING_WARN, "reported TCB (bl %u tee %u snp %u ucode %u) differs from the current "

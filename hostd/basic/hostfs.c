@@ -532,14 +532,15 @@ static int same_content(HostFs *fs, const char *path, const char *data, size_t s
         return old_size == size && memcmp(old, data, size) == 0;
 }
 
-int hostfs_write_file_atomic(HostFs *fs, const char *path, const char *data, size_t size, mode_t mode) {
-        _cleanup_free_ char *dir = NULL, *tmp = NULL;
-        _cleanup_close_ int dfd = -1, fd = -1;
+/*
+ * For an atomic replace of path: its directory opened inside the root (created when missing), the
+ * final name in it, and a temporary name next to it.
+ */
+static int atomic_prepare(HostFs *fs, const char *path, int *ret_dfd, const char **ret_base, char **ret_tmp) {
+        _cleanup_free_ char *dir = NULL;
         const char *base;
-        int r;
+        int r, dfd;
 
-        if (same_content(fs, path, data, size, mode))
-                return 0;
         r = split_path(path, &dir, &base);
         if (r < 0)
                 return r;
@@ -549,9 +550,26 @@ int hostfs_write_file_atomic(HostFs *fs, const char *path, const char *data, siz
         dfd = hostfs_open(fs, dir, O_RDONLY | O_DIRECTORY);
         if (dfd < 0)
                 return dfd;
-
-        if (asprintf(&tmp, ".#%s.cchost-%ld", base, (long) getpid()) < 0)
+        if (asprintf(ret_tmp, ".#%s.cchost-%ld", base, (long) getpid()) < 0) {
+                close(dfd);
                 return -ENOMEM;
+        }
+        *ret_dfd = dfd;
+        *ret_base = base;
+        return 0;
+}
+
+int hostfs_write_file_atomic(HostFs *fs, const char *path, const char *data, size_t size, mode_t mode) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int dfd = -1, fd = -1;
+        const char *base;
+        int r;
+
+        if (same_content(fs, path, data, size, mode))
+                return 0;
+        r = atomic_prepare(fs, path, &dfd, &base, &tmp);
+        if (r < 0)
+                return r;
         fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0)
                 return negative_errno();
@@ -641,24 +659,16 @@ int hostfs_readlink(HostFs *fs, const char *path, char **ret) {
 }
 
 int hostfs_symlink_atomic(HostFs *fs, const char *target, const char *path) {
-        _cleanup_free_ char *dir = NULL, *tmp = NULL, *old = NULL;
+        _cleanup_free_ char *tmp = NULL, *old = NULL;
         _cleanup_close_ int dfd = -1;
         const char *base;
         int r;
 
         if (hostfs_readlink(fs, path, &old) >= 0 && streq(old, target))
                 return 0;
-        r = split_path(path, &dir, &base);
+        r = atomic_prepare(fs, path, &dfd, &base, &tmp);
         if (r < 0)
                 return r;
-        r = hostfs_mkdir_p(fs, dir, 0755);
-        if (r < 0)
-                return r;
-        dfd = hostfs_open(fs, dir, O_RDONLY | O_DIRECTORY);
-        if (dfd < 0)
-                return dfd;
-        if (asprintf(&tmp, ".#%s.cchost-%ld", base, (long) getpid()) < 0)
-                return -ENOMEM;
         (void) unlinkat(dfd, tmp, 0);
         if (symlinkat(target, dfd, tmp) < 0)
                 return negative_errno();
