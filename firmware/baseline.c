@@ -39,6 +39,8 @@ void baseline_done(Baseline *b) {
         free(b->id);
         free(b->key_fingerprint);
         free(b->path);
+        free(b->raw);
+        free(b->signature);
         *b = (Baseline) {};
 }
 
@@ -46,7 +48,8 @@ void baseline_done(Baseline *b) {
 typedef struct BaselineParse {
         Baseline *baseline;
         BaselinePlatform *platform;
-        bool schema_seen, cpu_seen, microcode_revision_seen, microcode_file_seen, microcode_sha_seen;
+        bool schema_seen, cpu_seen, family_seen, model_seen, microcode_revision_seen, microcode_file_seen,
+                microcode_sha_seen;
         bool sev_api_seen;
 } BaselineParse;
 
@@ -121,12 +124,14 @@ static int key_cpu_vendor(YamlParse *p, yaml_node_t *v, void *userdata) {
 static int key_cpu_family(YamlParse *p, yaml_node_t *v, void *userdata) {
         BaselineParse *bp = userdata;
 
+        bp->family_seen = true;
         return get_bounded(p, v, "cpu.family", 0x10f, &bp->platform->family);
 }
 
 static int key_cpu_model(YamlParse *p, yaml_node_t *v, void *userdata) {
         BaselineParse *bp = userdata;
 
+        bp->model_seen = true;
         return get_bounded(p, v, "cpu.model", 0xff, &bp->platform->model);
 }
 
@@ -175,9 +180,11 @@ static int key_ucode_file(YamlParse *p, yaml_node_t *v, void *userdata) {
         if (r < 0)
                 return r;
         f = bp->platform->microcode_file;
-        /* one of the two directories the kernel's loaders read, and nothing that climbs out of them */
-        if (!(strneq(f, "intel-ucode/", 12) || strneq(f, "amd-ucode/", 10)) || strstr(f, "..") ||
-            strchr(strchr(f, '/') + 1, '/') || !strchr(f, '/')[1])
+        /* one of the two directories the kernel's loaders read, and a plain file name in it */
+        if (!(strneq(f, "intel-ucode/", 12) || strneq(f, "amd-ucode/", 10)) || !strchr(f, '/')[1] ||
+            strchr(f, '/')[1] == '.' ||
+            strspn(strchr(f, '/') + 1, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ._-") !=
+            strlen(strchr(f, '/') + 1))
                 return yaml_fail(p, v, "microcode.file: expected intel-ucode/NAME or amd-ucode/NAME, got \"%s\"", f);
         bp->microcode_file_seen = true;
         return 0;
@@ -303,14 +310,15 @@ static int key_platforms(YamlParse *p, yaml_node_t *v, void *userdata) {
 
                 *pl = (BaselinePlatform) { .stepping = -1, .vendor = _CPU_VENDOR_MAX };
                 bp->platform = pl;
-                bp->cpu_seen = bp->microcode_revision_seen = bp->microcode_file_seen = bp->microcode_sha_seen = false;
+                bp->cpu_seen = bp->family_seen = bp->model_seen = false;
+                bp->microcode_revision_seen = bp->microcode_file_seen = bp->microcode_sha_seen = false;
                 bp->sev_api_seen = false;
                 r = yaml_parse_mapping(p, item, "platforms", platform_keys, bp);
                 if (r < 0)
                         return r;
                 if (!pl->name)
                         return yaml_fail(p, item, "platform entry without a name");
-                if (!bp->cpu_seen)
+                if (!bp->cpu_seen || !bp->family_seen || !bp->model_seen)
                         return yaml_fail(p, item, "platform \"%s\": cpu.vendor, cpu.family and cpu.model are required",
                                          pl->name);
                 ucode_any = bp->microcode_revision_seen || bp->microcode_file_seen || bp->microcode_sha_seen;
@@ -523,6 +531,10 @@ static int load(Host *h, const Config *config, const char *manifest, const char 
                 goto finish;
         }
         b.key_fingerprint = TAKE_PTR(fingerprint);
+        b.raw = TAKE_PTR(m.data);
+        b.raw_size = m.size;
+        b.signature = TAKE_PTR(s.data);
+        b.signature_size = s.size;
         *ret = b;
         b = (Baseline) {};
         r = 0;

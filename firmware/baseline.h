@@ -42,6 +42,9 @@ typedef struct Baseline {
         size_t n_platforms;
         char *key_fingerprint;          /* SHA-256 of the signing key (DER SubjectPublicKeyInfo), hex */
         char *path;
+        /* the exact bytes that verified (set by the loaders): what an install writes */
+        char *raw, *signature;
+        size_t raw_size, signature_size;
 } Baseline;
 
 void baseline_done(Baseline *b);

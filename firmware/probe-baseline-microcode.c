@@ -62,12 +62,13 @@ static void run(ProbeContext *c, Finding *f) {
  * revision for this CPU, and — for Intel, the kernel's rule since 6.7 — the update names a minimum
  * revision that every CPU already runs. Anything unknown means no.
  */
-static bool late_load_allowed(ProbeContext *c, const char *file, uint32_t certified) {
+static bool late_load_allowed(ProbeContext *c, const char *file, const char *sha256, uint32_t certified) {
         _cleanup_free_ char *staged = NULL, *data = NULL, *error = NULL;
         _cleanup_free_ CpuRevision *revs = NULL;
         const CpuIdentity *cpu;
         Config config;
         size_t size, n;
+        char hex[65];
         bool policy;
         uint64_t msr;
 
@@ -79,6 +80,9 @@ static bool late_load_allowed(ProbeContext *c, const char *file, uint32_t certif
                 return false;
         if (asprintf(&staged, FIRMWARE_STAGING_DIR "/%s", file) < 0 ||
             hostfs_read_file(host_fs(c->host), staged, 64 * 1024 * 1024, &data, &size) < 0)
+                return false;
+        /* decide on the certified bytes only (the install checks them again before writing) */
+        if (microcode_sha256_hex(data, size, hex) < 0 || !streq(hex, sha256))
                 return false;
         if (host_cpu_identity(c->host, &cpu) < 0 || cpu->signature == 0)
                 return false;
@@ -121,7 +125,8 @@ static int fix(ProbeContext *c, const Finding *f, Intents *in) {
             parse_hex_u64(json_object_get_string(certified), &rev) < 0)
                 return 0;
         if (asprintf(&request, "%s %s%s", json_object_get_string(file), json_object_get_string(sha),
-                     late_load_allowed(c, json_object_get_string(file), (uint32_t) rev) ? " late" : "") < 0)
+                     late_load_allowed(c, json_object_get_string(file), json_object_get_string(sha), (uint32_t) rev) ?
+                     " late" : "") < 0)
                 return -ENOMEM;
         return intents_add(&in->firmware, request) < 0 ? -ENOMEM : 1;
 }

@@ -866,10 +866,13 @@ int pccs_verify(PccsBundle *b, time_t now, char **ret_error) {
                 for (size_t i = 0; i < b->n_certs; i++) {
                         PccsCert *c = &b->certs[i];
 
-                        if (c->role != PCCS_ROLE_PCK_LEAF && c->role != PCCS_ROLE_TCB_SIGNING)
+                        /* every CA too: a CRL is trusted only under a CA that chains to the pinned root */
+                        if (c->role != PCCS_ROLE_PCK_LEAF && c->role != PCCS_ROLE_TCB_SIGNING &&
+                            c->role != PCCS_ROLE_PCK_CA)
                                 continue;
                         r = verify_chain(b, store, untrusted, c,
-                                         c->role == PCCS_ROLE_PCK_LEAF ? "PCK certificate" : "TCB Signing certificate",
+                                         c->role == PCCS_ROLE_PCK_LEAF ? "PCK certificate" :
+                                         c->role == PCCS_ROLE_PCK_CA ? "PCK CA certificate" : "TCB Signing certificate",
                                          ret_error);
                         if (r < 0)
                                 return r;

@@ -4,7 +4,6 @@
 #include "baseline.h"
 #include "cli.h"
 #include "config.h"
-#include "fileio.h"
 #include "log.h"
 #include "time-util.h"
 
@@ -117,12 +116,14 @@ static int verify_or_show(const char *manifest, const char *signature, bool show
 
 static int install(const char *manifest, const char *signature) {
         _cleanup_(host_freep) Host *h = NULL;
-        _cleanup_(baseline_done) Baseline b = {};
-        _cleanup_free_ char *error = NULL, *sig_default = NULL, *data = NULL, *sig = NULL, *sig_dest = NULL;
+        _cleanup_(baseline_done) Baseline b = {}, installed = {};
+        _cleanup_free_ char *error = NULL, *sig_dest = NULL, *old_sig = NULL;
+        char when_new[32], when_old[32];
+        size_t old_sig_size = 0;
         const char *dest;
-        size_t size, sig_size;
         Config config;
-        int r;
+        time_t now;
+        int r, had_sig;
 
         r = open_host(&h);
         if (r < 0)
@@ -131,21 +132,20 @@ static int install(const char *manifest, const char *signature) {
         r = load(h, manifest, signature, &b);
         if (r < 0)
                 return r;
-        if (!signature) {
-                if (asprintf(&sig_default, "%s.sig", manifest) < 0)
-                        return log_error_errno(-ENOMEM, "Out of memory");
-                signature = sig_default;
-        }
-        r = read_full_file(manifest, 1024 * 1024, &data, &size);
-        if (r >= 0)
-                r = read_full_file(signature, 1024, &sig, &sig_size);
-        if (r < 0)
-                return log_error_errno(r, "Cannot read %s or %s again: %m", manifest, signature);
 
         r = config_load(h, NULL, &config, &error);
         if (r < 0)
                 return log_error_errno(r, "%s", error ?: "Cannot read the configuration: %m");
         dest = config.firmware.baseline ?: BASELINE_PATH;
+        /* no going back to an older baseline (it may certify older microcode) while the installed one is valid */
+        if (clock_now(&now) >= 0 && baseline_load(h, &config, now, &installed, NULL) >= 0 &&
+            installed.issued > b.issued) {
+                config_done(&config);
+                return log_error_errno(-ESTALE, "%s (issued %s) is older than the installed baseline %s (issued %s); "
+                                       "remove /%s first to go back deliberately", manifest,
+                                       format_timestamp(b.issued, when_new, sizeof(when_new)), installed.id,
+                                       format_timestamp(installed.issued, when_old, sizeof(when_old)), dest + (dest[0] == '/'));
+        }
         if (config.firmware.baseline_signature)
                 sig_dest = strdup(config.firmware.baseline_signature);
         else if (asprintf(&sig_dest, "%s.sig", dest) < 0)
@@ -160,11 +160,19 @@ static int install(const char *manifest, const char *signature) {
                 config_done(&config);
                 return 0;
         }
-        /* the signature goes first: a crash in between leaves the old manifest with a signature that does
-         * not match it, which check reports, rather than a new manifest trusted under an old signature */
-        r = hostfs_write_file_atomic(host_fs(h), sig_dest, sig, sig_size, 0644);
-        if (r >= 0)
-                r = hostfs_write_file_atomic(host_fs(h), dest, data, size, 0644);
+        /*
+         * The bytes that verified are the bytes written. The signature goes first: a crash in between leaves
+         * the old manifest with a signature that does not match it, which check reports, never a new manifest
+         * trusted under an old signature; a failed manifest write puts the old signature back.
+         */
+        had_sig = hostfs_read_file(host_fs(h), sig_dest, 64 * 1024, &old_sig, &old_sig_size);
+        r = hostfs_write_file_atomic(host_fs(h), sig_dest, b.signature, b.signature_size, 0644);
+        if (r >= 0) {
+                r = hostfs_write_file_atomic(host_fs(h), dest, b.raw, b.raw_size, 0644);
+                if (r < 0)
+                        (void) (had_sig >= 0 ? hostfs_write_file_atomic(host_fs(h), sig_dest, old_sig, old_sig_size, 0644)
+                                             : hostfs_unlink(host_fs(h), sig_dest));
+        }
         if (r < 0) {
                 log_error_errno(r, "Cannot install the baseline under %s: %m", arg_root);
                 config_done(&config);

@@ -440,7 +440,19 @@ static int capture_reboot(Host *h) {
 }
 
 static int capture_microcode_reload(Host *h) {
-        return log_action(h, op("microcode_reload"));
+        json_object *e;
+        int r;
+
+        r = log_action(h, op("microcode_reload"));
+        if (r < 0)
+                return r;
+        /* a capture may script the kernel refusing (force_minrev, an offline thread): "microcode_reload": {"errno": 2} */
+        if (lookup(h, &e, "microcode_reload", "errno", NULL, NULL) >= 0 && json_object_is_type(e, json_type_int) &&
+            json_object_get_int(e) > 0) {
+                host_set_detail(h, "the kernel refused the late load: %s", strerror(json_object_get_int(e)));
+                return -json_object_get_int(e);
+        }
+        return 0;
 }
 
 /* The key as a path under proc/sys ("kernel.kptr_restrict" -> "proc/sys/kernel/kptr_restrict"). */

@@ -200,7 +200,14 @@ static int apply_action(Host *h, const Config *c, Action *a) {
         case ACTION_INSTALL_FILE:
                 return apply_install(h, a);
         case ACTION_MICROCODE_RELOAD:
-                return host_microcode_reload(h);
+                r = host_microcode_reload(h);
+                if (r < 0) {
+                        /* installed and in the initramfs: the early loader applies it at the reboot instead */
+                        log_warning("Late load refused (%s); the microcode applies at the next boot",
+                                    host_detail(h) ?: strerror(-r));
+                        a->state = ACTION_DEFERRED;
+                }
+                return 0;
         default:
                 return -EINVAL;
         }
