@@ -56,7 +56,8 @@ static void run(ProbeContext *c, Finding *f) {
                                   "certificate: cchostctl certs import --tdx BUNDLE");
                 return;
         }
-        finding_set(f, FINDING_PASS, "collateral verifies to the Intel SGX Root CA until %s; FMSPC %s, TCB status %s",
+        finding_set(f, FINDING_PASS, "collateral verifies to the Intel SGX Root CA until %s; FMSPC %s, platform TCB status %s "
+                    "(from the PCK certificate's SGX components; the TDX module's own TCB is not part of it)",
                     format_timestamp(b->valid_until, t, sizeof(t)), fmspc, leaf->tcb_status ?: "NotSupported");
 }
 
