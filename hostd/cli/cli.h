@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "finding.h"
 #include "host.h"
@@ -25,6 +26,14 @@ extern bool arg_reboot;
 extern bool arg_resume;
 extern const char *arg_tdx_bundle; /* certs import --tdx BUNDLE */
 extern const char *arg_snp_bundle; /* certs import --snp BUNDLE */
+/* FDE (issue 6) */
+extern const char *arg_tcti;            /* --tcti: overrides tpm.tcti of cchost.yaml */
+extern uint32_t arg_pcr_mask;           /* --pcrs LIST; 0: the default (PCR 7, or the token's) */
+extern const char *arg_unlock_key_file; /* --unlock-key-file FILE */
+extern bool arg_tpm2;                   /* disk enroll --tpm2 */
+extern bool arg_volume_key;             /* disk rotate --volume-key */
+extern bool arg_recovery_key;           /* --no-recovery-key clears it */
+extern bool arg_print_recovery_key;     /* --print-recovery-key */
 
 /* Opens --root (logs the error). */
 int open_host(Host **ret);
@@ -42,3 +51,6 @@ int certs_import_snp(Host *h, const char *bundle);
 /* Adds what is cached to doc ("tdx": {...} / "snp": {...}); with text, also prints it for people. */
 int certs_show_tdx(Host *h, json_object *doc, bool text);
 int certs_show_snp(Host *h, json_object *doc, bool text);
+
+/* disk status | enroll | rotate | reseal (verb-disk.c, FDE issue 6) */
+int verb_disk(int argc, char *argv[]);
