@@ -1,0 +1,215 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""disk status / enroll / rotate / reseal against swtpm on image files: the systemd-tpm2 token format
+and interop both ways (systemd-cryptenroll, tpm2-tools), PCR change and reseal, volume-key rotation with
+the data checked, and bad input leaving the image and the root byte-identical."""
+import json
+import os
+
+from fdelib import FdeCase, file_digest, main, run, tree_digest
+
+SYSTEMD_V252_KEYS = ["type", "keyslots", "tpm2-blob", "tpm2-pcrs", "tpm2-pcr-bank", "tpm2-primary-alg",
+                     "tpm2-policy-hash", "tpm2-pin"]
+
+
+class Enroll(FdeCase):
+    def test_enroll_token_format_escrow_and_tools_unseal(self):
+        img, kf = self.make_image(pattern=False)
+        before = self.status(img)
+        self.assertFalse(before["tpm2_token"])
+        self.assertEqual(self.finding(before, "hardening.fde.tpm2")[0]["status"], "fail")
+
+        self.enroll(img, kf)
+        dev = self.status(img)
+        self.assertTrue(dev["tpm2_token"])
+        self.assertTrue(dev["recovery_keyslot"])
+        self.assertEqual(dev["reencryption"], "none")
+        toks, meta = self.tokens(img)
+        self.assertEqual(len(toks), 1)
+        tok = next(iter(toks.values()))
+        # exactly systemd-cryptenroll v252's shape, key order included
+        text = run("cryptsetup", "token", "export", "--token-id", str(next(iter(toks))), img).stdout.decode()
+        self.assertEqual(list(json.loads(text).keys()), SYSTEMD_V252_KEYS)
+        self.assertEqual(tok["tpm2-pcrs"], [7])
+        self.assertEqual(tok["tpm2-pcr-bank"], "sha256")
+        self.assertEqual(tok["tpm2-primary-alg"], "ecc")
+        self.assertRegex(tok["tpm2-policy-hash"], "^[0-9a-f]{64}$")
+        self.assertIs(tok["tpm2-pin"], False)
+        slot = tok["keyslots"][0]
+        ks = meta["keyslots"][slot]["kdf"]
+        self.assertEqual((ks["type"], ks["hash"], ks["iterations"]), ("pbkdf2", "sha512", 1000))
+        s = [k for k in dev["keyslots"] if k["slot"] == int(slot)][0]
+        self.assertEqual(s["role"], "tpm2")
+
+        # tpm2-tools, systemd's recipe: base64 of the unsealed secret opens the slot; raw bytes do not
+        pw = self.tools_unseal(tok)
+        self.assertIsNotNone(pw)
+        self.assertEqual(len(pw), 44)
+        self.assertTrue(self.opens(img, self.write_key("pw", pw), int(slot)))
+        self.assertFalse(self.opens(img, self.write_key("raw", run("base64", "-d", self.path("pw")).stdout),
+                                    int(slot)))
+
+        # the recovery keyslot: argon2id, escrowed with CMS to the certificate, and it opens
+        rec = [k for k in dev["keyslots"] if k["pbkdf"] == "argon2id"]
+        self.assertEqual(len(rec), 1)
+        recovery = self.escrowed_passphrase(dev["uuid"], rec[0]["slot"])
+        self.assertTrue(self.opens(img, self.write_key("rec", recovery), rec[0]["slot"]))
+        self.assertFalse(os.path.exists(os.path.join(self.root, "var/lib/cchost/fde", dev["uuid"] + ".json")))
+        # the passphrase is never printed without the flag
+        rc, out, err = self.ctl("disk", "status", img)
+        self.assertNotIn(recovery, out + err)
+
+    def test_print_recovery_key_and_pcrs(self):
+        img, kf = self.make_image(pattern=False)
+        os.remove(os.path.join(self.root, "etc/cchost/escrow-cert.pem"))
+        d0 = tree_digest(self.root)
+        rc, out, err = self.ctl("disk", "enroll", img, "--tpm2", "--unlock-key-file", kf)
+        self.assertEqual(rc, 2)
+        self.assertIn("escrow certificate", err)
+        self.assertEqual(tree_digest(self.root), d0)
+        out = self.enroll(img, kf, "--print-recovery-key", "--pcrs", "0+7")
+        self.assertIn("Recovery passphrase", out)
+        pw = out.strip().split()[-1]
+        self.assertRegex(pw, "^([cbdefghijklnrtuv]{8}-){7}[cbdefghijklnrtuv]{8}$")
+        self.assertTrue(self.opens(img, self.write_key("rec", pw)))
+        toks, _ = self.tokens(img)
+        self.assertEqual(next(iter(toks.values()))["tpm2-pcrs"], [0, 7])
+        self.assertTrue(self.tpm_token_opens(img))
+
+
+class Interop(FdeCase):
+    def test_systemd_cryptenroll_slot_recognised_and_rotated(self):
+        img, kf = self.make_image(pattern=False)
+        p = run("systemd-cryptenroll", "--tpm2-device=" + self.tcti, "--tpm2-pcrs=7", "--unlock-key-file=" + kf,
+                img, env=dict(self.env, SYSTEMD_LOG_LEVEL="err"), check=False)
+        if p.returncode != 0:
+            self.skipTest("systemd-cryptenroll cannot enroll here: %s" % p.stderr.decode()[-300:])
+        run("tpm2_flushcontext", "-l", env=self.env, check=False)  # v252 leaks one loaded session
+        toks, _ = self.tokens(img)
+        old_slot = next(iter(toks.values()))["keyslots"][0]
+        dev = self.status(img)
+        self.assertTrue(dev["tpm2_token"])
+        t = dev["tokens"][0]
+        self.assertEqual((t["type"], t["pcrs"], t["parent"], t["policy"]), ("systemd-tpm2", [7], "transient-primary",
+                                                                              "match"))
+
+        rc, out, err = self.ctl("disk", "rotate", img)
+        self.assertEqual(rc, 0, err)
+        toks, meta = self.tokens(img)
+        self.assertEqual(len(toks), 1)
+        new = next(iter(toks.values()))
+        self.assertNotEqual(new["keyslots"], [old_slot])
+        self.assertNotIn(old_slot, meta["keyslots"])
+        self.assertTrue(self.tpm_token_opens(img))
+        self.assertTrue(self.opens(img, kf))  # the passphrase slot is untouched
+
+
+class Reseal(FdeCase):
+    def test_pcr_change_refused_then_reseal(self):
+        img, kf = self.make_image(pattern=False)
+        out = self.enroll(img, kf, "--print-recovery-key")
+        recovery = self.write_key("recovery", out.strip().split()[-1] + "\n")
+        self.extend_pcr7()
+        dev = self.status(img)
+        f = self.finding(dev, "hardening.fde.tpm2-policy")
+        self.assertEqual(f[0]["status"], "fail")
+        self.assertIn("PCR 7 = ", f[0]["detail"])
+        self.assertEqual(dev["tokens"][0]["policy"], "mismatch")
+        self.assertEqual(len(dev["tokens"][0]["pcr_values"]["7"]), 64)
+        self.assertFalse(self.tpm_token_opens(img))
+
+        d0, t0 = file_digest(img), tree_digest(self.root)
+        rc, out, err = self.ctl("disk", "rotate", img)
+        self.assertEqual(rc, 2)
+        self.assertIn("reseal", err)
+        bad = self.write_key("bad", "not the recovery passphrase")
+        rc, out, err = self.ctl("disk", "reseal", img, "--unlock-key-file", bad)
+        self.assertEqual(rc, 2)
+        self.assertIn("opens no keyslot", err)
+        self.assertEqual((file_digest(img), tree_digest(self.root)), (d0, t0))
+
+        rc, out, err = self.ctl("disk", "reseal", img, "--unlock-key-file", recovery)
+        self.assertEqual(rc, 0, err)
+        dev = self.status(img)
+        self.assertEqual(self.finding(dev, "hardening.fde.tpm2-policy")[0]["status"], "pass")
+        self.assertTrue(self.tpm_token_opens(img))
+        self.assertEqual(len(self.tokens(img)[0]), 1)
+
+
+class VolumeKey(FdeCase):
+    def test_volume_key_rotation_keeps_data_and_slots(self):
+        img, kf = self.make_image(size_mb=24)
+        self.enroll(img, kf, "--no-recovery-key")
+        vk0 = self.check_pattern(img, kf)
+        rc, out, err = self.ctl("disk", "rotate", img, "--volume-key", "--unlock-key-file", kf)
+        self.assertEqual(rc, 0, err)
+        vk1 = self.check_pattern(img, kf)
+        self.assertNotEqual(vk0, vk1)
+        dev = self.status(img)
+        self.assertEqual(dev["reencryption"], "none")
+        self.assertTrue(self.tpm_token_opens(img))
+        toks, meta = self.tokens(img)
+        for t in toks.values():
+            for s in t["keyslots"]:
+                self.assertIn(s, meta["keyslots"])
+
+    def test_unknown_slot_refused(self):
+        img, kf = self.make_image(size_mb=16, pattern=False)
+        self.enroll(img, kf, "--no-recovery-key")
+        d0 = file_digest(img)
+        rc, out, err = self.ctl("disk", "rotate", img, "--volume-key")
+        self.assertEqual(rc, 2)
+        self.assertIn("would be lost", err)
+        self.assertEqual(file_digest(img), d0)
+
+
+class BadInput(FdeCase):
+    def assertRefused(self, img, args, reason, tcti=None):
+        d0, t0 = file_digest(img), tree_digest(self.root)
+        rc, out, err = self.ctl(*args, tcti=tcti)
+        self.assertEqual(rc, 2, err)
+        self.assertIn(reason, err)
+        self.assertEqual(file_digest(img), d0, "the image changed")
+        self.assertEqual(tree_digest(self.root), t0, "the root changed")
+
+    def test_not_luks(self):
+        img = self.path("plain.img")
+        run("truncate", "-s", "8M", img)
+        kf = self.write_key("k", "x")
+        self.assertRefused(img, ["disk", "enroll", img, "--tpm2", "--unlock-key-file", kf], "not a LUKS device")
+        dev = self.status(img)
+        self.assertEqual(dev["type"], "none")
+        self.assertEqual(self.finding(dev, "hardening.fde.luks2")[0]["status"], "fail")
+
+    def test_luks1(self):
+        img, kf = self.make_image(luks="luks1", pattern=False)
+        self.assertRefused(img, ["disk", "enroll", img, "--tpm2", "--unlock-key-file", kf], "only LUKS2")
+        self.assertEqual(self.status(img)["type"], "luks1")
+
+    def test_corrupt_header(self):
+        img, kf = self.make_image(pattern=False)
+        with open(img, "r+b") as f:  # both binary headers (primary and the 16 KiB secondary copy)
+            for off in (0, 16384):
+                f.seek(off)
+                f.write(b"\xff" * 512)
+        self.assertRefused(img, ["disk", "enroll", img, "--tpm2", "--unlock-key-file", kf], "header is damaged")
+        self.assertRefused(img, ["disk", "rotate", img], "header is damaged")
+
+    def test_wrong_passphrase_and_unreachable_tpm(self):
+        img, kf = self.make_image(pattern=False)
+        bad = self.write_key("bad", "wrong")
+        self.assertRefused(img, ["disk", "enroll", img, "--tpm2", "--unlock-key-file", bad], "opens no keyslot")
+        self.assertRefused(img, ["disk", "enroll", img, "--tpm2", "--unlock-key-file", kf], "unreachable",
+                           tcti="swtpm:host=127.0.0.1,port=1")
+        self.enroll(img, kf)
+        self.assertRefused(img, ["disk", "rotate", img], "unreachable", tcti="swtpm:host=127.0.0.1,port=1")
+        self.assertRefused(img, ["disk", "rotate", img, "--volume-key"], "unreachable",
+                           tcti="swtpm:host=127.0.0.1,port=1")
+
+    def test_usage(self):
+        img, kf = self.make_image(pattern=False)
+        self.assertRefused(img, ["disk", "enroll", img, "--unlock-key-file", kf], "--tpm2")
+        self.assertRefused(img, ["--pcrs", "7+99", "disk", "enroll", img, "--tpm2"], "--pcrs")
+
+
+if __name__ == "__main__":
+    main()
