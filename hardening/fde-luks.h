@@ -43,6 +43,12 @@ int fde_escrow_write(HostFs *fs, const char *cert_path, const char *uuid, int ke
 /* Whether an escrow file exists for this volume and keyslot. */
 bool fde_escrow_exists(HostFs *fs, const char *uuid, int keyslot);
 
-/* fde-reencrypt.c: finishes an interrupted (or recovers a crashed) volume-key reencryption; 0 if none. */
+/* fde-reencrypt.c: finishes an interrupted (or recovers a crashed) volume-key reencryption; 0 if none,
+ * -ERESTART when the header was rewritten (cd is stale: reopen). */
 int fde_resume_reencryption(struct crypt_device *cd, const char *device, const FdeOptions *o, Tpm2Context *tpm,
                             const char *auth, size_t auth_size, char **ret_error);
+
+/* fde-finalize.c: writes the last header commit of a reencryption that finished but was killed inside
+ * libcryptsetup's multi-commit teardown (see there); pass must open a keyslot of the new key.
+ * -EUCLEAN when the metadata does not prove the reencryption finished (nothing written). */
+int fde_finish_interrupted_finalization(const char *device, const char *pass, size_t pass_size, char **ret_error);

@@ -298,7 +298,22 @@ static int journal_resume(struct crypt_device *cd, const char *device, const Fde
                 if (r < 0)
                         return r;
         }
-        return journal_remove(o->fs, cd);
+        if (step && streq(step, "recovery")) {
+                /* killed while adding the recovery slot: a slot nobody knows the passphrase of may exist */
+                uint32_t before = (uint32_t) jint(j, "slots_before", 0);
+
+                for (int k = 0; k < crypt_keyslot_max(CRYPT_LUKS2) && k < 32; k++)
+                        if (slot_active(cd, k) && !(before & (UINT32_C(1) << k)) &&
+                            !fde_escrow_exists(o->fs, crypt_get_uuid(cd), k) && count_active(cd) > 1) {
+                                log_info("%s: removing the unfinished recovery keyslot %d", device, k);
+                                (void) crypt_keyslot_destroy(cd, k);
+                        }
+        }
+        r = journal_remove(o->fs, cd);
+        if (r < 0)
+                return r;
+        /* an interrupted enrolment is finished by the rerun, not repeated */
+        return op && streq(op, "enroll") ? 1 : 0;
 }
 
 /* The recovery keyslot: generated passphrase, argon2id, escrowed before it is relied on. */
@@ -326,6 +341,7 @@ static int add_recovery(struct crypt_device *cd, const char *device, const FdeOp
                 return fde_fail(ret_error, r, "%s: the recovery keyslot could not be verified or escrowed; removed it",
                                 device);
         }
+        fde_crash_point("recovery-escrowed");
         if (o->print_recovery_key)
                 printf("Recovery passphrase for %s (keyslot %d): %s\n", device, slot, pass);
         return slot;
@@ -355,42 +371,80 @@ int fde_enroll(const char *device, const FdeOptions *o, char **ret_error) {
         r = fde_read_key_file(o->unlock_key_file, &unlock, &unlock_size, ret_error);
         if (r < 0)
                 return r;
-        r = fde_verify_passphrase(cd, CRYPT_ANY_SLOT, unlock, unlock_size);
+        r = crypt_reencrypt_status(cd, NULL) == CRYPT_REENCRYPT_NONE ?
+                    fde_verify_passphrase(cd, CRYPT_ANY_SLOT, unlock, unlock_size) : 0;
         if (r < 0)
                 return fde_fail(ret_error, -EPERM, "%s: the unlock passphrase%s%s opens no keyslot; nothing changed",
                                 device, o->unlock_key_file ? " in " : "", strempty(o->unlock_key_file));
         recovery = o->recovery_key && !has_recovery_slot(cd, o);
         if (recovery && !o->print_recovery_key) {
-                r = fde_escrow_check_cert(o->fs, o->escrow_cert, ret_error);
+                r = fde_escrow_check_cert(o->fs, o->escrow_cert, NULL);
                 if (r < 0)
-                        return fde_fail(ret_error, r, "%s: no escrow certificate for the recovery key (give "
-                                        "--print-recovery-key or --no-recovery-key); nothing changed", device);
+                        return fde_fail(ret_error, r, "%s: no usable escrow certificate /%s for the recovery key (%s); give "
+                                        "--print-recovery-key or --no-recovery-key; nothing changed", device,
+                                        o->escrow_cert ? o->escrow_cert + (o->escrow_cert[0] == '/') : FDE_ESCROW_CERT_DEFAULT,
+                                        strerror(-r));
         }
         r = tpm_open(o, device, &tpm, ret_error);
         if (r < 0)
                 return r;
         r = fde_resume_reencryption(cd, device, o, tpm, unlock, unlock_size, ret_error);
+        if (r == -ERESTART) {
+                /* the header was rewritten underneath this context */
+                crypt_free(TAKE_PTR(cd));
+                r = fde_open(device, true, &cd, ret_error);
+        }
         if (r < 0)
                 return r;
         r = journal_resume(cd, device, o, tpm, unlock, unlock_size, ret_error);
         if (r < 0)
                 return r;
+        recovery = o->recovery_key && !has_recovery_slot(cd, o);
+        if (r == 0) {
+                /* idempotent, as a journaled provisioning action must be: one TPM binding per volume */
+                FdeTokenRef tokens[FDE_TOKENS_MAX];
+                size_t n = 0;
 
-        r = seal_new(tpm, o->pcr_mask ?: UINT32_C(1) << 7, TPM2_BANK_SHA256, &s, &pass, device, ret_error);
-        if (r < 0)
-                return r;
-        j = journal_new("enroll", device, &s, -1, -1);
-        r = j ? journal_write(o->fs, cd, j) : -ENOMEM;
-        if (r < 0) {
-                tpm2_sealed_done(&s);
-                return fde_fail(ret_error, r, "%s: cannot write the journal: %s", device, strerror(-r));
+                (void) fde_load_tpm2_tokens(cd, tokens, FDE_TOKENS_MAX, &n);
+                for (size_t i = 0; i < n; i++)
+                        if (!tokens[i].broken)
+                                r = 1;
+                fde_tokens_done(tokens, n);
+                if (r == 1)
+                        log_info("%s: already bound to the TPM2; use disk rotate or disk reseal to replace it", device);
         }
-        fde_crash_point("journal-written");
-        r = install_sealed(cd, device, &s, pass, unlock, unlock_size, -1, -1, ret_error);
-        tpm2_sealed_done(&s);
-        if (r < 0)
-                return r;
+
+        if (r == 0) {
+                r = seal_new(tpm, o->pcr_mask ?: UINT32_C(1) << 7, TPM2_BANK_SHA256, &s, &pass, device, ret_error);
+                if (r < 0)
+                        return r;
+                j = journal_new("enroll", device, &s, -1, -1);
+                r = j ? journal_write(o->fs, cd, j) : -ENOMEM;
+                if (r < 0) {
+                        tpm2_sealed_done(&s);
+                        return fde_fail(ret_error, r, "%s: cannot write the journal: %s", device, strerror(-r));
+                }
+                fde_crash_point("journal-written");
+                r = install_sealed(cd, device, &s, pass, unlock, unlock_size, -1, -1, ret_error);
+                tpm2_sealed_done(&s);
+                if (r < 0)
+                        return r;
+        }
         if (recovery) {
+                uint32_t before = 0;
+
+                for (int k = 0; k < crypt_keyslot_max(CRYPT_LUKS2) && k < 32; k++)
+                        if (slot_active(cd, k))
+                                before |= UINT32_C(1) << k;
+                json_object_put(j);
+                j = journal_new("enroll", device, NULL, -1, -1);
+                if (!j)
+                        return -ENOMEM;
+                json_object_object_add(j, "step", json_object_new_string("recovery"));
+                json_object_object_add(j, "slots_before", json_object_new_int64(before));
+                r = journal_write(o->fs, cd, j);
+                if (r < 0)
+                        return fde_fail(ret_error, r, "%s: cannot write the journal: %s", device, strerror(-r));
                 r = add_recovery(cd, device, o, unlock, unlock_size, ret_error);
                 if (r < 0)
                         return r;
@@ -417,7 +471,8 @@ static int rebind(const char *device, const FdeOptions *o, bool reseal, char **r
                 r = fde_read_key_file(o->unlock_key_file, &unlock, &unlock_size, ret_error);
                 if (r < 0)
                         return r;
-                if (fde_verify_passphrase(cd, CRYPT_ANY_SLOT, unlock, unlock_size) < 0)
+                if (crypt_reencrypt_status(cd, NULL) == CRYPT_REENCRYPT_NONE &&
+                    fde_verify_passphrase(cd, CRYPT_ANY_SLOT, unlock, unlock_size) < 0)
                         return fde_fail(ret_error, -EPERM, "%s: the %s passphrase opens no keyslot; nothing changed",
                                         device, reseal ? "recovery" : "unlock");
         }
@@ -425,11 +480,17 @@ static int rebind(const char *device, const FdeOptions *o, bool reseal, char **r
         if (r < 0)
                 return r;
         r = fde_resume_reencryption(cd, device, o, tpm, unlock, unlock_size, ret_error);
+        if (r == -ERESTART) {
+                /* the header was rewritten underneath this context */
+                crypt_free(TAKE_PTR(cd));
+                r = fde_open(device, true, &cd, ret_error);
+        }
         if (r < 0)
                 return r;
         r = journal_resume(cd, device, o, tpm, unlock, unlock_size, ret_error);
         if (r < 0)
                 return r;
+        r = 0;
 
         (void) fde_load_tpm2_tokens(cd, tokens, FDE_TOKENS_MAX, &n);
         for (size_t i = 0; i < n && r >= 0; i++) {

@@ -118,6 +118,22 @@ int fde_resume_reencryption(struct crypt_device *cd, const char *device, const F
         if (r < 0)
                 return fde_fail(ret_error, r, "%s: a reencryption is in progress and no TPM token or passphrase opens "
                                 "the volume to finish it", device);
+        if (fde_verify_passphrase(cd, CRYPT_ANY_SLOT, pass, size) < 0) {
+                /* killed inside libcryptsetup's teardown after the data was done: write its last commit */
+                struct crypt_device *fresh = NULL;
+
+                r = fde_finish_interrupted_finalization(device, pass, size, NULL);
+                if (r < 0 && auth)
+                        r = fde_finish_interrupted_finalization(device, auth, auth_size, ret_error);
+                if (r < 0)
+                        return fde_fail(ret_error, r, "%s: a reencryption is in progress and neither the TPM token "
+                                        "nor the passphrase opens the volume", device);
+                if (fde_open(device, true, &fresh, NULL) >= 0) {
+                        tidy_tokens(fresh);
+                        crypt_free(fresh);
+                }
+                return -ERESTART;
+        }
         log_info("%s: finishing the %s volume-key reencryption", device,
                  ri == CRYPT_REENCRYPT_CRASH ? "crashed" : "interrupted");
         if (ri == CRYPT_REENCRYPT_CRASH) {
@@ -127,10 +143,16 @@ int fde_resume_reencryption(struct crypt_device *cd, const char *device, const F
 
                 if (slot < 0)
                         return fde_fail(ret_error, slot, "%s: the passphrase does not open the volume", device);
-                r = crypt_reencrypt_init_by_passphrase(cd, NULL, pass, size, slot, slot, NULL, NULL, &recovery);
+                r = crypt_reencrypt_init_by_passphrase(cd, NULL, pass, size, CRYPT_ANY_SLOT, CRYPT_ANY_SLOT, NULL,
+                                                       NULL, &recovery);
                 if (r < 0)
                         return fde_fail(ret_error, r, "%s: reencryption crash recovery failed: %s", device,
                                         fde_last_crypt_error() ?: strerror(-r));
+                /* killed after the last hotzone: recovery alone finishes the operation */
+                if (crypt_reencrypt_status(cd, NULL) == CRYPT_REENCRYPT_NONE) {
+                        tidy_tokens(cd);
+                        return 0;
+                }
         }
         return run(cd, device, pass, size, ret_error);
 }
@@ -154,7 +176,9 @@ int fde_rotate_volume_key(const char *device, const FdeOptions *o, char **ret_er
                 r = fde_read_key_file(o->unlock_key_file, &unlock, &unlock_size, ret_error);
                 if (r < 0)
                         return r;
-                if (fde_verify_passphrase(cd, CRYPT_ANY_SLOT, unlock, unlock_size) < 0)
+                /* in a killed reencryption's last step no keyslot opens until the resume below finishes it */
+                if (crypt_reencrypt_status(cd, NULL) == CRYPT_REENCRYPT_NONE &&
+                    fde_verify_passphrase(cd, CRYPT_ANY_SLOT, unlock, unlock_size) < 0)
                         return fde_fail(ret_error, -EPERM, "%s: the passphrase in %s opens no keyslot; nothing changed",
                                         device, o->unlock_key_file);
         }
@@ -165,9 +189,11 @@ int fde_rotate_volume_key(const char *device, const FdeOptions *o, char **ret_er
                         return fde_fail(ret_error, r, "%s: the TPM (%s) is unreachable: %s; nothing changed", device,
                                         o->tcti ?: TPM2_TCTI_DEFAULT, strerror(-r));
         }
-        if (crypt_reencrypt_status(cd, NULL) != CRYPT_REENCRYPT_NONE)
+        if (crypt_reencrypt_status(cd, NULL) != CRYPT_REENCRYPT_NONE) {
                 /* an earlier rotation was interrupted: finishing it is the rotation */
-                return fde_resume_reencryption(cd, device, o, tpm, unlock, unlock_size, ret_error);
+                r = fde_resume_reencryption(cd, device, o, tpm, unlock, unlock_size, ret_error);
+                return r == -ERESTART ? 0 : r;
+        }
 
         /* Unbound slots left by a rotation killed before the reencryption started: remove them. */
         for (int k = 0; k < crypt_keyslot_max(CRYPT_LUKS2); k++)

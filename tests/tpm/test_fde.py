@@ -153,7 +153,7 @@ class VolumeKey(FdeCase):
                 self.assertIn(s, meta["keyslots"])
 
     def test_unknown_slot_refused(self):
-        img, kf = self.make_image(size_mb=16, pattern=False)
+        img, kf = self.make_image(size_mb=20, pattern=False)
         self.enroll(img, kf, "--no-recovery-key")
         d0 = file_digest(img)
         rc, out, err = self.ctl("disk", "rotate", img, "--volume-key")
