@@ -89,7 +89,7 @@ class Crash(FdeCase):
         rnd = random.Random(SEED + 1)
         img, kf = self.make_image(size_mb=20)
         self.enroll(img, kf, "--no-recovery-key")
-        points = ROTATE_POINTS * 6
+        points = ROTATE_POINTS * 8
         rnd.shuffle(points)
         for point in points:
             self.crash(point, "disk", "rotate", img)
