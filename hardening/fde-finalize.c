@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "fde-luks.h"
+#include "fileio.h"
 #include "finding.h"
 #include "log.h"
 
@@ -233,15 +234,14 @@ static int verify_detached(const char *device, const uint8_t *area, size_t area_
                            size_t pass_size) {
         _cleanup_close_ int fd = memfd_create("cchost-luks2-header", MFD_CLOEXEC);
         struct crypt_device *cd = NULL;
-        char path[64];
+        char path[FD_PATH_MAX];
         int r;
 
         if (fd < 0)
                 return negative_errno();
         if (write(fd, area, area_size) != (ssize_t) area_size)
                 return -EIO;
-        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-        r = crypt_init_data_device(&cd, path, device);
+        r = crypt_init_data_device(&cd, fd_self_path(fd, path), device);
         if (r >= 0)
                 r = crypt_load(cd, CRYPT_LUKS2, NULL);
         if (r >= 0 && crypt_reencrypt_status(cd, NULL) != CRYPT_REENCRYPT_NONE)
