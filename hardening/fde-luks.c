@@ -60,6 +60,9 @@ int fde_open(const char *device, bool need_luks2, struct crypt_device **ret, cha
         int r;
 
         crypt_set_log_callback(NULL, on_crypt_log, NULL);
+        /* we read systemd-tpm2 tokens ourselves: no need to load systemd's token plugin (and its 7 MB
+         * shared library) into the process */
+        crypt_token_external_disable();
         last_crypt_error[0] = 0;
         if (stat(device, &st) < 0)
                 return fde_fail(ret_error, -errno, "%s: %s", device, strerror(errno));

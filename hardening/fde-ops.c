@@ -334,7 +334,8 @@ static int add_recovery(struct crypt_device *cd, const char *device, const FdeOp
                                 fde_last_crypt_error() ?: strerror(-slot));
         fde_crash_point("recovery-added");
         r = fde_verify_passphrase(cd, slot, pass, strlen(pass));
-        if (r >= 0 && (!o->print_recovery_key || o->escrow_cert))
+        /* escrowed whenever a certificate is there; without one only when it is printed instead */
+        if (r >= 0 && (!o->print_recovery_key || fde_escrow_check_cert(o->fs, o->escrow_cert, NULL) >= 0))
                 r = fde_escrow_write(o->fs, o->escrow_cert, crypt_get_uuid(cd), slot, pass, ret_error);
         if (r < 0) {
                 (void) crypt_keyslot_destroy(cd, slot);

@@ -12,6 +12,10 @@
 struct Tpm2Context {
         TSS2_TCTI_CONTEXT *tcti;
         ESYS_CONTEXT *esys;
+        /* the transient primary of each template and a salted session on it, made once per context
+         * (every CreatePrimary is an ECC or RSA key generation) and flushed when the context is freed */
+        ESYS_TR primary[_TPM2_PRIMARY_MAX];
+        ESYS_TR session[_TPM2_PRIMARY_MAX];
 };
 
 static const char *const bank_table[_TPM2_BANK_MAX] = {
@@ -124,6 +128,8 @@ int tpm2_context_new(const char *tcti, Tpm2Context **ret) {
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
+        for (int i = 0; i < _TPM2_PRIMARY_MAX; i++)
+                c->primary[i] = c->session[i] = ESYS_TR_NONE;
         setenv("TSS2_LOG", "all+none", 0); /* tpm2-tss logs to stderr by default; errors are ours to report */
         rc = Tss2_TctiLdr_Initialize(tcti ?: TPM2_TCTI_DEFAULT, &c->tcti);
         if (rc != TSS2_RC_SUCCESS) {
@@ -143,6 +149,10 @@ int tpm2_context_new(const char *tcti, Tpm2Context **ret) {
 Tpm2Context *tpm2_context_free(Tpm2Context *c) {
         if (!c)
                 return NULL;
+        for (int i = 0; c->esys && i < _TPM2_PRIMARY_MAX; i++) {
+                flush(c, &c->session[i]);
+                flush(c, &c->primary[i]);
+        }
         if (c->esys)
                 Esys_Finalize(&c->esys);
         if (c->tcti)
@@ -220,6 +230,27 @@ static int make_encryption_session(Tpm2Context *c, ESYS_TR tpm_key, ESYS_TR *ret
         return 0;
 }
 
+/* The cached primary of alg and its salted session (owned by the context: do not flush). */
+static int get_primary(Tpm2Context *c, Tpm2PrimaryAlg alg, ESYS_TR *ret_primary, ESYS_TR *ret_session) {
+        int r;
+
+        if (alg < 0 || alg >= _TPM2_PRIMARY_MAX)
+                return -EINVAL;
+        if (c->primary[alg] == ESYS_TR_NONE) {
+                r = make_primary(c, alg, &c->primary[alg]);
+                if (r < 0)
+                        return r;
+        }
+        if (c->session[alg] == ESYS_TR_NONE) {
+                r = make_encryption_session(c, c->primary[alg], &c->session[alg]);
+                if (r < 0)
+                        return r;
+        }
+        *ret_primary = c->primary[alg];
+        *ret_session = c->session[alg];
+        return 0;
+}
+
 static void pcr_selection(uint32_t mask, Tpm2Bank bank, TPML_PCR_SELECTION *ret) {
         *ret = (TPML_PCR_SELECTION) {
                 .count = 1,
@@ -276,20 +307,15 @@ fail:
 }
 
 int tpm2_policy_now(Tpm2Context *c, uint32_t pcr_mask, Tpm2Bank bank, uint8_t ret[64], size_t *ret_size) {
-        ESYS_TR primary = ESYS_TR_NONE, encryption = ESYS_TR_NONE;
+        ESYS_TR primary, encryption;
         int r;
 
         if (bank < 0 || bank >= _TPM2_BANK_MAX)
                 return -EINVAL;
-        r = make_primary(c, TPM2_PRIMARY_ECC, &primary);
+        r = get_primary(c, TPM2_PRIMARY_ECC, &primary, &encryption);
         if (r < 0)
                 return r;
-        r = make_encryption_session(c, primary, &encryption);
-        if (r >= 0)
-                r = make_pcr_policy(c, encryption, TPM2_SE_TRIAL, pcr_mask, bank, NULL, ret, ret_size);
-        flush(c, &encryption);
-        flush(c, &primary);
-        return r;
+        return make_pcr_policy(c, encryption, TPM2_SE_TRIAL, pcr_mask, bank, NULL, ret, ret_size);
 }
 
 int tpm2_seal(Tpm2Context *c, uint32_t pcr_mask, Tpm2Bank bank, const void *secret, size_t size,
@@ -311,16 +337,13 @@ int tpm2_seal(Tpm2Context *c, uint32_t pcr_mask, Tpm2Bank bank, const void *secr
         if (size == 0 || size > sizeof(sensitive.sensitive.data.buffer) || bank < 0 || bank >= _TPM2_BANK_MAX)
                 return -EINVAL;
 
-        r = make_primary(c, alg, &primary);
+        r = get_primary(c, alg, &primary, &encryption);
         if (r < 0 && r != -EHOSTUNREACH) {
                 alg = TPM2_PRIMARY_RSA;
-                r = make_primary(c, alg, &primary);
+                r = get_primary(c, alg, &primary, &encryption);
         }
         if (r < 0)
                 return r;
-        r = make_encryption_session(c, primary, &encryption);
-        if (r < 0)
-                goto finish;
         r = make_pcr_policy(c, encryption, TPM2_SE_TRIAL, pcr_mask, bank, NULL, policy, &policy_size);
         if (r < 0)
                 goto finish;
@@ -369,8 +392,6 @@ int tpm2_seal(Tpm2Context *c, uint32_t pcr_mask, Tpm2Bank bank, const void *secr
 finish:
         Esys_Free(priv);
         Esys_Free(pub);
-        flush(c, &encryption);
-        flush(c, &primary);
         return r;
 }
 
@@ -400,14 +421,14 @@ int tpm2_unseal(Tpm2Context *c, const Tpm2Sealed *sealed, const void *srk, size_
                 rc = Esys_TR_Deserialize(c->esys, srk, srk_size, &parent);
                 if (rc != TSS2_RC_SUCCESS)
                         return tpm2_error(rc, "deserializing the SRK");
+                r = make_encryption_session(c, parent, &encryption);
+                if (r < 0)
+                        goto finish;
         } else {
-                r = make_primary(c, sealed->primary_alg, &parent);
+                r = get_primary(c, sealed->primary_alg, &parent, &encryption);
                 if (r < 0)
                         return r;
         }
-        r = make_encryption_session(c, parent, &encryption);
-        if (r < 0)
-                goto finish;
         rc = Esys_Load(c->esys, parent, encryption, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &object);
         if (rc != TSS2_RC_SUCCESS) {
                 r = tpm2_error(rc, "Load");
@@ -444,11 +465,11 @@ finish:
         }
         flush(c, &policy);
         flush(c, &object);
-        flush(c, &encryption);
-        if (transient_parent)
-                flush(c, &parent);
-        else if (parent != ESYS_TR_NONE)
-                (void) Esys_TR_Close(c->esys, &parent);
+        if (!transient_parent) {
+                flush(c, &encryption);
+                if (parent != ESYS_TR_NONE)
+                        (void) Esys_TR_Close(c->esys, &parent);
+        }
         return r;
 }
 
