@@ -2,6 +2,7 @@
 """disk status / enroll / rotate / reseal against swtpm on image files: the systemd-tpm2 token format
 and interop both ways (systemd-cryptenroll, tpm2-tools), PCR change and reseal, volume-key rotation with
 the data checked, and bad input leaving the image and the root byte-identical."""
+import base64
 import json
 import os
 
@@ -101,6 +102,60 @@ class Interop(FdeCase):
         self.assertNotIn(old_slot, meta["keyslots"])
         self.assertTrue(self.tpm_token_opens(img))
         self.assertTrue(self.opens(img, kf))  # the passphrase slot is untouched
+
+
+class SrkToken(FdeCase):
+    def test_v255_srk_token_rotated(self):
+        """A token sealed the v255+ way (under the persistent SRK, tpm2_srk = Esys_TR_Serialize of it),
+        made with tpm2-tools: status names the SRK parent, rotate unseals it through the SRK."""
+        img, kf = self.make_image(pattern=False)
+        p = self.path
+        e = self.env
+        run("tpm2_createprimary", "-Q", "-C", "o", "-G", "ecc256:aes128cfb", "-g", "sha256", "-a",
+            "restricted|decrypt|fixedtpm|fixedparent|sensitivedataorigin|userwithauth|noda", "-c", p("srk.ctx"), env=e)
+        run("tpm2_evictcontrol", "-Q", "-C", "o", "-c", p("srk.ctx"), "0x81000001", env=e)
+        run("tpm2_flushcontext", "-t", env=e)
+        run("tpm2_readpublic", "-Q", "-c", "0x81000001", "-t", p("srk.tr"), env=e)
+        run("tpm2_startauthsession", "-S", p("trial.ctx"), env=e)
+        run("tpm2_policypcr", "-Q", "-S", p("trial.ctx"), "-l", "sha256:7", "-L", p("pol.bin"), env=e)
+        run("tpm2_flushcontext", p("trial.ctx"), env=e)
+        secret = os.urandom(32)
+        with open(p("secret.bin"), "wb") as f:
+            f.write(secret)
+        run("tpm2_create", "-Q", "-C", "0x81000001", "-a", "fixedtpm|fixedparent", "-L", p("pol.bin"), "-i",
+            p("secret.bin"), "-u", p("obj.pub"), "-r", p("obj.priv"), env=e)
+        run("tpm2_flushcontext", "-t", env=e)
+        run("tpm2_flushcontext", "-l", env=e)
+        pw = self.write_key("srk.pw", base64.b64encode(secret))
+        run("cryptsetup", "luksAddKey", "-q", "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000", "--hash",
+            "sha512", "--key-file", kf, img, pw)
+        slot = [s for s in self.tokens(img)[1]["keyslots"] if s != "0"][0]
+
+        def b64(name):
+            with open(p(name), "rb") as f:
+                return base64.b64encode(f.read()).decode()
+        with open(p("pol.bin"), "rb") as f:
+            policy = f.read().hex()
+        token = {"type": "systemd-tpm2", "keyslots": [slot],
+                 "tpm2-blob": base64.b64encode(base64.b64decode(b64("obj.priv")) +
+                                               base64.b64decode(b64("obj.pub"))).decode(),
+                 "tpm2-pcrs": [7], "tpm2-pcr-bank": "sha256", "tpm2-primary-alg": "ecc",
+                 "tpm2-policy-hash": policy, "tpm2-pin": False, "tpm2_pcrlock": False, "tpm2_srk": b64("srk.tr")}
+        with open(p("tok.json"), "w") as f:
+            json.dump(token, f)
+        run("cryptsetup", "token", "import", "--json-file", p("tok.json"), img)
+
+        dev = self.status(img)
+        t = dev["tokens"][0]
+        self.assertEqual((t["parent"], t["policy"]), ("srk", "match"))
+        self.assertTrue(dev["tpm2_token"])
+        rc, out, err = self.ctl("disk", "rotate", img)
+        self.assertEqual(rc, 0, err)
+        toks, meta = self.tokens(img)
+        self.assertEqual(len(toks), 1)
+        self.assertNotIn(slot, meta["keyslots"])  # the SRK-sealed slot was replaced
+        self.assertFalse(self.opens(img, pw))
+        self.assertTrue(self.tpm_token_opens(img))
 
 
 class Reseal(FdeCase):
