@@ -117,7 +117,8 @@ static void check_policy(Tpm2Context *tpm, const FdeTokenRef *t, json_object *to
         }
 }
 
-int fde_status(const char *device, const char *tcti, bool check_tpm, json_object **ret) {
+int fde_status(const char *path, const char *name, const char *tcti, bool check_tpm, json_object **ret) {
+        const char *device = name ?: path;
         _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
         _cleanup_(json_object_putp) json_object *o = NULL;
         _cleanup_free_ char *error = NULL;
@@ -138,7 +139,7 @@ int fde_status(const char *device, const char *tcti, bool check_tpm, json_object
         json_object_object_add(o, "device", json_object_new_string(device));
         json_object_object_add(o, "findings", findings);
 
-        r = fde_open(device, false, &cd, &error);
+        r = fde_open(path, false, &cd, &error);
         if (r < 0) {
                 json_object_object_add(o, "type", json_object_new_string(r == -EMEDIUMTYPE ? "none" : "error"));
                 json_object_object_add(o, "error", json_object_new_string(strempty(error)));

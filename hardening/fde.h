@@ -34,8 +34,9 @@ typedef struct FdeOptions {
         const char *escrow_cert;     /* root-relative PEM certificate; NULL: FDE_ESCROW_CERT_DEFAULT */
 } FdeOptions;
 
-/* The cchost.disk/v1 entry for one device (always returns an object unless out of memory). */
-int fde_status(const char *device, const char *tcti, bool check_tpm, json_object **ret);
+/* The cchost.disk/v1 entry for one device (always returns an object unless out of memory). path is
+ * what is opened, name what messages and "device" show (NULL: path). */
+int fde_status(const char *path, const char *name, const char *tcti, bool check_tpm, json_object **ret);
 
 /* These return 0, or a negative errno with a sentence in *ret_error (device left unchanged). */
 int fde_enroll(const char *device, const FdeOptions *o, char **ret_error);

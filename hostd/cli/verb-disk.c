@@ -161,7 +161,7 @@ static int disk_status(int argc, char *argv[]) {
         for (char **d = devices; d && *d; d++) {
                 json_object *o = NULL, *f;
 
-                r = fde_status(*d, tcti_for(&c), true, &o);
+                r = fde_status(*d, NULL, tcti_for(&c), true, &o);
                 if (r < 0) {
                         config_done(&c);
                         return log_error_errno(r, "%s: %m", *d);

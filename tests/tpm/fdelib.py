@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # 
 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TESTS, "fixture"))
-from checklib import tree_digest  # noqa: E402,F401
+from checklib import hostbuilder, tree_digest  # noqa: E402,F401
 
 CCHOSTCTL = os.environ.get("CCHOSTCTL", os.path.join(TESTS, "..", "build", "hostd", "cli", "cchostctl"))
 SECTOR = 512

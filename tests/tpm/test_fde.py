@@ -6,7 +6,9 @@ import base64
 import json
 import os
 
-from fdelib import FdeCase, file_digest, main, run, tree_digest
+import shutil
+
+from fdelib import CCHOSTCTL, FdeCase, file_digest, hostbuilder, main, run, tree_digest
 
 SYSTEMD_V252_KEYS = ["type", "keyslots", "tpm2-blob", "tpm2-pcrs", "tpm2-pcr-bank", "tpm2-primary-alg",
                      "tpm2-policy-hash", "tpm2-pin"]
@@ -215,6 +217,35 @@ class VolumeKey(FdeCase):
         self.assertEqual(rc, 2)
         self.assertIn("would be lost", err)
         self.assertEqual(file_digest(img), d0)
+
+
+class CheckProbe(FdeCase):
+    def check(self, root):
+        p = run(CCHOSTCTL, "--root", root, "--json", "check", check=False)
+        doc = json.loads(p.stdout)
+        return [f for f in doc["checks"] if f["id"] == "hardening.fde.volumes"][0]
+
+    def test_check_reads_configured_volumes_under_the_root(self):
+        root = os.path.join(self.dir, "host")
+        hostbuilder.build(hostbuilder.load_spec("genoa-snp-ready"), root)
+        self.assertEqual(self.check(root)["status"], "skip")
+        os.makedirs(os.path.join(root, "var/lib/images"))
+        img, kf = self.make_image(pattern=False)
+        shutil.move(img, os.path.join(root, "var/lib/images/disk.img"))
+        img = os.path.join(root, "var/lib/images/disk.img")
+        os.makedirs(os.path.join(root, "etc/cchost"), exist_ok=True)
+        with open(os.path.join(root, "etc/cchost/cchost.yaml"), "a") as f:
+            f.write("\nfde:\n  devices: [/var/lib/images/disk.img]\n")
+        d0 = tree_digest(root)
+        f = self.check(root)
+        self.assertEqual(f["status"], "fail")
+        self.assertIn("/var/lib/images/disk.img has no systemd-tpm2 token", f["summary"])
+        self.assertEqual(f["evidence"]["devices"]["/var/lib/images/disk.img"]["type"], "luks2")
+        self.assertEqual(tree_digest(root), d0)
+        self.enroll(img, kf)
+        f = self.check(root)
+        self.assertEqual(f["status"], "pass", f["summary"])
+        self.assertTrue(f["evidence"]["devices"]["/var/lib/images/disk.img"]["tpm2_token"])
 
 
 class BadInput(FdeCase):
