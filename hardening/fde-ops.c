@@ -224,6 +224,7 @@ static int seal_new(Tpm2Context *tpm, uint32_t mask, Tpm2Bank bank, Tpm2Sealed *
                 r = -EIO;
         if (check)
                 explicit_bzero(check, check_size);
+        tpm2_context_flush_cache(tpm); /* nothing may stay loaded across the interruptible steps below */
         if (r >= 0)
                 r = fde_secret_to_passphrase(secret, sizeof(secret), ret_pass);
         explicit_bzero(secret, sizeof(secret));
@@ -291,6 +292,7 @@ static int journal_resume(struct crypt_device *cd, const char *device, const Fde
                         a = old_pass ?: "";
                         as = strlen(a);
                 }
+                tpm2_context_flush_cache(tpm);
                 fde_tpm2_token_sealed(&t, 0, &s);
                 r = install_sealed(cd, device, &s, pass, a, as, jint(j, "old_token", -1), jint(j, "old_slot", -1),
                                    ret_error);

@@ -115,6 +115,7 @@ int fde_resume_reencryption(struct crypt_device *cd, const char *device, const F
         if (ri == CRYPT_REENCRYPT_INVALID)
                 return fde_fail(ret_error, -EBADMSG, "%s: the reencryption metadata is invalid", device);
         r = any_passphrase(cd, tpm, auth, auth_size, &pass, &size);
+        tpm2_context_flush_cache(tpm);
         if (r < 0)
                 return fde_fail(ret_error, r, "%s: a reencryption is in progress and no TPM token or passphrase opens "
                                 "the volume to finish it", device);
@@ -228,6 +229,7 @@ int fde_rotate_volume_key(const char *device, const FdeOptions *o, char **ret_er
                                      "nothing changed", device, k);
         }
         fde_tokens_done(tokens, n);
+        tpm2_context_flush_cache(tpm);
         if (r < 0)
                 goto finish;
 

@@ -146,13 +146,17 @@ int tpm2_context_new(const char *tcti, Tpm2Context **ret) {
         return 0;
 }
 
-Tpm2Context *tpm2_context_free(Tpm2Context *c) {
-        if (!c)
-                return NULL;
-        for (int i = 0; c->esys && i < _TPM2_PRIMARY_MAX; i++) {
+void tpm2_context_flush_cache(Tpm2Context *c) {
+        for (int i = 0; c && c->esys && i < _TPM2_PRIMARY_MAX; i++) {
                 flush(c, &c->session[i]);
                 flush(c, &c->primary[i]);
         }
+}
+
+Tpm2Context *tpm2_context_free(Tpm2Context *c) {
+        if (!c)
+                return NULL;
+        tpm2_context_flush_cache(c);
         if (c->esys)
                 Esys_Finalize(&c->esys);
         if (c->tcti)

@@ -53,6 +53,9 @@ typedef struct Tpm2Context Tpm2Context;
 /* Connects through the TCTI string and starts the TPM (already started is fine). */
 int tpm2_context_new(const char *tcti, Tpm2Context **ret);
 Tpm2Context *tpm2_context_free(Tpm2Context *c);
+/* Flushes the primary and session the context keeps between calls. Call it before anything that may
+ * be interrupted: without a resource manager (swtpm, /dev/tpm0) a killed process leaks them. */
+void tpm2_context_flush_cache(Tpm2Context *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Tpm2Context *, tpm2_context_free);
 
 typedef struct Tpm2Sealed {

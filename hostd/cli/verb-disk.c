@@ -177,6 +177,8 @@ static int disk_status(int argc, char *argv[]) {
         config_done(&c);
         if (arg_json)
                 print_json(doc);
+        else if (json_object_array_length(list) == 0)
+                printf("No block device holding data was found (udev saw no filesystem or LUKS signature).\n");
         return ok ? 0 : EXIT_NOT_READY;
 }
 

@@ -27,6 +27,14 @@ class Crash(FdeCase):
         rc, out, err = self.ctl(*args, env=env)
         self.assertEqual(rc, -9, "expected a SIGKILL at %s: %s" % (point, err))
         KILLS.append(point)
+        self.assertNoTpmLeak(point)
+
+    def assertNoTpmLeak(self, point):
+        """Every step that can be interrupted runs with nothing loaded in the TPM (swtpm has no resource
+        manager: what a killed process left loaded would stay)."""
+        for what in ("handles-transient", "handles-loaded-session"):
+            out = run("tpm2_getcap", what, env=self.env).stdout.decode().strip()
+            self.assertEqual(out, "", "%s after a kill at %s" % (what, point))
 
     def assertOpens(self, img, kf):
         self.assertTrue(self.opens(img, kf), "the passphrase no longer opens the image: " + self.last_open_error)
@@ -72,6 +80,7 @@ class Crash(FdeCase):
                 self.assertIn(rc, (-9, 0), err)
                 if rc == -9:
                     KILLS.append(point)
+                    self.assertNoTpmLeak(point)
             rc, out, err = self.ctl("disk", "enroll", img, "--tpm2", "--unlock-key-file", kf)
             self.assertEqual(rc, 0, err)
             dev = self.status(img)
