@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 
 #include "fde-luks.h"
@@ -173,6 +176,21 @@ int fde_rotate_volume_key(const char *device, const FdeOptions *o, char **ret_er
         r = fde_open(device, true, &cd, ret_error);
         if (r < 0)
                 return r;
+        {
+                /* offline only: a block device that is mapped or mounted is busy for O_EXCL. Online
+                 * reencryption goes through device-mapper (crypt_reencrypt_init_by_passphrase with the
+                 * active name), which this build cannot test: refuse rather than race a live mapping. */
+                struct stat st;
+
+                if (stat(device, &st) >= 0 && S_ISBLK(st.st_mode)) {
+                        int fd = open(device, O_RDONLY | O_EXCL | O_CLOEXEC);
+
+                        if (fd < 0)
+                                return fde_fail(ret_error, -EBUSY, "%s is in use (mapped or mounted); volume-key "
+                                                "rotation runs offline only; nothing changed", device);
+                        close(fd);
+                }
+        }
         if (o->unlock_key_file) {
                 r = fde_read_key_file(o->unlock_key_file, &unlock, &unlock_size, ret_error);
                 if (r < 0)

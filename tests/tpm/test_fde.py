@@ -209,6 +209,30 @@ class VolumeKey(FdeCase):
             for s in t["keyslots"]:
                 self.assertIn(s, meta["keyslots"])
 
+    def test_loop_device_busy_refused_then_rotated(self):
+        img, kf = self.make_image(size_mb=40)
+        p = run("losetup", "-f", "--show", img, check=False)
+        if p.returncode != 0:
+            self.skipTest("no loop device here: %s" % p.stderr.decode().strip())
+        dev = p.stdout.decode().strip()
+        self.addCleanup(run, "losetup", "-d", dev, check=False)
+        self.enroll(dev, kf, "--no-recovery-key")
+        fd = os.open(dev, os.O_RDONLY | os.O_EXCL)  # as a mapping or a mount would hold it
+        try:
+            d0 = file_digest(img)
+            rc, out, err = self.ctl("disk", "rotate", dev, "--volume-key", "--unlock-key-file", kf)
+            self.assertEqual(rc, 2)
+            self.assertIn("in use", err)
+            self.assertEqual(file_digest(img), d0)
+        finally:
+            os.close(fd)
+        vk0 = self.check_pattern(img, kf)
+        rc, out, err = self.ctl("disk", "rotate", dev, "--volume-key", "--unlock-key-file", kf)
+        self.assertEqual(rc, 0, err)
+        run("blockdev", "--flushbufs", dev, check=False)
+        self.assertNotEqual(self.check_pattern(img, kf), vk0)
+        self.assertTrue(self.tpm_token_opens(dev))
+
     def test_unknown_slot_refused(self):
         img, kf = self.make_image(size_mb=20, pattern=False)
         self.enroll(img, kf, "--no-recovery-key")
