@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <termios.h>
 
 #include "fde-luks.h"
 #include "fde-token.h"
@@ -94,10 +95,22 @@ int fde_read_key_file(const char *path, char **ret, size_t *ret_size, char **ret
         if (!path) {
                 /* no file: read one line from stdin (a prompt's answer or a pipe) */
                 char line[1024];
+                struct termios old, quiet;
+                bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) >= 0;
+                char *got;
 
-                if (isatty(STDIN_FILENO))
+                if (tty) {
                         fprintf(stderr, "Passphrase: ");
-                if (!fgets(line, sizeof(line), stdin))
+                        quiet = old;
+                        quiet.c_lflag &= ~(tcflag_t) ECHO;
+                        (void) tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+                }
+                got = fgets(line, sizeof(line), stdin);
+                if (tty) {
+                        (void) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+                        fputc('\n', stderr);
+                }
+                if (!got)
                         return fde_fail(ret_error, -ENODATA, "no passphrase given (--unlock-key-file FILE or stdin)");
                 line[strcspn(line, "\n")] = 0;
                 buf = strdup(line);

@@ -7,6 +7,7 @@ import json
 import os
 
 import shutil
+import subprocess
 
 from fdelib import CCHOSTCTL, FdeCase, file_digest, hostbuilder, main, run, tree_digest
 
@@ -240,6 +241,30 @@ class VolumeKey(FdeCase):
         rc, out, err = self.ctl("disk", "rotate", img, "--volume-key")
         self.assertEqual(rc, 2)
         self.assertIn("would be lost", err)
+        self.assertEqual(file_digest(img), d0)
+
+
+class Config(FdeCase):
+    def test_tcti_from_the_configuration_and_stdin_passphrase(self):
+        img, kf = self.make_image(pattern=False)
+        conf = os.path.join(self.root, "etc/cchost/cchost.yaml")
+        with open(conf, "w") as f:
+            f.write("tpm:\n  tcti: %s\n" % self.tcti)
+        # no --tcti: the configured one; the existing passphrase on stdin
+        cmd = [CCHOSTCTL, "--root", self.root, "disk", "enroll", img, "--tpm2", "--no-recovery-key"]
+        with open(kf, "rb") as f:
+            p = subprocess.run(cmd, stdin=f, capture_output=True, env=self.env, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = run(CCHOSTCTL, "--root", self.root, "--json", "disk", "status", img, env=self.env)
+        self.assertEqual(json.loads(p.stdout)["devices"][0]["tokens"][0]["policy"], "match")
+        # a bad value is refused with file, line and column, and nothing changes
+        with open(conf, "w") as f:
+            f.write("fde:\n  devices: [relative/path]\n")
+        d0 = file_digest(img)
+        p = run(CCHOSTCTL, "--root", self.root, "disk", "rotate", img, env=self.env, check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("cchost.yaml:2:", p.stderr.decode())
+        self.assertIn("fde.devices", p.stderr.decode())
         self.assertEqual(file_digest(img), d0)
 
 
