@@ -1,8 +1,9 @@
 #!/bin/sh
 # The Debian 12 packages cchost's build, demo and tests need: the one list, used by .ci/run too.
 set -eu
-packages="meson ninja-build pkg-config gcc clang libc6-dev libjson-c-dev libxml2-dev libvirt-dev libkmod-dev libyaml-dev libcurl4-openssl-dev libssl-dev openssl libsystemd-dev
-openscap-scanner python3 python3-yaml qemu-system-x86"
+packages="meson ninja-build pkg-config gcc clang libc6-dev libjson-c-dev libxml2-dev libvirt-dev libkmod-dev libyaml-dev
+libcurl4-openssl-dev libssl-dev openssl libsystemd-dev openscap-scanner python3 python3-yaml qemu-system-x86
+libcryptsetup-dev cryptsetup-bin libtss2-dev libudev-dev swtpm swtpm-tools tpm2-tools python3-cryptography systemd"
 missing=$(for p in $packages; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed" || echo "$p"; done)
 if [ -z "$missing" ]; then
         echo "all build and test dependencies are installed"

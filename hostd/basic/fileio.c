@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -46,4 +47,9 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size) {
                 return r;
         *ret = TAKE_PTR(buf);
         return 0;
+}
+
+const char *fd_self_path(int fd, char buf[FD_PATH_MAX]) {
+        snprintf(buf, FD_PATH_MAX, "/proc/self/fd/%d", fd);
+        return buf;
 }

@@ -9,3 +9,7 @@
  * buffer is NUL-terminated (not counted in *ret_size).
  */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
+
+/* "/proc/self/fd/N": a path naming an open fd (e.g. a memfd) for libraries that take paths only. */
+#define FD_PATH_MAX 32
+const char *fd_self_path(int fd, char buf[FD_PATH_MAX]);

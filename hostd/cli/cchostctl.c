@@ -10,6 +10,7 @@
 #include "probe.h"
 #include "provision.h"
 #include "cli.h"
+#include "tpm2-util.h"
 
 /*
  * cchostctl: runs the cchost engine in-process on --root (default "/").
@@ -31,6 +32,13 @@ const char *arg_tdx_bundle = NULL;
 const char *arg_snp_bundle = NULL;
 const char *arg_profile = NULL;
 const char *arg_format = NULL;
+const char *arg_tcti = NULL;
+uint32_t arg_pcr_mask = 0;
+const char *arg_unlock_key_file = NULL;
+bool arg_tpm2 = false;
+bool arg_volume_key = false;
+bool arg_recovery_key = true;
+bool arg_print_recovery_key = false;
 
 static void help(void) {
         printf("cchostctl [OPTIONS...] VERB [ARGS...]\n"
@@ -71,6 +79,17 @@ static void help(void) {
                "                        /var/lib/cchost/harden-journal.json (--dry-run: plan only)\n"
                "  harden drift          What changed since the last enforce\n"
                "  report compliance     Compliance report (--format json|xccdf|text)\n"
+               "  disk status [DEVICE...]\n"
+               "                        LUKS2 state of each device or image: cipher, keyslots and their\n"
+               "                        PBKDF, tokens, TPM2 binding, recovery slot, reencryption\n"
+               "  disk enroll DEVICE --tpm2\n"
+               "                        Seal a new key in the TPM (PolicyPCR), add its keyslot and a\n"
+               "                        systemd-tpm2 token, and a recovery keyslot escrowed with CMS\n"
+               "  disk rotate DEVICE [--volume-key]\n"
+               "                        Replace the TPM keyslots (safe order), or re-encrypt the data\n"
+               "                        under a new volume key (offline, checksum resilience)\n"
+               "  disk reseal DEVICE    Re-bind the TPM keyslots to the current PCRs, authorised by\n"
+               "                        the recovery passphrase\n"
                "\n"
                "Options:\n"
                "  -h --help             Show this help\n"
@@ -93,6 +112,17 @@ static void help(void) {
                "     --profile=FILE     Hardening profile (default: /etc/cchost/profile.d/cc-host.yaml\n"
                "                        under the root, else the installed cc-host.yaml)\n"
                "     --format=FORMAT    With report: json, xccdf (XCCDF 1.2 results) or text\n"
+               "     --tcti=STRING      TPM2 TCTI (default: tpm.tcti in the configuration, or\n"
+               "                        device:/dev/tpmrm0), e.g. swtpm:host=127.0.0.1,port=2321\n"
+               "     --pcrs=LIST        With disk enroll/rotate/reseal: PCRs to bind, e.g. 7 or 7+11\n"
+               "     --unlock-key-file=FILE\n"
+               "                        With disk: an existing passphrase (enroll) or the recovery\n"
+               "                        passphrase (reseal, rotate); enroll reads stdin without it\n"
+               "     --tpm2             With disk enroll: bind to the TPM2\n"
+               "     --volume-key       With disk rotate: rotate the volume key (re-encrypts the data)\n"
+               "     --no-recovery-key  With disk enroll: do not add a recovery keyslot\n"
+               "     --print-recovery-key\n"
+               "                        With disk enroll: print the recovery passphrase on stdout\n"
                "  -v --verbose          Log debug messages to stderr\n"
                "\n"
                "Exit status: 0 ready, 1 not ready (a check failed or could not be decided),\n"
@@ -115,6 +145,13 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_SNP,
                 ARG_PROFILE,
                 ARG_FORMAT,
+                ARG_TCTI,
+                ARG_PCRS,
+                ARG_UNLOCK_KEY_FILE,
+                ARG_TPM2,
+                ARG_VOLUME_KEY,
+                ARG_NO_RECOVERY_KEY,
+                ARG_PRINT_RECOVERY_KEY,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -135,6 +172,13 @@ static int parse_argv(int argc, char *argv[]) {
                 { "snp", required_argument, NULL, ARG_SNP },
                 { "profile", required_argument, NULL, ARG_PROFILE },
                 { "format", required_argument, NULL, ARG_FORMAT },
+                { "tcti", required_argument, NULL, ARG_TCTI },
+                { "pcrs", required_argument, NULL, ARG_PCRS },
+                { "unlock-key-file", required_argument, NULL, ARG_UNLOCK_KEY_FILE },
+                { "tpm2", no_argument, NULL, ARG_TPM2 },
+                { "volume-key", no_argument, NULL, ARG_VOLUME_KEY },
+                { "no-recovery-key", no_argument, NULL, ARG_NO_RECOVERY_KEY },
+                { "print-recovery-key", no_argument, NULL, ARG_PRINT_RECOVERY_KEY },
                 {},
         };
         int c;
@@ -202,6 +246,30 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_FORMAT:
                         arg_format = optarg;
+                        break;
+                case ARG_TCTI:
+                        arg_tcti = optarg;
+                        break;
+                case ARG_PCRS:
+                        if (tpm2_parse_pcr_list(optarg, &arg_pcr_mask) < 0) {
+                                log_error("--pcrs: expected PCR numbers 0..23 joined by + or \",\", got \"%s\"", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_UNLOCK_KEY_FILE:
+                        arg_unlock_key_file = optarg;
+                        break;
+                case ARG_TPM2:
+                        arg_tpm2 = true;
+                        break;
+                case ARG_VOLUME_KEY:
+                        arg_volume_key = true;
+                        break;
+                case ARG_NO_RECOVERY_KEY:
+                        arg_recovery_key = false;
+                        break;
+                case ARG_PRINT_RECOVERY_KEY:
+                        arg_print_recovery_key = true;
                         break;
                 case '?':
                         return -EINVAL;
@@ -410,6 +478,7 @@ static const struct {
         { "microcode", verb_microcode },
         { "harden", verb_harden },
         { "report", verb_report },
+        { "disk", verb_disk },
 };
 
 int main(int argc, char *argv[]) {

@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "finding.h"
 #include "host.h"
@@ -27,6 +28,14 @@ extern const char *arg_tdx_bundle; /* certs import --tdx BUNDLE */
 extern const char *arg_snp_bundle; /* certs import --snp BUNDLE */
 extern const char *arg_profile;    /* harden, report: --profile FILE */
 extern const char *arg_format;     /* report: --format json|xccdf|text */
+/* FDE (issue 6) */
+extern const char *arg_tcti;            /* --tcti: overrides tpm.tcti of cchost.yaml */
+extern uint32_t arg_pcr_mask;           /* --pcrs LIST; 0: the default (PCR 7, or the token's) */
+extern const char *arg_unlock_key_file; /* --unlock-key-file FILE */
+extern bool arg_tpm2;                   /* disk enroll --tpm2 */
+extern bool arg_volume_key;             /* disk rotate --volume-key */
+extern bool arg_recovery_key;           /* --no-recovery-key clears it */
+extern bool arg_print_recovery_key;     /* --print-recovery-key */
 
 /* Opens --root (logs the error). */
 int open_host(Host **ret);
@@ -52,3 +61,5 @@ int verb_microcode(int argc, char *argv[]);
 /* harden check | enforce | drift, report compliance (verb-harden.c) */
 int verb_harden(int argc, char *argv[]);
 int verb_report(int argc, char *argv[]);
+/* disk status | enroll | rotate | reseal (verb-disk.c, FDE issue 6) */
+int verb_disk(int argc, char *argv[]);

@@ -209,6 +209,61 @@ static int key_kds_ca(YamlParse *p, yaml_node_t *v, void *userdata) {
         return absolute_path(p, v, "snp.kds.ca_file", &c->snp.kds_ca_file);
 }
 
+static int key_tpm_tcti(YamlParse *p, yaml_node_t *v, void *userdata) {
+        Config *c = userdata;
+        int r = yaml_get_string(p, v, "tpm.tcti", &c->tpm.tcti);
+
+        if (r >= 0 && (!*c->tpm.tcti || strpbrk(c->tpm.tcti, " \t\n")))
+                return yaml_fail(p, v, "tpm.tcti: expected a TCTI string such as device:/dev/tpmrm0");
+        return r;
+}
+
+static int key_fde_devices(YamlParse *p, yaml_node_t *v, void *userdata) {
+        Config *c = userdata;
+        int r = yaml_get_strv(p, v, "fde.devices", &c->fde.devices);
+
+        for (char **d = c->fde.devices; r >= 0 && d && *d; d++)
+                if ((*d)[0] != '/')
+                        return yaml_fail(p, v, "fde.devices: expected absolute device paths");
+        return r;
+}
+
+static int key_fde_escrow(YamlParse *p, yaml_node_t *v, void *userdata) {
+        Config *c = userdata;
+
+        return absolute_path(p, v, "fde.escrow_certificate", &c->fde.escrow_certificate);
+}
+
+static int key_fde_keyslot_days(YamlParse *p, yaml_node_t *v, void *userdata) {
+        Config *c = userdata;
+
+        return yaml_get_u64(p, v, "fde.rotation.keyslot_days", &c->fde.keyslot_days);
+}
+
+static int key_fde_volume_key_days(YamlParse *p, yaml_node_t *v, void *userdata) {
+        Config *c = userdata;
+
+        return yaml_get_u64(p, v, "fde.rotation.volume_key_days", &c->fde.volume_key_days);
+}
+
+static const YamlKey tpm_keys[] = {
+        { "tcti", key_tpm_tcti },
+        {},
+};
+
+static const YamlKey fde_rotation_keys[] = {
+        { "keyslot_days", key_fde_keyslot_days },
+        { "volume_key_days", key_fde_volume_key_days },
+        {},
+};
+
+static const YamlKey fde_keys[] = {
+        { "devices", key_fde_devices },
+        { "escrow_certificate", key_fde_escrow },
+        { "rotation", NULL, fde_rotation_keys },
+        {},
+};
+
 static const YamlKey firmware_keys[] = {
         { "baseline", key_fw_baseline },
         { "baseline_signature", key_fw_signature },
@@ -267,6 +322,8 @@ static const YamlKey top_keys[] = {
         { "firmware", NULL, firmware_keys },
         { "pccs", NULL, pccs_keys },
         { "snp", NULL, snp_keys },
+        { "tpm", NULL, tpm_keys },
+        { "fde", NULL, fde_keys },
         {},
 };
 
@@ -336,5 +393,8 @@ void config_done(Config *c) {
         c->snp.kds_url = mfree(c->snp.kds_url);
         c->snp.kds_proxy = mfree(c->snp.kds_proxy);
         c->snp.kds_ca_file = mfree(c->snp.kds_ca_file);
+        c->tpm.tcti = mfree(c->tpm.tcti);
+        c->fde.devices = strv_free(c->fde.devices);
+        c->fde.escrow_certificate = mfree(c->fde.escrow_certificate);
         c->path = mfree(c->path);
 }

@@ -51,6 +51,15 @@ typedef struct Config {
                 char *kds_proxy;
                 char *kds_ca_file;
         } snp;
+        struct {
+                char *tcti;                /* TSS2 TCTI string; NULL: "device:/dev/tpmrm0" */
+        } tpm;
+        struct {
+                char **devices;            /* LUKS2 devices the hardening.fde checks look at */
+                char *escrow_certificate;  /* PEM certificate the recovery keys are encrypted to (CMS) */
+                uint64_t keyslot_days;     /* rotation policy for the daemon: 0 = never */
+                uint64_t volume_key_days;
+        } fde;
         char *path;              /* where it was read from, for messages */
 } Config;
 

@@ -23,6 +23,7 @@ extern const Probe probe_host_kvm_device, probe_host_virt_libvirt, probe_host_vi
 extern const Probe probe_host_microcode_consistent;
 extern const Probe probe_firmware_baseline_manifest, probe_firmware_baseline_microcode,
         probe_firmware_baseline_tdx_module, probe_firmware_baseline_sev_firmware, probe_firmware_baseline_bios;
+extern const Probe probe_hardening_fde_volumes; /* FDE (issue 6) */
 
 const Probe *const probe_table[] = {
         &probe_host_cpu_tee,
@@ -73,6 +74,8 @@ const Probe *const probe_table[] = {
         &probe_firmware_baseline_tdx_module,
         &probe_firmware_baseline_sev_firmware,
         &probe_firmware_baseline_bios,
+
+        &probe_hardening_fde_volumes, /* FDE (issue 6) */
 };
 
 const size_t probe_table_size = ELEMENTSOF(probe_table);

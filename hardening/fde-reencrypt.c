@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <stdio.h>
+
+#include "fde-luks.h"
+#include "log.h"
+
+/*
+ * Volume-key rotation by LUKS2 reencryption, offline (name NULL: libcryptsetup rewrites the data
+ * area itself, no device-mapper), checksum resilience. Every keyslot that should survive is re-wrapped
+ * under the new volume key with its own secret: the TPM slots with base64(unsealed secret), the others
+ * with the passphrase given (--unlock-key-file, normally the recovery passphrase). A slot whose secret
+ * is unknown would be lost, so that is refused before anything changes.
+ */
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct crypt_device *, crypt_free);
+
+static volatile sig_atomic_t stop_requested = 0;
+
+static void on_stop(int sig) {
+        stop_requested = 1;
+}
+
+static int progress(uint64_t size, uint64_t offset, void *usrptr) {
+        /* a CRYPT_REENCRYPT_CLEAN stop after the current hotzone on SIGINT/SIGTERM */
+        fde_crash_point("reencrypt-progress");
+        return stop_requested ? 1 : 0;
+}
+
+static void erase_freep(char **p) {
+        if (*p) {
+                explicit_bzero(*p, strlen(*p));
+                free(*p);
+        }
+}
+
+static bool slot_active(struct crypt_device *cd, int slot) {
+        crypt_keyslot_info i = crypt_keyslot_status(cd, slot);
+
+        return i == CRYPT_SLOT_ACTIVE || i == CRYPT_SLOT_ACTIVE_LAST;
+}
+
+/* After the run the old slots are gone: tokens must list only existing slots. */
+static void tidy_tokens(struct crypt_device *cd) {
+        for (int id = 0; id < crypt_token_max(CRYPT_LUKS2); id++)
+                for (int k = 0; k < crypt_keyslot_max(CRYPT_LUKS2); k++)
+                        if (crypt_token_is_assigned(cd, id, k) == 0 && !slot_active(cd, k))
+                                (void) crypt_token_unassign_keyslot(cd, id, k);
+}
+
+static int run(struct crypt_device *cd, const char *device, const char *pass, size_t size, char **ret_error) {
+        struct crypt_params_reencrypt params = {
+                .resilience = "checksum",
+                .hash = "sha256",
+                .flags = CRYPT_REENCRYPT_RESUME_ONLY,
+        };
+        struct sigaction sa = { .sa_handler = on_stop }, old_int, old_term;
+        int r;
+
+        r = crypt_reencrypt_init_by_passphrase(cd, NULL, pass, size, CRYPT_ANY_SLOT, CRYPT_ANY_SLOT, NULL, NULL,
+                                               &params);
+        if (r < 0)
+                return fde_fail(ret_error, r, "%s: cannot resume the reencryption: %s", device,
+                                fde_last_crypt_error() ?: strerror(-r));
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+        r = crypt_reencrypt_run(cd, progress, NULL);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        if (r < 0)
+                return fde_fail(ret_error, r, "%s: reencryption failed: %s", device, fde_last_crypt_error() ?: strerror(-r));
+        if (stop_requested)
+                return fde_fail(ret_error, -EINTR, "%s: reencryption stopped on request; rerun to continue", device);
+        tidy_tokens(cd);
+        return 0;
+}
+
+/* Some passphrase that opens the volume: the TPM tokens first, then auth. */
+static int any_passphrase(struct crypt_device *cd, Tpm2Context *tpm, const char *auth, size_t auth_size,
+                          char **ret, size_t *ret_size) {
+        FdeTokenRef tokens[FDE_TOKENS_MAX];
+        char *pass = NULL;
+        size_t n = 0;
+
+        (void) fde_load_tpm2_tokens(cd, tokens, FDE_TOKENS_MAX, &n);
+        for (size_t i = 0; i < n && !pass; i++)
+                if (!tokens[i].broken && tpm && fde_unseal_token(tpm, &tokens[i].token, &pass) < 0)
+                        pass = NULL;
+        fde_tokens_done(tokens, n);
+        if (!pass && auth) {
+                pass = strndup(auth, auth_size);
+                if (!pass)
+                        return -ENOMEM;
+        }
+        if (!pass)
+                return -ENOKEY;
+        if (fde_verify_passphrase(cd, CRYPT_ANY_SLOT, pass, strlen(pass)) < 0 && pass[0] &&
+            pass[strlen(pass) - 1] == '\n')
+                pass[strlen(pass) - 1] = 0;
+        *ret = pass;
+        *ret_size = strlen(pass);
+        return 0;
+}
+
+int fde_resume_reencryption(struct crypt_device *cd, const char *device, const FdeOptions *o, Tpm2Context *tpm,
+                        const char *auth, size_t auth_size, char **ret_error) {
+        _cleanup_(erase_freep) char *pass = NULL;
+        crypt_reencrypt_info ri = crypt_reencrypt_status(cd, NULL);
+        size_t size = 0;
+        int r;
+
+        if (ri == CRYPT_REENCRYPT_NONE)
+                return 0;
+        if (ri == CRYPT_REENCRYPT_INVALID)
+                return fde_fail(ret_error, -EBADMSG, "%s: the reencryption metadata is invalid", device);
+        r = any_passphrase(cd, tpm, auth, auth_size, &pass, &size);
+        tpm2_context_flush_cache(tpm);
+        if (r < 0)
+                return fde_fail(ret_error, r, "%s: a reencryption is in progress and no TPM token or passphrase opens "
+                                "the volume to finish it", device);
+        if (fde_verify_passphrase(cd, CRYPT_ANY_SLOT, pass, size) < 0) {
+                /* killed inside libcryptsetup's teardown after the data was done: write its last commit */
+                struct crypt_device *fresh = NULL;
+
+                r = fde_finish_interrupted_finalization(device, pass, size, NULL);
+                if (r < 0 && auth)
+                        r = fde_finish_interrupted_finalization(device, auth, auth_size, ret_error);
+                if (r < 0)
+                        return fde_fail(ret_error, r, "%s: a reencryption is in progress and neither the TPM token "
+                                        "nor the passphrase opens the volume", device);
+                if (fde_open(device, true, &fresh, NULL) >= 0) {
+                        tidy_tokens(fresh);
+                        crypt_free(fresh);
+                }
+                return -ERESTART;
+        }
+        log_info("%s: finishing the %s volume-key reencryption", device,
+                 ri == CRYPT_REENCRYPT_CRASH ? "crashed" : "interrupted");
+        if (ri == CRYPT_REENCRYPT_CRASH) {
+                /* what cryptsetup repair does: recover the hotzone from the checksums, then resume */
+                struct crypt_params_reencrypt recovery = { .flags = CRYPT_REENCRYPT_RECOVERY };
+                int slot = fde_verify_passphrase(cd, CRYPT_ANY_SLOT, pass, size);
+
+                if (slot < 0)
+                        return fde_fail(ret_error, slot, "%s: the passphrase does not open the volume", device);
+                r = crypt_reencrypt_init_by_passphrase(cd, NULL, pass, size, CRYPT_ANY_SLOT, CRYPT_ANY_SLOT, NULL,
+                                                       NULL, &recovery);
+                if (r < 0)
+                        return fde_fail(ret_error, r, "%s: reencryption crash recovery failed: %s", device,
+                                        fde_last_crypt_error() ?: strerror(-r));
+                /* killed after the last hotzone: recovery alone finishes the operation */
+                if (crypt_reencrypt_status(cd, NULL) == CRYPT_REENCRYPT_NONE) {
+                        tidy_tokens(cd);
+                        return 0;
+                }
+        }
+        return run(cd, device, pass, size, ret_error);
+}
+
+int fde_rotate_volume_key(const char *device, const FdeOptions *o, char **ret_error) {
+        _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+        _cleanup_(tpm2_context_freep) Tpm2Context *tpm = NULL;
+        _cleanup_(erase_freep) char *unlock = NULL;
+        char *pass[32] = {};
+        bool tpm_slot[32] = {};
+        FdeTokenRef tokens[FDE_TOKENS_MAX];
+        size_t unlock_size = 0, n = 0;
+        int first_old = -1, first_new = -1, r;
+        char vk[128];
+        size_t vk_size;
+
+        r = fde_open(device, true, &cd, ret_error);
+        if (r < 0)
+                return r;
+        {
+                /* offline only: a block device that is mapped or mounted is busy for O_EXCL. Online
+                 * reencryption goes through device-mapper (crypt_reencrypt_init_by_passphrase with the
+                 * active name), which this build cannot test: refuse rather than race a live mapping. */
+                struct stat st;
+
+                if (stat(device, &st) >= 0 && S_ISBLK(st.st_mode)) {
+                        int fd = open(device, O_RDONLY | O_EXCL | O_CLOEXEC);
+
+                        if (fd < 0)
+                                return fde_fail(ret_error, -EBUSY, "%s is in use (mapped or mounted); volume-key "
+                                                "rotation runs offline only; nothing changed", device);
+                        close(fd);
+                }
+        }
+        if (o->unlock_key_file) {
+                r = fde_read_key_file(o->unlock_key_file, &unlock, &unlock_size, ret_error);
+                if (r < 0)
+                        return r;
+                /* in a killed reencryption's last step no keyslot opens until the resume below finishes it */
+                if (crypt_reencrypt_status(cd, NULL) == CRYPT_REENCRYPT_NONE &&
+                    fde_verify_passphrase(cd, CRYPT_ANY_SLOT, unlock, unlock_size) < 0)
+                        return fde_fail(ret_error, -EPERM, "%s: the passphrase in %s opens no keyslot; nothing changed",
+                                        device, o->unlock_key_file);
+        }
+        r = tpm2_context_new(o->tcti, &tpm);
+        if (r < 0) {
+                tpm = NULL;
+                if (!unlock)
+                        return fde_fail(ret_error, r, "%s: the TPM (%s) is unreachable: %s; nothing changed", device,
+                                        o->tcti ?: TPM2_TCTI_DEFAULT, strerror(-r));
+        }
+        if (crypt_reencrypt_status(cd, NULL) != CRYPT_REENCRYPT_NONE) {
+                /* an earlier rotation was interrupted: finishing it is the rotation */
+                r = fde_resume_reencryption(cd, device, o, tpm, unlock, unlock_size, ret_error);
+                return r == -ERESTART ? 0 : r;
+        }
+
+        /* Unbound slots left by a rotation killed before the reencryption started: remove them. */
+        for (int k = 0; k < crypt_keyslot_max(CRYPT_LUKS2); k++)
+                if (crypt_keyslot_status(cd, k) == CRYPT_SLOT_UNBOUND) {
+                        for (int id = 0; id < crypt_token_max(CRYPT_LUKS2); id++)
+                                if (crypt_token_is_assigned(cd, id, k) == 0)
+                                        (void) crypt_token_unassign_keyslot(cd, id, k);
+                        (void) crypt_keyslot_destroy(cd, k);
+                }
+
+        /* every active slot's secret, before anything changes */
+        (void) fde_load_tpm2_tokens(cd, tokens, FDE_TOKENS_MAX, &n);
+        for (int k = 0; k < crypt_keyslot_max(CRYPT_LUKS2) && k < 32 && r >= 0; k++) {
+                if (!slot_active(cd, k))
+                        continue;
+                for (size_t i = 0; i < n && !pass[k]; i++)
+                        if (!tokens[i].broken && (tokens[i].token.keyslot_mask & (UINT32_C(1) << k)) && tpm &&
+                            fde_unseal_token(tpm, &tokens[i].token, &pass[k]) >= 0) {
+                                if (fde_verify_passphrase(cd, k, pass[k], strlen(pass[k])) < 0)
+                                        pass[k] = mfree(pass[k]);
+                                else
+                                        tpm_slot[k] = true;
+                        }
+                if (!pass[k] && unlock && fde_verify_passphrase(cd, k, unlock, unlock_size) >= 0) {
+                        pass[k] = strndup(unlock, unlock_size);
+                        if (pass[k] && fde_verify_passphrase(cd, k, pass[k], strlen(pass[k])) < 0)
+                                pass[k][strlen(pass[k]) - 1] = 0; /* the newline of an echo'd key file */
+                }
+                if (!pass[k])
+                        r = fde_fail(ret_error, -ENOKEY, "%s: keyslot %d opens neither with the TPM nor with the given "
+                                     "passphrase; it would be lost (give its passphrase with --unlock-key-file); "
+                                     "nothing changed", device, k);
+        }
+        fde_tokens_done(tokens, n);
+        tpm2_context_flush_cache(tpm);
+        if (r < 0)
+                goto finish;
+
+        /* new unbound slots under a new volume key, one per retained secret; tokens follow their slot */
+        for (int k = 0; k < 32; k++) {
+                int slot;
+
+                if (!pass[k])
+                        continue;
+                /* the new slot keeps the old slot's PBKDF and costs, as cryptsetup reencrypt does */
+                if (tpm_slot[k])
+                        r = fde_set_pbkdf_minimal(cd);
+                else {
+                        struct crypt_pbkdf_type p = {};
+
+                        r = crypt_keyslot_get_pbkdf(cd, k, &p);
+                        if (r >= 0) {
+                                p.flags |= CRYPT_PBKDF_NO_BENCHMARK;
+                                r = crypt_set_pbkdf_type(cd, &p);
+                        }
+                }
+                if (r < 0) {
+                        r = fde_fail(ret_error, r, "%s: cannot set the PBKDF of keyslot %d", device, k);
+                        goto finish;
+                }
+                vk_size = (size_t) crypt_get_volume_key_size(cd);
+                slot = crypt_keyslot_add_by_key(cd, CRYPT_ANY_SLOT, first_new < 0 ? NULL : vk, vk_size, pass[k],
+                                                strlen(pass[k]),
+                                                CRYPT_VOLUME_KEY_NO_SEGMENT |
+                                                        (first_new < 0 ? 0 : CRYPT_VOLUME_KEY_DIGEST_REUSE));
+                if (slot < 0) {
+                        r = fde_fail(ret_error, slot, "%s: cannot add a keyslot for the new volume key: %s", device,
+                                     fde_last_crypt_error() ?: strerror(-slot));
+                        goto finish;
+                }
+                fde_crash_point("vk-slot-added");
+                if (first_new < 0) {
+                        first_new = slot;
+                        first_old = k;
+                        r = crypt_volume_key_get(cd, slot, vk, &vk_size, pass[k], strlen(pass[k]));
+                        if (r < 0) {
+                                r = fde_fail(ret_error, r, "%s: cannot read back the new volume key", device);
+                                goto finish;
+                        }
+                }
+                for (int id = 0; id < crypt_token_max(CRYPT_LUKS2); id++)
+                        if (crypt_token_is_assigned(cd, id, k) == 0)
+                                (void) crypt_token_assign_keyslot(cd, id, slot);
+        }
+        if (first_new < 0) {
+                r = fde_fail(ret_error, -ENOKEY, "%s: no active keyslot", device);
+                goto finish;
+        }
+
+        {
+                struct crypt_params_luks2 luks2 = { .sector_size = crypt_get_sector_size(cd) };
+                struct crypt_params_reencrypt params = {
+                        .mode = CRYPT_REENCRYPT_REENCRYPT,
+                        .direction = CRYPT_REENCRYPT_FORWARD,
+                        .resilience = "checksum",
+                        .hash = "sha256",
+                        .luks2 = &luks2,
+                        .flags = CRYPT_REENCRYPT_INITIALIZE_ONLY,
+                };
+                _cleanup_free_ char *cipher = strdup(crypt_get_cipher(cd)), *mode = strdup(crypt_get_cipher_mode(cd));
+
+                if (!cipher || !mode) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+                r = crypt_reencrypt_init_by_passphrase(cd, NULL, pass[first_old], strlen(pass[first_old]), first_old,
+                                                       first_new, cipher, mode, &params);
+                if (r < 0) {
+                        r = fde_fail(ret_error, r, "%s: cannot start the reencryption: %s", device,
+                                     fde_last_crypt_error() ?: strerror(-r));
+                        goto finish;
+                }
+        }
+        fde_crash_point("reencrypt-initialized");
+        r = run(cd, device, pass[first_old], strlen(pass[first_old]), ret_error);
+finish:
+        explicit_bzero(vk, sizeof(vk));
+        for (int k = 0; k < 32; k++)
+                erase_freep(&pass[k]);
+        return r;
+}

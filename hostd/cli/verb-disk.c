@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <libudev.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "config.h"
+#include "fde.h"
+#include "log.h"
+#include "strv.h"
+#include "tpm2-util.h"
+
+/*
+ * disk status [DEVICE...] | enroll DEVICE --tpm2 | rotate DEVICE [--volume-key] | reseal DEVICE
+ *
+ * DEVICE is an operator path on the real filesystem: a block device or a LUKS2 image file. Without
+ * DEVICE arguments status looks at the configured fde.devices, or, when --root is "/" and none are
+ * configured, at every disk and partition libudev knows. The journal, the escrowed recovery keys and
+ * the escrow certificate are under --root.
+ */
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev *, udev_unref);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_enumerate *, udev_enumerate_unref);
+
+#define ESP_TYPE_GUID "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
+#define XBOOTLDR_TYPE_GUID "bc13c2ff-59e6-4262-a352-b275fd6f7172"
+
+/* Disks and partitions that can hold data; the ESP and /boot (XBOOTLDR) may stay clear by policy. */
+static int udev_devices(char ***ret) {
+        _cleanup_(udev_unrefp) struct udev *udev = udev_new();
+        _cleanup_(udev_enumerate_unrefp) struct udev_enumerate *e = NULL;
+        struct udev_list_entry *l;
+        char **list = NULL;
+
+        if (!udev)
+                return -ENOMEM;
+        e = udev_enumerate_new(udev);
+        if (!e || udev_enumerate_add_match_subsystem(e, "block") < 0 || udev_enumerate_scan_devices(e) < 0)
+                return -EIO;
+        udev_list_entry_foreach(l, udev_enumerate_get_list_entry(e)) {
+                struct udev_device *d = udev_device_new_from_syspath(udev, udev_list_entry_get_name(l));
+                const char *node, *devtype, *fs, *ptype, *sys;
+                int r = 0;
+
+                if (!d)
+                        continue;
+                node = udev_device_get_devnode(d);
+                devtype = udev_device_get_devtype(d);
+                fs = udev_device_get_property_value(d, "ID_FS_TYPE");
+                ptype = udev_device_get_property_value(d, "ID_PART_ENTRY_TYPE");
+                sys = udev_device_get_sysname(d);
+                /* skip what holds no data of its own: loop/ram/zram/dm, whole disks with partitions */
+                if (node && devtype && fs && !strneq(sys, "loop", 4) && !strneq(sys, "ram", 3) &&
+                    !strneq(sys, "zram", 4) && !strneq(sys, "dm-", 3) &&
+                    !(ptype && (strcasecmp(ptype, ESP_TYPE_GUID) == 0 || strcasecmp(ptype, XBOOTLDR_TYPE_GUID) == 0)) &&
+                    !streq(fs, "swap"))
+                        r = strv_extend(&list, node);
+                udev_device_unref(d);
+                if (r < 0) {
+                        strv_free(list);
+                        return r;
+                }
+        }
+        *ret = list;
+        return 0;
+}
+
+static const char *tcti_for(const Config *c) {
+        return arg_tcti ?: c->tpm.tcti;
+}
+
+static int load_config(Host **ret_host, Config *ret_config) {
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = open_host(ret_host);
+        if (r < 0)
+                return r;
+        r = config_load(*ret_host, arg_config, ret_config, &error);
+        if (r < 0)
+                return log_error_errno(r, "%s", error ?: "Cannot read the configuration: %m");
+        return 0;
+}
+
+static void print_text(json_object *d) {
+        json_object *v, *a;
+
+        printf("%s: %s", json_object_get_string(json_object_object_get(d, "device")),
+               json_object_get_string(json_object_object_get(d, "type")));
+        if (json_object_object_get_ex(d, "cipher", &v))
+                printf(" %s-%s %d-bit", json_object_get_string(v),
+                       json_object_get_string(json_object_object_get(d, "cipher_mode")),
+                       json_object_get_int(json_object_object_get(d, "key_size_bits")));
+        if (json_object_object_get_ex(d, "reencryption", &v))
+                printf(", reencryption %s", json_object_get_string(v));
+        putchar('\n');
+        if (json_object_object_get_ex(d, "keyslots", &a))
+                for (size_t i = 0; i < json_object_array_length(a); i++) {
+                        json_object *s = json_object_array_get_idx(a, i);
+                        printf("  keyslot %d: %s, %s %s, role %s\n", json_object_get_int(json_object_object_get(s, "slot")),
+                               json_object_get_string(json_object_object_get(s, "status")),
+                               json_object_get_string(json_object_object_get(s, "pbkdf")),
+                               json_object_get_string(json_object_object_get(s, "hash")) ?: "",
+                               json_object_get_string(json_object_object_get(s, "role")));
+                }
+        if (json_object_object_get_ex(d, "tokens", &a))
+                for (size_t i = 0; i < json_object_array_length(a); i++) {
+                        json_object *t = json_object_array_get_idx(a, i);
+                        printf("  token %d: %s keyslots %s", json_object_get_int(json_object_object_get(t, "id")),
+                               json_object_get_string(json_object_object_get(t, "type")),
+                               json_object_to_json_string_ext(json_object_object_get(t, "keyslots"), JSON_C_TO_STRING_PLAIN));
+                        if (json_object_object_get_ex(t, "pcrs", &v))
+                                printf(" pcrs %s %s", json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
+                                       json_object_get_string(json_object_object_get(t, "pcr_bank")));
+                        if (json_object_object_get_ex(t, "policy", &v))
+                                printf(" policy %s", json_object_get_string(v));
+                        putchar('\n');
+                }
+        a = json_object_object_get(d, "findings");
+        for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+                json_object *f = json_object_array_get_idx(a, i);
+                printf("  %-5s %s: %s\n", json_object_get_string(json_object_object_get(f, "status")),
+                       json_object_get_string(json_object_object_get(f, "id")),
+                       json_object_get_string(json_object_object_get(f, "detail")));
+        }
+}
+
+static int disk_status(int argc, char *argv[]) {
+        _cleanup_(host_freep) Host *h = NULL;
+        _cleanup_(json_object_putp) json_object *doc = NULL;
+        _cleanup_(strv_freep) char **found = NULL;
+        Config c = {};
+        char **devices;
+        json_object *list;
+        bool ok = true;
+        int r;
+
+        r = load_config(&h, &c);
+        if (r < 0)
+                return r;
+        if (argc > 0)
+                devices = argv;
+        else if (c.fde.devices)
+                devices = c.fde.devices;
+        else if (streq(arg_root, "/")) {
+                r = udev_devices(&found);
+                if (r < 0) {
+                        config_done(&c);
+                        return log_error_errno(r, "Cannot enumerate block devices with libudev: %m");
+                }
+                devices = found;
+        } else {
+                config_done(&c);
+                return log_error_errno(-EINVAL, "disk status on --root %s needs DEVICE arguments or fde.devices in "
+                                       "the configuration", arg_root);
+        }
+
+        doc = json_object_new_object();
+        list = json_object_new_array();
+        json_object_object_add(doc, "schema", json_object_new_string("cchost.disk/v1"));
+        json_object_object_add(doc, "devices", list);
+        for (char **d = devices; d && *d; d++) {
+                json_object *o = NULL, *f;
+
+                r = fde_status(*d, NULL, tcti_for(&c), true, &o);
+                if (r < 0) {
+                        config_done(&c);
+                        return log_error_errno(r, "%s: %m", *d);
+                }
+                f = json_object_object_get(o, "findings");
+                for (size_t i = 0; i < json_object_array_length(f); i++)
+                        if (!streq(json_object_get_string(json_object_object_get(json_object_array_get_idx(f, i), "status")), "pass"))
+                                ok = false;
+                json_object_array_add(list, o);
+                if (!arg_json)
+                        print_text(o);
+        }
+        config_done(&c);
+        if (arg_json)
+                print_json(doc);
+        else if (json_object_array_length(list) == 0)
+                printf("No block device holding data was found (udev saw no filesystem or LUKS signature).\n");
+        return ok ? 0 : EXIT_NOT_READY;
+}
+
+static int disk_change(const char *verb, const char *device) {
+        _cleanup_(host_freep) Host *h = NULL;
+        _cleanup_free_ char *error = NULL;
+        Config c = {};
+        FdeOptions o;
+        int r;
+
+        r = load_config(&h, &c);
+        if (r < 0)
+                return r;
+        o = (FdeOptions) {
+                .fs = host_fs(h),
+                .tcti = tcti_for(&c),
+                .pcr_mask = arg_pcr_mask,
+                .unlock_key_file = arg_unlock_key_file,
+                .recovery_key = arg_recovery_key,
+                .print_recovery_key = arg_print_recovery_key,
+                .escrow_cert = c.fde.escrow_certificate,
+        };
+        if (streq(verb, "enroll"))
+                r = fde_enroll(device, &o, &error);
+        else if (streq(verb, "reseal"))
+                r = fde_reseal(device, &o, &error);
+        else if (arg_volume_key)
+                r = fde_rotate_volume_key(device, &o, &error);
+        else
+                r = fde_rotate_keyslots(device, &o, &error);
+        config_done(&c);
+        if (r < 0)
+                return log_error_errno(r, "%s", error ?: "disk operation failed: %m");
+        if (!arg_json)
+                fprintf(stderr, "%s: %s done\n", device, verb);
+        return 0;
+}
+
+int verb_disk(int argc, char *argv[]) {
+        if (argc >= 2 && streq(argv[1], "status"))
+                return disk_status(argc - 2, argv + 2);
+        if (argc == 3 && streq(argv[1], "enroll")) {
+                if (!arg_tpm2)
+                        return log_error_errno(-EINVAL, "disk enroll needs --tpm2 (the only enrolment method)");
+                return disk_change("enroll", argv[2]);
+        }
+        if (argc == 3 && (streq(argv[1], "rotate") || streq(argv[1], "reseal")))
+                return disk_change(argv[1], argv[2]);
+        return log_error_errno(-EINVAL, "usage: cchostctl disk status [DEVICE...] | enroll DEVICE --tpm2 | "
+                               "rotate DEVICE [--volume-key] | reseal DEVICE");
+}
