@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Kernel check types: sysctl (runtime and persisted), the kernel command line, modprobe.d, sysfs values, kconfig. */
+
+#include <stdio.h>
+
+#include "harden-internal.h"
+#include "harden.h"
+#include "parse-util.h"
+#include "strv.h"
+
+/* sysctl */
+
+static const char *const sysctl_dirs[] = { "etc/sysctl.d", "run/sysctl.d", "usr/local/lib/sysctl.d",
+                                           "usr/lib/sysctl.d", "lib/sysctl.d", NULL };
+/* The value the persisted configuration gives key (the last assignment), and where. */
+static int sysctl_persisted(Host *h, const char *key, char **ret_value, char **ret_source) {
+        _cleanup_(strv_freep) char **files = NULL;
+        _cleanup_free_ char *value = NULL, *source = NULL;
+        int r;
+
+        r = harden_conf_files(h, sysctl_dirs, ".conf", &files);
+        if (r < 0)
+                return r;
+        r = strv_extend(&files, "etc/sysctl.conf");
+        if (r < 0)
+                return r;
+        STRV_FOREACH(file, files) {
+                _cleanup_free_ char *text = NULL;
+                char *save = NULL;
+
+                r = harden_read_file(h, *file, &text);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+                for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                        char *k = harden_strstrip(line), *eq;
+
+                        if (*k == '#' || *k == ';' || !*k)
+                                continue;
+                        if (*k == '-')
+                                k++;
+                        eq = strchr(k, '=');
+                        if (!eq)
+                                continue;
+                        *eq = 0;
+                        if (!harden_sysctl_key_eq(harden_strstrip(k), key))
+                                continue;
+                        free(value);
+                        value = harden_normalize(eq + 1);
+                        free(source);
+                        if (asprintf(&source, "/%s", *file) < 0)
+                                source = NULL;
+                        if (!value || !source)
+                                return -ENOMEM;
+                }
+        }
+        if (!value)
+                return 0;
+        *ret_value = TAKE_PTR(value);
+        *ret_source = TAKE_PTR(source);
+        return 1;
+}
+
+FindingStatus harden_check_sysctl(Host *h, const HardenRule *r, Finding *f) {
+        const char *key = harden_rule_param(r, "key"), *want = harden_rule_param(r, "value");
+        _cleanup_free_ char *path = NULL, *runtime = NULL, *persisted = NULL, *source = NULL, *w = harden_normalize(want);
+        int q, p;
+
+        if (asprintf(&path, "proc/sys/%s", key) < 0 || !w)
+                return finding_unknown(f, -ENOMEM, NULL, "out of memory");
+        for (char *c = path + 9; *c; c++)
+                if (*c == '.')
+                        *c = '/';
+        finding_evidence_str(f, "key", key);
+        finding_evidence_str(f, "expected", w);
+
+        q = harden_read_file(h, path, &runtime);
+        if (q >= 0) {
+                char *n = harden_normalize(runtime);
+                free(runtime);
+                runtime = n;
+                finding_evidence_str(f, "runtime", runtime);
+        } else if (q != -ENOENT)
+                return finding_unknown(f, q, NULL, "cannot read /%s", path);
+
+        p = sysctl_persisted(h, key, &persisted, &source);
+        if (p < 0)
+                return finding_unknown(f, p, NULL, "cannot read the sysctl configuration");
+        if (p > 0) {
+                finding_evidence_str(f, "persisted", persisted);
+                finding_evidence_str(f, "persisted_in", source);
+        }
+        if (q < 0 && p == 0 && hostfs_exists(host_fs(h), "etc") <= 0)
+                return finding_unknown(f, 0, NULL, "%s: neither /%s nor /etc under the root", key, path);
+
+        if (runtime && !harden_value_in_list(runtime, w))
+                return finding_set(f, FINDING_FAIL, "%s is %s now, expected %s", key, runtime, w);
+        if (p > 0 && !harden_value_in_list(persisted, w))
+                return finding_set(f, FINDING_FAIL, "%s is set to %s in %s, expected %s", key, persisted, source, w);
+        if (p == 0)
+                return finding_set(f, FINDING_FAIL, "%s = %s is not persisted in /etc/sysctl.d%s", key, w,
+                                   runtime ? " (only set at runtime)" : "");
+        return finding_set(f, FINDING_PASS, "%s = %s%s", key, w, runtime ? "" : " (persisted; no runtime value here)");
+}
+
+/* kernel command line */
+
+FindingStatus harden_check_cmdline(Host *h, const HardenRule *r, Finding *f) {
+        const char *param = harden_rule_param(r, "param"), *values = harden_rule_param(r, "value"),
+                   *absent = harden_rule_param(r, "absent");
+        _cleanup_free_ char *cmdline = NULL, *value = NULL;
+        int q;
+
+        q = hostfs_read_line(host_fs(h), "proc/cmdline", &cmdline);
+        if (q < 0)
+                return finding_unknown(f, q, NULL, "cannot read /proc/cmdline");
+        finding_evidence_str(f, "cmdline", cmdline);
+        if (absent && streq(absent, "true")) {
+                _cleanup_(strv_freep) char **words = NULL;
+
+                q = cmdline_find_all(cmdline, param, &words);
+                if (q < 0)
+                        return finding_unknown(f, q, NULL, "cannot parse /proc/cmdline");
+                STRV_FOREACH(word, words) {
+                        const char *eq = strchr(*word, '=');
+
+                        if (!values || (eq && harden_list_contains(values, eq + 1, false)))
+                                return finding_set(f, FINDING_FAIL, "%s is on the kernel command line", *word);
+                }
+                return finding_set(f, FINDING_PASS, "%s%s%s is not on the kernel command line", param,
+                                   values ? "=" : "", strempty(values));
+        }
+        q = cmdline_find(cmdline, param, &value);
+        if (q < 0)
+                return finding_unknown(f, q, NULL, "cannot parse /proc/cmdline");
+        if (q == 0)
+                return finding_set(f, FINDING_FAIL, "%s is not on the kernel command line", param);
+        if (values && !(value && harden_list_contains(values, value, false)))
+                return finding_set(f, FINDING_FAIL, "%s=%s on the kernel command line, expected %s", param,
+                                   strempty(value), values);
+        return finding_set(f, FINDING_PASS, "%s%s%s is on the kernel command line", param, value ? "=" : "",
+                           strempty(value));
+}
+
+/* modprobe.d */
+
+static const char *const modprobe_dirs[] = { "etc/modprobe.d", "run/modprobe.d", "usr/local/lib/modprobe.d",
+                                             "usr/lib/modprobe.d", "lib/modprobe.d", NULL };
+
+static bool module_eq(const char *a, const char *b) {
+        for (; *a && *b; a++, b++)
+                if (*a != *b && !((*a == '-' || *a == '_') && (*b == '-' || *b == '_')))
+                        return false;
+        return *a == *b;
+}
+
+FindingStatus harden_check_modprobe_blacklist(Host *h, const HardenRule *r, Finding *f) {
+        const char *module = harden_rule_param(r, "module");
+        _cleanup_(strv_freep) char **files = NULL;
+        _cleanup_free_ char *modules = NULL, *install = NULL;
+        bool blacklisted = false, loaded = false;
+        int q;
+
+        finding_evidence_str(f, "module", module);
+        if (hostfs_exists(host_fs(h), "etc") <= 0)
+                return finding_unknown(f, 0, NULL, "no /etc under the root: cannot read modprobe.d");
+        q = harden_conf_files(h, modprobe_dirs, ".conf", &files);
+        if (q < 0)
+                return finding_unknown(f, q, NULL, "cannot list modprobe.d");
+        STRV_FOREACH(file, files) {
+                _cleanup_free_ char *text = NULL;
+                char *save = NULL;
+
+                q = harden_read_file(h, *file, &text);
+                if (q < 0)
+                        return finding_unknown(f, q, NULL, "cannot read /%s", *file);
+                for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                        char *words[3] = {}, *wsave = NULL;
+                        size_t n = 0;
+
+                        for (char *w = strtok_r(line, " \t", &wsave); w && n < 3; w = strtok_r(NULL, " \t", &wsave))
+                                words[n++] = w;
+                        if (n >= 2 && streq(words[0], "blacklist") && module_eq(words[1], module))
+                                blacklisted = true;
+                        if (n >= 3 && streq(words[0], "install") && module_eq(words[1], module)) {
+                                free(install);
+                                install = strdup(words[2]);
+                        }
+                }
+        }
+        if (install)
+                finding_evidence_str(f, "install", install);
+        finding_evidence_bool(f, "blacklisted", blacklisted);
+
+        q = harden_read_file(h, "proc/modules", &modules);
+        if (q >= 0) {
+                char *save = NULL;
+
+                for (char *line = strtok_r(modules, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                        char *sp = strchr(line, ' ');
+
+                        if (sp)
+                                *sp = 0;
+                        if (module_eq(line, module))
+                                loaded = true;
+                }
+                finding_evidence_bool(f, "loaded", loaded);
+        }
+        if (loaded)
+                return finding_set(f, FINDING_FAIL, "module %s is loaded", module);
+        if (!install || !(streq(install, "/bin/false") || streq(install, "/bin/true") ||
+                          streq(install, "/usr/bin/false") || streq(install, "/usr/bin/true")))
+                return finding_set(f, FINDING_FAIL, "module %s can be loaded: no \"install %s /bin/false\" in modprobe.d",
+                                   module, module);
+        if (!blacklisted)
+                return finding_set(f, FINDING_FAIL, "module %s is not blacklisted in modprobe.d", module);
+        return finding_set(f, FINDING_PASS, "module %s cannot be loaded (install %s, blacklisted)", module, install);
+}
+
+FindingStatus harden_check_sysfs_value(Host *h, const HardenRule *r, Finding *f) {
+        const char *path = harden_rule_param(r, "path"), *want = harden_rule_param(r, "value");
+        _cleanup_free_ char *value = NULL;
+        int q;
+
+        q = hostfs_read_line(host_fs(h), harden_rel(path), &value);
+        if (q < 0)
+                return harden_missing(r, f, path, q);
+        finding_evidence_str(f, "path", path);
+        finding_evidence_str(f, "value", value);
+        if (!harden_list_contains(want, value, false))
+                return finding_set(f, FINDING_FAIL, "%s is %s, expected %s", path, value, want);
+        return finding_set(f, FINDING_PASS, "%s is %s", path, value);
+}
+
+/* kernel build configuration of the running (or newest installed) kernel */
+
+FindingStatus harden_check_kconfig(Host *h, const HardenRule *r, Finding *f) {
+        const char *option = harden_rule_param(r, "option"), *want = harden_rule_param(r, "value");
+        _cleanup_free_ char *release = NULL, *path = NULL, *text = NULL;
+        const char *got = "n";
+        char *save = NULL;
+        size_t ol = strlen(option);
+        int q;
+
+        q = hostfs_read_line(host_fs(h), "proc/sys/kernel/osrelease", &release);
+        if (q >= 0) {
+                if (asprintf(&path, "boot/config-%s", release) < 0)
+                        return finding_unknown(f, -ENOMEM, NULL, "out of memory");
+        } else {
+                _cleanup_(strv_freep) char **names = NULL;
+
+                /* offline root: the newest kernel config in /boot, by version */
+                (void) hostfs_list_dir(host_fs(h), "boot", &names);
+                KernelVersion best = {};
+                STRV_FOREACH(n, names) {
+                        KernelVersion v;
+
+                        if (!strneq(*n, "config-", 7) || parse_kernel_release(*n + 7, &v) < 0)
+                                continue;
+                        if (!path || kernel_version_cmp(&v, &best) > 0) {
+                                best = v;
+                                free(path);
+                                if (asprintf(&path, "boot/%s", *n) < 0)
+                                        return finding_unknown(f, -ENOMEM, NULL, "out of memory");
+                        }
+                }
+                if (!path)
+                        return finding_unknown(f, 0, NULL, "no /boot/config-* and no running kernel release");
+        }
+        finding_evidence_str(f, "config", path);
+        q = harden_read_file(h, path, &text);
+        if (q < 0)
+                return finding_unknown(f, q, NULL, "cannot read /%s", path);
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+                if (strneq(line, option, ol) && line[ol] == '=')
+                        got = line + ol + 1;
+        finding_evidence_str(f, option, got);
+        if (!harden_list_contains(want, got, false))
+                return finding_set(f, FINDING_FAIL, "%s=%s in /%s, expected %s", option, got, path, want);
+        return finding_set(f, FINDING_PASS, "%s=%s", option, got);
+}

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Service check types: sshd options (Include expanded, first value wins) and systemd units, read offline. */
+
+#include <stdio.h>
+
+#include "harden-internal.h"
+#include "harden.h"
+#include "strv.h"
+
+/* sshd: the first value obtained for a keyword wins; Include is expanded in place; Match ends. */
+
+static int sshd_lookup(Host *h, const char *file, const char *key, unsigned depth, char **ret, char **ret_source);
+
+static int sshd_include(Host *h, const char *pattern, const char *key, unsigned depth, char **ret, char **ret_source) {
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_(strv_freep) char **names = NULL;
+        const char *p = harden_rel(pattern), *slash = strrchr(p, '/'), *glob;
+        int q;
+
+        if (!slash)
+                return 0;
+        glob = slash + 1;
+        dir = strndup(p, (size_t) (slash - p));
+        if (!dir)
+                return -ENOMEM;
+        if (!strchr(glob, '*')) {
+                _cleanup_free_ char *full = NULL;
+
+                if (asprintf(&full, "%s/%s", dir, glob) < 0)
+                        return -ENOMEM;
+                return sshd_lookup(h, full, key, depth + 1, ret, ret_source);
+        }
+        q = hostfs_list_dir(host_fs(h), dir, &names);
+        if (q == -ENOENT)
+                return 0;
+        if (q < 0)
+                return q;
+        STRV_FOREACH(n, names) {
+                _cleanup_free_ char *full = NULL;
+                const char *star = strchr(glob, '*');
+                size_t pre = (size_t) (star - glob), post = strlen(star + 1), ln = strlen(*n);
+
+                if (ln < pre + post || !strneq(*n, glob, pre) || !streq(*n + ln - post, star + 1))
+                        continue;
+                if (asprintf(&full, "%s/%s", dir, *n) < 0)
+                        return -ENOMEM;
+                q = sshd_lookup(h, full, key, depth + 1, ret, ret_source);
+                if (q != 0)
+                        return q;
+        }
+        return 0;
+}
+
+static int sshd_lookup(Host *h, const char *file, const char *key, unsigned depth, char **ret, char **ret_source) {
+        _cleanup_free_ char *text = NULL;
+        char *save = NULL;
+        int q;
+
+        if (depth > 8)
+                return -ELOOP;
+        q = harden_read_file(h, file, &text);
+        if (q < 0)
+                return depth == 0 || q != -ENOENT ? q : 0;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *k = harden_strstrip(line), *v;
+
+                if (!*k || *k == '#')
+                        continue;
+                v = k + strcspn(k, " \t=");
+                if (*v)
+                        *v++ = 0;
+                v = harden_strstrip(v + strspn(v, " \t="));
+                if (strcasecmp(k, "Match") == 0)
+                        return 0;
+                if (strcasecmp(k, "Include") == 0) {
+                        char *isave = NULL;
+
+                        for (char *pat = strtok_r(v, " \t", &isave); pat; pat = strtok_r(NULL, " \t", &isave)) {
+                                _cleanup_free_ char *full = NULL;
+
+                                if (*pat != '/' && asprintf(&full, "etc/ssh/%s", pat) < 0)
+                                        return -ENOMEM;
+                                q = sshd_include(h, full ?: pat, key, depth, ret, ret_source);
+                                if (q != 0)
+                                        return q;
+                        }
+                        continue;
+                }
+                if (strcasecmp(k, key) == 0) {
+                        *ret = strdup(v);
+                        if (asprintf(ret_source, "/%s", file) < 0)
+                                *ret_source = NULL;
+                        return *ret && *ret_source ? 1 : -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+FindingStatus harden_check_sshd_option(Host *h, const HardenRule *r, Finding *f) {
+        const char *key = harden_rule_param(r, "key"), *want = harden_rule_param(r, "value"),
+                   *max = harden_rule_param(r, "max"), *allowed = harden_rule_param(r, "allowed"),
+                   *def = harden_rule_param(r, "default");
+        _cleanup_free_ char *value = NULL, *source = NULL;
+        const char *v;
+        int q;
+
+        finding_evidence_str(f, "key", key);
+        q = sshd_lookup(h, "etc/ssh/sshd_config", key, 0, &value, &source);
+        if (q == -ENOENT)
+                return finding_set(f, FINDING_SKIP, "openssh-server is not installed (no /etc/ssh/sshd_config)");
+        if (q < 0)
+                return finding_unknown(f, q, NULL, "cannot read the sshd configuration");
+        if (q > 0) {
+                finding_evidence_str(f, "value", value);
+                finding_evidence_str(f, "set_in", source);
+        }
+        v = value ?: def;
+        if (!v)
+                return finding_set(f, FINDING_FAIL, "%s is not set in the sshd configuration", key);
+        if (want && strcasecmp(v, want) != 0)
+                return finding_set(f, FINDING_FAIL, "sshd %s is %s%s, expected %s", key, v, value ? "" : " (default)", want);
+        if (max) {
+                char *end;
+                long n = strtol(v, &end, 10);
+
+                if (*end || n > strtol(max, NULL, 10))
+                        return finding_set(f, FINDING_FAIL, "sshd %s is %s%s, expected at most %s", key, v,
+                                           value ? "" : " (default)", max);
+        }
+        if (allowed) {
+                _cleanup_free_ char *copy = strdup(v);
+                char *save = NULL;
+
+                if (!copy)
+                        return finding_unknown(f, -ENOMEM, NULL, "out of memory");
+                if (*copy == '+' || *copy == '-' || *copy == '^')
+                        return finding_set(f, FINDING_FAIL, "sshd %s %s modifies the default list; give the list", key, v);
+                for (char *a = strtok_r(copy, ",", &save); a; a = strtok_r(NULL, ",", &save))
+                        if (!harden_list_contains(allowed, a, false))
+                                return finding_set(f, FINDING_FAIL, "sshd %s allows %s%s", key, a, value ? "" : " (default)");
+        }
+        return finding_set(f, FINDING_PASS, "sshd %s %s%s", key, v, value ? "" : " (default)");
+}
+
+/* systemd units, offline: the files, as systemctl --root reads them */
+
+static const char *const unit_dirs[] = { "etc/systemd/system", "run/systemd/system", "usr/local/lib/systemd/system",
+                                         "usr/lib/systemd/system", "lib/systemd/system", NULL };
+
+/* 1 and the path when a unit file exists (not counting a mask), 0 when none, <0 no systemd dirs. */
+int harden_unit_file(Host *h, const char *unit, char **ret_path) {
+        bool any_dir = false;
+
+        for (const char *const *d = unit_dirs; *d; d++) {
+                _cleanup_free_ char *p = NULL, *target = NULL;
+
+                if (hostfs_exists(host_fs(h), *d) > 0)
+                        any_dir = true;
+                if (asprintf(&p, "%s/%s", *d, unit) < 0)
+                        return -ENOMEM;
+                if (hostfs_readlink(host_fs(h), p, &target) >= 0 && streq(target, HOSTFS_MASK_TARGET))
+                        continue;
+                if (hostfs_exists(host_fs(h), p) > 0) {
+                        if (ret_path)
+                                *ret_path = TAKE_PTR(p);
+                        return 1;
+                }
+        }
+        return any_dir ? 0 : -ENOENT;
+}
+
+static bool unit_masked(Host *h, const char *unit) {
+        for (const char *const *d = unit_dirs; *d && !strstr(*d, "lib/"); d++) {
+                _cleanup_free_ char *p = NULL, *target = NULL;
+
+                if (asprintf(&p, "%s/%s", *d, unit) < 0)
+                        return false;
+                if (hostfs_readlink(host_fs(h), p, &target) >= 0 && streq(target, HOSTFS_MASK_TARGET))
+                        return true;
+        }
+        return false;
+}
+
+FindingStatus harden_check_unit_masked(Host *h, const HardenRule *r, Finding *f) {
+        const char *unit = harden_rule_param(r, "unit");
+        _cleanup_free_ char *path = NULL;
+        int q;
+
+        finding_evidence_str(f, "unit", unit);
+        if (unit_masked(h, unit)) {
+                finding_evidence_bool(f, "masked", true);
+                return finding_set(f, FINDING_PASS, "%s is masked", unit);
+        }
+        q = harden_unit_file(h, unit, &path);
+        if (q < 0)
+                return finding_unknown(f, 0, NULL, "no systemd unit directories under the root");
+        if (q == 0)
+                return finding_set(f, FINDING_PASS, "%s is not installed", unit);
+        finding_evidence_str(f, "unit_file", path);
+        return finding_set(f, FINDING_FAIL, "%s is installed and not masked", unit);
+}
+
+FindingStatus harden_check_unit_enabled(Host *h, const HardenRule *r, Finding *f) {
+        const char *unit = harden_rule_param(r, "unit"), *target = harden_rule_param(r, "target") ?: "multi-user.target";
+        _cleanup_free_ char *path = NULL, *wants = NULL;
+        int q;
+
+        finding_evidence_str(f, "unit", unit);
+        if (unit_masked(h, unit))
+                return finding_set(f, FINDING_FAIL, "%s is masked", unit);
+        q = harden_unit_file(h, unit, &path);
+        if (q < 0)
+                return finding_unknown(f, 0, NULL, "no systemd unit directories under the root");
+        if (q == 0)
+                return finding_set(f, FINDING_FAIL, "%s is not installed", unit);
+        finding_evidence_str(f, "unit_file", path);
+        if (asprintf(&wants, "etc/systemd/system/%s.wants/%s", target, unit) < 0)
+                return finding_unknown(f, -ENOMEM, NULL, "out of memory");
+        if (hostfs_exists(host_fs(h), wants) <= 0)
+                return finding_set(f, FINDING_FAIL, "%s is installed but not enabled (no /%s)", unit, wants);
+        return finding_set(f, FINDING_PASS, "%s is enabled", unit);
+}

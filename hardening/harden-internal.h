@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Private to the hardening library: the helpers the check families (check-*.c) and enforce share,
+ * and the check functions the type table in check.c names. Not part of harden.h.
+ */
+
+#include <stdbool.h>
+
+#include "harden.h"
+
+/* check-util.c */
+/* Trims whitespace at both ends, in place. */
+char *harden_strstrip(char *s);
+/* A copy with whitespace runs collapsed to one space, trimmed; NULL when out of memory. */
+char *harden_normalize(const char *s);
+/* item is one of the comma-separated list. */
+bool harden_list_contains(const char *list, const char *item, bool icase);
+/* The finding for a missing file, as the rule's "missing: pass|fail|skip|unknown" says (default unknown). */
+FindingStatus harden_missing(const HardenRule *r, Finding *f, const char *path, int error);
+/* Reads a root-relative file (capped at 1 MiB). */
+int harden_read_file(Host *h, const char *path, char **ret);
+/* path without its leading slashes: the root-relative form of a display path. */
+const char *harden_rel(const char *path);
+/* The *suffix files of the fragment directories dirs (precedence order), by name, each from its first directory. */
+int harden_conf_files(Host *h, const char *const *dirs, const char *suffix, char ***ret);
+/* Two sysctl keys are the same ('.' and '/' are interchangeable). */
+bool harden_sysctl_key_eq(const char *a, const char *b);
+
+/* check-files.c */
+/* The options field of the fstab line mounting path (the last one): 1, 0 when none, <0 error. */
+int fstab_options(const char *fstab, const char *path, char **ret);
+/* A user or group name (or number) looked up in the root's /etc/passwd or /etc/group: 0 and the id, or <0. */
+int harden_lookup_id(Host *h, const char *db, const char *name, long *ret);
+
+/* check-services.c */
+/* 1 and the path when a unit file exists (not counting a mask), 0 when none, <0 no systemd dirs. */
+int harden_unit_file(Host *h, const char *unit, char **ret_path);
+
+/* The check functions, by family. */
+FindingStatus harden_check_sysctl(Host *h, const HardenRule *r, Finding *f);
+FindingStatus harden_check_cmdline(Host *h, const HardenRule *r, Finding *f);
+FindingStatus harden_check_modprobe_blacklist(Host *h, const HardenRule *r, Finding *f);
+FindingStatus harden_check_sysfs_value(Host *h, const HardenRule *r, Finding *f);
+FindingStatus harden_check_kconfig(Host *h, const HardenRule *r, Finding *f);
+
+FindingStatus harden_check_mount_option(Host *h, const HardenRule *r, Finding *f);
+FindingStatus harden_check_file_mode(Host *h, const HardenRule *r, Finding *f);
+FindingStatus harden_check_file_owner(Host *h, const HardenRule *r, Finding *f);
+FindingStatus harden_check_file_exists(Host *h, const HardenRule *r, Finding *f);
+FindingStatus harden_check_file_line(Host *h, const HardenRule *r, Finding *f);
+
+FindingStatus harden_check_sshd_option(Host *h, const HardenRule *r, Finding *f);
+FindingStatus harden_check_unit_masked(Host *h, const HardenRule *r, Finding *f);
+FindingStatus harden_check_unit_enabled(Host *h, const HardenRule *r, Finding *f);
+
+FindingStatus harden_check_efivar_secureboot(Host *h, const HardenRule *r, Finding *f);
+FindingStatus harden_check_tpm_present(Host *h, const HardenRule *r, Finding *f);
