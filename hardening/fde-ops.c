@@ -358,6 +358,29 @@ static bool has_recovery_slot(struct crypt_device *cd, const FdeOptions *o) {
         return false;
 }
 
+/*
+ * Opens the TPM, then finishes what an interrupted run left on the volume: a volume-key
+ * reencryption (reopening *cd when that rewrote the header), then the journaled step. Returns what
+ * journal_resume() returns; auth opens any slot (may be NULL).
+ */
+static int tpm_open_and_resume(struct crypt_device **cd, const char *device, const FdeOptions *o, const char *auth,
+                               size_t auth_size, Tpm2Context **ret_tpm, char **ret_error) {
+        int r;
+
+        r = tpm_open(o, device, ret_tpm, ret_error);
+        if (r < 0)
+                return r;
+        r = fde_resume_reencryption(*cd, device, o, *ret_tpm, auth, auth_size, ret_error);
+        if (r == -ERESTART) {
+                /* the header was rewritten underneath this context */
+                crypt_free(TAKE_PTR(*cd));
+                r = fde_open(device, true, cd, ret_error);
+        }
+        if (r < 0)
+                return r;
+        return journal_resume(*cd, device, o, *ret_tpm, auth, auth_size, ret_error);
+}
+
 int fde_enroll(const char *device, const FdeOptions *o, char **ret_error) {
         _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
         _cleanup_(tpm2_context_freep) Tpm2Context *tpm = NULL;
@@ -388,18 +411,7 @@ int fde_enroll(const char *device, const FdeOptions *o, char **ret_error) {
                                         o->escrow_cert ? o->escrow_cert + (o->escrow_cert[0] == '/') : FDE_ESCROW_CERT_DEFAULT,
                                         strerror(-r));
         }
-        r = tpm_open(o, device, &tpm, ret_error);
-        if (r < 0)
-                return r;
-        r = fde_resume_reencryption(cd, device, o, tpm, unlock, unlock_size, ret_error);
-        if (r == -ERESTART) {
-                /* the header was rewritten underneath this context */
-                crypt_free(TAKE_PTR(cd));
-                r = fde_open(device, true, &cd, ret_error);
-        }
-        if (r < 0)
-                return r;
-        r = journal_resume(cd, device, o, tpm, unlock, unlock_size, ret_error);
+        r = tpm_open_and_resume(&cd, device, o, unlock, unlock_size, &tpm, ret_error);
         if (r < 0)
                 return r;
         recovery = o->recovery_key && !has_recovery_slot(cd, o);
@@ -479,18 +491,7 @@ static int rebind(const char *device, const FdeOptions *o, bool reseal, char **r
                         return fde_fail(ret_error, -EPERM, "%s: the %s passphrase opens no keyslot; nothing changed",
                                         device, reseal ? "recovery" : "unlock");
         }
-        r = tpm_open(o, device, &tpm, ret_error);
-        if (r < 0)
-                return r;
-        r = fde_resume_reencryption(cd, device, o, tpm, unlock, unlock_size, ret_error);
-        if (r == -ERESTART) {
-                /* the header was rewritten underneath this context */
-                crypt_free(TAKE_PTR(cd));
-                r = fde_open(device, true, &cd, ret_error);
-        }
-        if (r < 0)
-                return r;
-        r = journal_resume(cd, device, o, tpm, unlock, unlock_size, ret_error);
+        r = tpm_open_and_resume(&cd, device, o, unlock, unlock_size, &tpm, ret_error);
         if (r < 0)
                 return r;
         r = 0;
