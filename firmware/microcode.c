@@ -42,6 +42,16 @@ _printf_(2, 3) static int refuse(char **ret_reason, const char *format, ...) {
         return -EBADMSG;
 }
 
+/* What both parsers do first: no reason yet, an empty file refused, then the zeroed result (object_size bytes). */
+static int parse_begin(size_t size, size_t object_size, void **ret, char **ret_reason) {
+        if (ret_reason)
+                *ret_reason = NULL;
+        if (size == 0)
+                return refuse(ret_reason, "the file is empty");
+        *ret = calloc(1, object_size);
+        return *ret ? 0 : -ENOMEM;
+}
+
 /* The allocated length of an array holding n elements: 0, then powers of two from 8. */
 static size_t capacity(size_t n) {
         size_t c = 8;
@@ -223,16 +233,13 @@ int microcode_intel_parse(const void *buf, size_t size, MicrocodeIntelFile **ret
         _cleanup_(microcode_intel_file_freep) MicrocodeIntelFile *f = NULL;
         const uint8_t *p = buf;
         size_t off = 0;
+        void *o = NULL;
         int r;
 
-        if (ret_reason)
-                *ret_reason = NULL;
-        if (size == 0)
-                return refuse(ret_reason, "the file is empty");
-
-        f = calloc(1, sizeof(*f));
-        if (!f)
-                return -ENOMEM;
+        r = parse_begin(size, sizeof(*f), &o, ret_reason);
+        if (r < 0)
+                return r;
+        f = o;
         while (off < size) {
                 MicrocodeIntelUpdate u = {}, *slot;
 
@@ -369,16 +376,13 @@ int microcode_amd_parse(const void *buf, size_t size, MicrocodeAmdFile **ret, ch
         _cleanup_(microcode_amd_file_freep) MicrocodeAmdFile *f = NULL;
         const uint8_t *p = buf;
         size_t off = 0;
+        void *o = NULL;
         int r;
 
-        if (ret_reason)
-                *ret_reason = NULL;
-        if (size == 0)
-                return refuse(ret_reason, "the file is empty");
-
-        f = calloc(1, sizeof(*f));
-        if (!f)
-                return -ENOMEM;
+        r = parse_begin(size, sizeof(*f), &o, ret_reason);
+        if (r < 0)
+                return r;
+        f = o;
         while (off < size) {
                 size_t start = off, n_patches = f->n_patches;
                 uint32_t magic, type, len;
