@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "log.h"
-#include "snp-certs.h"
+#include "snp-certs-internal.h"
 
 /*
  * AMD KDS over HTTPS with libcurl: the VCEK cert_chain (ASK then ARK) and this chip's VCEK for the
@@ -13,6 +13,30 @@
  */
 
 #define KDS_TIMEOUT_S 30L
+
+int snp_kds_vcek_url(const char *base, SnpGeneration g, const uint8_t *chip_id, size_t chip_id_size,
+                     uint64_t reported_tcb, char **ret) {
+        SnpGeneration pin = snp_pin_generation(g);
+        _cleanup_free_ char *hex = NULL;
+        size_t want = snp_turin_layout(pin) ? 8 : 64;
+        SnpTcb t;
+        int r;
+
+        if (pin < 0 || !chip_id || chip_id_size < want)
+                return -EINVAL;
+        hex = hex_encode(chip_id, want, true);
+        if (!hex)
+                return -ENOMEM;
+        snp_tcb_decode(reported_tcb, pin, &t);
+        base = base ?: KDS_URL_DEFAULT;
+        if (snp_turin_layout(pin))
+                r = asprintf(ret, "%s/vcek/v1/%s/%s?fmcSPL=%02d&blSPL=%02u&teeSPL=%02u&snpSPL=%02u&ucodeSPL=%02u", base,
+                             snp_generation_to_string(pin), hex, t.fmc, t.bootloader, t.tee, t.snp, t.microcode);
+        else
+                r = asprintf(ret, "%s/vcek/v1/%s/%s?blSPL=%02u&teeSPL=%02u&snpSPL=%02u&ucodeSPL=%02u", base,
+                             snp_generation_to_string(pin), hex, t.bootloader, t.tee, t.snp, t.microcode);
+        return r < 0 ? -ENOMEM : 0;
+}
 
 typedef struct Body {
         uint8_t *data;
