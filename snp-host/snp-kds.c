@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "curl-util.h"
 #include "log.h"
 #include "snp-certs-internal.h"
 
@@ -38,53 +39,14 @@ int snp_kds_vcek_url(const char *base, SnpGeneration g, const uint8_t *chip_id, 
         return r < 0 ? -ENOMEM : 0;
 }
 
-typedef struct Body {
-        uint8_t *data;
-        size_t size;
-} Body;
-
-static size_t on_data(char *ptr, size_t size, size_t n, void *userdata) {
-        Body *b = userdata;
-        size_t len = size * n;
-        uint8_t *d;
-
-        if (b->size + len > SNP_CERT_FILE_MAX)
-                return 0; /* curl fails the transfer: CURLE_WRITE_ERROR */
-        d = realloc(b->data, b->size + len + 1);
-        if (!d)
-                return 0;
-        memcpy(d + b->size, ptr, len);
-        b->data = d;
-        b->size += len;
-        return len;
-}
-
 static int kds_get(CURL *curl, const char *url, const char *ca, size_t ca_size, const char *proxy, uint8_t **ret,
                    size_t *ret_size, char **ret_error) {
-        struct curl_blob blob = { .data = (void *) ca, .len = ca_size, .flags = CURL_BLOB_COPY };
-        Body b = {};
+        HttpBody b = { .max = SNP_CERT_FILE_MAX };
         long status = 0;
         CURLcode c;
 
-        curl_easy_reset(curl);
-        curl_easy_setopt(curl, CURLOPT_URL, url);
-        curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
-        curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-        curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-        if (ca) {
-                curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &blob);
-                curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
-        }
         /* only the configured proxy, never one from the environment */
-        if (proxy)
-                curl_easy_setopt(curl, CURLOPT_PROXY, proxy);
-        else
-                curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT, KDS_TIMEOUT_S);
-        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+        http_easy_setup(curl, url, ca, ca_size, proxy, KDS_TIMEOUT_S, &b);
 
         c = curl_easy_perform(curl);
         if (c != CURLE_OK) {
@@ -108,7 +70,7 @@ static int kds_get(CURL *curl, const char *url, const char *ca, size_t ca_size, 
                         *ret_error = NULL;
                 return -EBADMSG;
         }
-        *ret = b.data;
+        *ret = (uint8_t *) b.data;
         *ret_size = b.size;
         return 0;
 }
