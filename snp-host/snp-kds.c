@@ -3,8 +3,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "curl-util.h"
 #include "log.h"
-#include "snp-certs.h"
+#include "snp-certs-internal.h"
 
 /*
  * AMD KDS over HTTPS with libcurl: the VCEK cert_chain (ASK then ARK) and this chip's VCEK for the
@@ -14,53 +15,38 @@
 
 #define KDS_TIMEOUT_S 30L
 
-typedef struct Body {
-        uint8_t *data;
-        size_t size;
-} Body;
+int snp_kds_vcek_url(const char *base, SnpGeneration g, const uint8_t *chip_id, size_t chip_id_size,
+                     uint64_t reported_tcb, char **ret) {
+        SnpGeneration pin = snp_pin_generation(g);
+        _cleanup_free_ char *hex = NULL;
+        size_t want = snp_turin_layout(pin) ? 8 : 64;
+        SnpTcb t;
+        int r;
 
-static size_t on_data(char *ptr, size_t size, size_t n, void *userdata) {
-        Body *b = userdata;
-        size_t len = size * n;
-        uint8_t *d;
-
-        if (b->size + len > SNP_CERT_FILE_MAX)
-                return 0; /* curl fails the transfer: CURLE_WRITE_ERROR */
-        d = realloc(b->data, b->size + len + 1);
-        if (!d)
-                return 0;
-        memcpy(d + b->size, ptr, len);
-        b->data = d;
-        b->size += len;
-        return len;
+        if (pin < 0 || !chip_id || chip_id_size < want)
+                return -EINVAL;
+        hex = hex_encode(chip_id, want, true);
+        if (!hex)
+                return -ENOMEM;
+        snp_tcb_decode(reported_tcb, pin, &t);
+        base = base ?: KDS_URL_DEFAULT;
+        if (snp_turin_layout(pin))
+                r = asprintf(ret, "%s/vcek/v1/%s/%s?fmcSPL=%02d&blSPL=%02u&teeSPL=%02u&snpSPL=%02u&ucodeSPL=%02u", base,
+                             snp_generation_to_string(pin), hex, t.fmc, t.bootloader, t.tee, t.snp, t.microcode);
+        else
+                r = asprintf(ret, "%s/vcek/v1/%s/%s?blSPL=%02u&teeSPL=%02u&snpSPL=%02u&ucodeSPL=%02u", base,
+                             snp_generation_to_string(pin), hex, t.bootloader, t.tee, t.snp, t.microcode);
+        return r < 0 ? -ENOMEM : 0;
 }
 
 static int kds_get(CURL *curl, const char *url, const char *ca, size_t ca_size, const char *proxy, uint8_t **ret,
                    size_t *ret_size, char **ret_error) {
-        struct curl_blob blob = { .data = (void *) ca, .len = ca_size, .flags = CURL_BLOB_COPY };
-        Body b = {};
+        HttpBody b = { .max = SNP_CERT_FILE_MAX };
         long status = 0;
         CURLcode c;
 
-        curl_easy_reset(curl);
-        curl_easy_setopt(curl, CURLOPT_URL, url);
-        curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
-        curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-        curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-        if (ca) {
-                curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &blob);
-                curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
-        }
         /* only the configured proxy, never one from the environment */
-        if (proxy)
-                curl_easy_setopt(curl, CURLOPT_PROXY, proxy);
-        else
-                curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT, KDS_TIMEOUT_S);
-        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+        http_easy_setup(curl, url, ca, ca_size, proxy, KDS_TIMEOUT_S, &b);
 
         c = curl_easy_perform(curl);
         if (c != CURLE_OK) {
@@ -84,7 +70,7 @@ static int kds_get(CURL *curl, const char *url, const char *ca, size_t ca_size, 
                         *ret_error = NULL;
                 return -EBADMSG;
         }
-        *ret = b.data;
+        *ret = (uint8_t *) b.data;
         *ret_size = b.size;
         return 0;
 }

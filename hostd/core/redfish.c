@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "curl-util.h"
 #include "log.h"
 #include "finding.h"
 #include "redfish.h"
@@ -47,35 +48,12 @@ const char *redfish_vendor(Redfish *r) {
         return r->vendor;
 }
 
-typedef struct Body {
-        char *data;
-        size_t size;
-} Body;
-
-static size_t on_data(char *ptr, size_t size, size_t n, void *userdata) {
-        Body *b = userdata;
-        size_t len = size * n;
-        char *d;
-
-        if (b->size + len > REDFISH_MAX_BODY)
-                return 0;
-        d = realloc(b->data, b->size + len + 1);
-        if (!d)
-                return 0;
-        memcpy(d + b->size, ptr, len);
-        b->data = d;
-        b->size += len;
-        b->data[b->size] = 0;
-        return len;
-}
-
 /* One request. path is absolute on the BMC ("/redfish/v1/..."); body may be NULL. */
 static int request(Redfish *r, const char *method, const char *path, json_object *body, json_object **ret,
                    char **ret_error) {
         _cleanup_free_ char *url = NULL;
         struct curl_slist *headers = NULL;
-        struct curl_blob ca = { .data = r->ca, .len = r->ca_size, .flags = CURL_BLOB_COPY };
-        Body b = {};
+        HttpBody b = { .max = REDFISH_MAX_BODY };
         long status = 0;
         CURLcode c;
         int ret_r = 0;
@@ -85,22 +63,11 @@ static int request(Redfish *r, const char *method, const char *path, json_object
         if (asprintf(&url, "%s%s", r->base, path) < 0)
                 return -ENOMEM;
 
-        curl_easy_reset(r->curl);
-        curl_easy_setopt(r->curl, CURLOPT_URL, url);
-        curl_easy_setopt(r->curl, CURLOPT_PROTOCOLS_STR, "https");
-        curl_easy_setopt(r->curl, CURLOPT_SSL_VERIFYPEER, 1L);
-        curl_easy_setopt(r->curl, CURLOPT_SSL_VERIFYHOST, 2L);
-        curl_easy_setopt(r->curl, CURLOPT_CAINFO_BLOB, &ca);
-        curl_easy_setopt(r->curl, CURLOPT_CAPATH, NULL);
+        /* the CA file is required: r->ca is never NULL here, so the system CAs never count */
+        http_easy_setup(r->curl, url, r->ca, r->ca_size, NULL, REDFISH_TIMEOUT_S, &b);
         curl_easy_setopt(r->curl, CURLOPT_USERNAME, r->user);
         curl_easy_setopt(r->curl, CURLOPT_PASSWORD, r->password);
         curl_easy_setopt(r->curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
-        curl_easy_setopt(r->curl, CURLOPT_TIMEOUT, REDFISH_TIMEOUT_S);
-        curl_easy_setopt(r->curl, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(r->curl, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(r->curl, CURLOPT_NOPROXY, "*");
-        curl_easy_setopt(r->curl, CURLOPT_WRITEFUNCTION, on_data);
-        curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, &b);
         curl_easy_setopt(r->curl, CURLOPT_CUSTOMREQUEST, method);
         headers = curl_slist_append(headers, "Accept: application/json");
         headers = curl_slist_append(headers, "OData-Version: 4.0");
