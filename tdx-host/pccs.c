@@ -22,6 +22,10 @@
 #define BUNDLE_FILE_MAX (4 * 1024 * 1024)
 #define COLLATERAL_JSON_MAX (16 * 1024 * 1024)
 #define BUNDLE_FILES_MAX 256
+#define PCCS_CACHE_INDEX PCCS_CACHE_DIR "/index.json"
+#define PCCS_INDEX_MAX (1024 * 1024)
+
+static const char *const pccs_cache_subdirs[] = { "certs", "crls", "tcbinfo", "qe-identity" };
 
 /* The Intel SGX Root CA (public; facts/tdx-host.md §10.1, vectors/tdx/certs/intel_sgx_root_ca.pem). */
 static const char intel_sgx_root_ca_pem[] =
@@ -555,37 +559,79 @@ int pccs_bundle_load_path(const char *path, PccsBundle **ret, char **ret_error) 
         return 0;
 }
 
+/* "certs/x.pem" as index.json names it: one of the cache's subdirectories and a plain file name. */
+static bool cache_name_ok(const char *name, size_t *ret_subdir) {
+        for (size_t k = 0; k < ELEMENTSOF(pccs_cache_subdirs); k++) {
+                size_t n = strlen(pccs_cache_subdirs[k]);
+                const char *base = name + n + 1;
+
+                if (strncmp(name, pccs_cache_subdirs[k], n) != 0 || name[n] != '/')
+                        continue;
+                if (!*base || *base == '.' || strchr(base, '/'))
+                        return false;
+                *ret_subdir = k;
+                return true;
+        }
+        return false;
+}
+
+/*
+ * Loads exactly the files index.json lists, in the order of pccs_cache_subdirs and by name within
+ * each: an install writes index.json last, so files a crashed import left beside them are not read.
+ */
 int pccs_bundle_load_cache(Host *h, PccsBundle **ret, char **ret_error) {
-        static const char *const subdirs[] = { "certs", "crls", "tcbinfo", "qe-identity" };
         _cleanup_(pccs_bundle_freep) PccsBundle *b = NULL;
+        _cleanup_(json_object_putp) json_object *index = NULL;
+        _cleanup_free_ char *text = NULL;
         HostFs *fs = host_fs(h);
+        json_object *files;
+        size_t n;
         int r;
 
-        r = hostfs_exists(fs, PCCS_CACHE_DIR "/index.json");
-        if (r < 0)
-                return fail(ret_error, r, "/%s: %s", PCCS_CACHE_DIR, strerror(-r));
-        if (r == 0)
+        r = hostfs_read_file(fs, PCCS_CACHE_INDEX, PCCS_INDEX_MAX, &text, NULL);
+        if (r == -ENOENT)
                 return fail(ret_error, -ENOENT, "no collateral cache at /%s", PCCS_CACHE_DIR);
+        if (r < 0)
+                return fail(ret_error, r, "/%s: %s", PCCS_CACHE_INDEX, strerror(-r));
+        index = json_tokener_parse(text);
+        if (!json_object_is_type(index, json_type_object) || !json_object_object_get_ex(index, "files", &files) ||
+            !json_object_is_type(files, json_type_array))
+                return fail(ret_error, -EBADMSG, "/%s: not a cache index (no \"files\" list)", PCCS_CACHE_INDEX);
+        n = json_object_array_length(files);
+        if (n > BUNDLE_FILES_MAX)
+                return fail(ret_error, -EBADMSG, "/%s: more than %d files", PCCS_CACHE_INDEX, BUNDLE_FILES_MAX);
         b = calloc(1, sizeof(*b));
         if (!b)
                 return -ENOMEM;
-        for (size_t k = 0; k < ELEMENTSOF(subdirs); k++) {
+        for (size_t k = 0; k < ELEMENTSOF(pccs_cache_subdirs); k++) {
                 _cleanup_(strv_freep) char **names = NULL;
-                char dir[128];
 
-                snprintf(dir, sizeof(dir), "%s/%s", PCCS_CACHE_DIR, subdirs[k]);
-                r = hostfs_list_dir(fs, dir, &names);
-                if (r == -ENOENT)
-                        continue;
-                if (r < 0)
-                        return fail(ret_error, r, "/%s: %s", dir, strerror(-r));
+                for (size_t i = 0; i < n; i++) {
+                        const char *name = json_object_get_string(json_object_array_get_idx(files, i));
+                        size_t subdir;
+
+                        if (name && streq(name, "index.json"))
+                                continue;
+                        if (!name || !cache_name_ok(name, &subdir))
+                                return fail(ret_error, -EBADMSG, "/%s: unexpected file name \"%s\"", PCCS_CACHE_INDEX,
+                                            strempty(name));
+                        if (subdir != k)
+                                continue;
+                        r = strv_extend(&names, name);
+                        if (r < 0)
+                                return r;
+                }
+                if (names)
+                        qsort(names, strv_length(names), sizeof(char *), name_cmp);
                 for (size_t i = 0; names && names[i]; i++) {
                         _cleanup_free_ char *path = NULL, *data = NULL, *origin = NULL;
                         size_t size;
 
-                        if (asprintf(&path, "%s/%s", dir, names[i]) < 0 || asprintf(&origin, "/%s", path) < 0)
+                        if (asprintf(&path, "%s/%s", PCCS_CACHE_DIR, names[i]) < 0 || asprintf(&origin, "/%s", path) < 0)
                                 return -ENOMEM;
                         r = hostfs_read_file(fs, path, BUNDLE_FILE_MAX, &data, &size);
+                        if (r == -ENOENT)
+                                return fail(ret_error, -EBADMSG, "%s: listed in /%s but missing", origin, PCCS_CACHE_INDEX);
                         if (r < 0)
                                 return fail(ret_error, r, "%s: %s", origin, strerror(-r));
                         r = pccs_bundle_add_data(b, origin, data, size, ret_error);
@@ -1321,7 +1367,7 @@ static int prepare(PccsBundle *b, const Config *cfg, time_t now, const char *sou
         if (asprintf(&data, "%s\n", json_object_to_json_string_ext(index, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                                               JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
                 return -ENOMEM;
-        r = outputs_add(os, data, strlen(data), 0644, "%s/index.json", PCCS_CACHE_DIR);
+        r = outputs_add(os, data, strlen(data), 0644, "%s", PCCS_CACHE_INDEX);
         if (r < 0)
                 return r;
 
@@ -1356,7 +1402,6 @@ static int prepare(PccsBundle *b, const Config *cfg, time_t now, const char *sou
 
 int pccs_install(Host *h, PccsBundle *b, const Config *cfg, time_t now, const char *source, bool *ret_qcnl_written,
                  char **ret_error) {
-        static const char *const subdirs[] = { "certs", "crls", "tcbinfo", "qe-identity" };
         _cleanup_(outputs_done) Outputs os = {};
         HostFs *fs = host_fs(h);
         int r;
@@ -1367,17 +1412,24 @@ int pccs_install(Host *h, PccsBundle *b, const Config *cfg, time_t now, const ch
         if (r < 0)
                 return r == -ENOMEM ? fail(ret_error, r, "out of memory") : r;
 
-        for (size_t i = 0; i < os.n; i++) {
-                r = hostfs_write_file_atomic(fs, os.o[i].path, os.o[i].data, os.o[i].size, os.o[i].mode);
-                if (r < 0)
-                        return fail(ret_error, r, "cannot write /%s: %s", os.o[i].path, strerror(-r));
-        }
-        /* what an earlier import left and this one did not write goes */
-        for (size_t k = 0; k < ELEMENTSOF(subdirs); k++) {
+        /*
+         * index.json goes last: until it is replaced the old index names the files the cache is, and
+         * the loader reads only those; a crash part-way leaves extra files that nothing reads.
+         */
+        for (size_t pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < os.n; i++) {
+                        if (streq(os.o[i].path, PCCS_CACHE_INDEX) != (pass == 1))
+                                continue;
+                        r = hostfs_write_file_atomic(fs, os.o[i].path, os.o[i].data, os.o[i].size, os.o[i].mode);
+                        if (r < 0)
+                                return fail(ret_error, r, "cannot write /%s: %s", os.o[i].path, strerror(-r));
+                }
+        /* what an earlier import left and this one did not write goes, now that the new index names the set */
+        for (size_t k = 0; k < ELEMENTSOF(pccs_cache_subdirs); k++) {
                 _cleanup_(strv_freep) char **names = NULL;
                 char dir[128];
 
-                snprintf(dir, sizeof(dir), "%s/%s", PCCS_CACHE_DIR, subdirs[k]);
+                snprintf(dir, sizeof(dir), "%s/%s", PCCS_CACHE_DIR, pccs_cache_subdirs[k]);
                 r = hostfs_list_dir(fs, dir, &names);
                 if (r < 0)
                         continue;
