@@ -4,13 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "openssl-util.h"
-#include "log.h"
 #include "finding.h"
-#include "hostfs.h"
 #include "pccs-internal.h"
-#include "strv.h"
-#include "time-util.h"
 
 int pccs_qcnl_config(const Config *cfg, const char *existing, char **ret) {
         _cleanup_(json_object_putp) json_object *o = NULL;

@@ -10,10 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "openssl-util.h"
-#include "log.h"
 #include "finding.h"
 #include "hostfs.h"
+#include "openssl-util.h"
 #include "pccs-internal.h"
 #include "strv.h"
 #include "time-util.h"

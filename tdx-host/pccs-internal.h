@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 #include <stddef.h>
 
+#include "log.h"
 #include "pccs.h"
 
 #define BUNDLE_FILE_MAX (4 * 1024 * 1024)

@@ -14,13 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "openssl-util.h"
-#include "log.h"
 #include "finding.h"
 #include "hostfs.h"
 #include "pccs-internal.h"
 #include "strv.h"
-#include "time-util.h"
 
 static int add_cert(PccsBundle *b, X509 *x, const char *origin) {
         for (size_t i = 0; i < b->n_certs; i++)

@@ -10,11 +10,7 @@
 #include <string.h>
 
 #include "openssl-util.h"
-#include "log.h"
-#include "finding.h"
-#include "hostfs.h"
 #include "pccs-internal.h"
-#include "strv.h"
 #include "time-util.h"
 
 static time_t asn1_to_time(const ASN1_TIME *t) {

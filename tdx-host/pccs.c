@@ -11,10 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "openssl-util.h"
-#include "log.h"
-#include "finding.h"
-#include "hostfs.h"
 #include "pccs-internal.h"
 #include "strv.h"
 #include "time-util.h"
