@@ -274,6 +274,68 @@ static int parse_components(json_object *tcb, const char *key, uint8_t out[TCB_C
         return 0;
 }
 
+/* ---- what TCB info and enclave identity share ---------------------------------------------- */
+
+/* Where the members both signed documents carry go, and the one version accepted. */
+typedef struct SignedHead {
+        const char *inner;              /* "tcbInfo", "enclaveIdentity" */
+        int want_version;
+        char **body;
+        size_t *body_size;
+        uint8_t *signature;
+        char **id;
+        int *version;
+        time_t *issue_date, *next_update;
+        int *evaluation_data_number;
+} SignedHead;
+
+/* The envelope, then id, version, issueDate, nextUpdate and tcbEvaluationDataNumber of the inner object. */
+static int parse_head(const char *text, size_t size, const SignedHead *h, json_object **ret_in) {
+        int64_t x;
+        int r;
+
+        r = parse_envelope(text, size, h->inner, ret_in, h->body, h->body_size, h->signature);
+        if (r < 0)
+                return r;
+        r = get_str(*ret_in, "id", h->id);
+        if (r < 0)
+                return r;
+        r = get_int(*ret_in, "version", 0, 1000, &x);
+        if (r < 0)
+                return r;
+        *h->version = (int) x;
+        if (*h->version != h->want_version)
+                return -EBADMSG;
+        if (get_time(*ret_in, "issueDate", h->issue_date) < 0 || get_time(*ret_in, "nextUpdate", h->next_update) < 0)
+                return -EBADMSG;
+        r = get_int(*ret_in, "tcbEvaluationDataNumber", 0, INT32_MAX, &x);
+        if (r < 0)
+                return r;
+        *h->evaluation_data_number = (int) x;
+        return 0;
+}
+
+/* The "tcbLevels" array: 1 to 4096 entries, NULL otherwise. */
+static json_object *levels_of(json_object *in, size_t *ret_n) {
+        json_object *levels = member(in, "tcbLevels", json_type_array);
+        size_t n = levels ? json_object_array_length(levels) : 0;
+
+        if (n == 0 || n > 4096)
+                return NULL;
+        *ret_n = n;
+        return levels;
+}
+
+/* A level's tcbStatus and tcbDate. */
+static int get_level_status(json_object *l, char **ret_status, char **ret_date) {
+        int r;
+
+        r = get_str(l, "tcbStatus", ret_status);
+        if (r < 0)
+                return r;
+        return get_str(l, "tcbDate", ret_date);
+}
+
 /* ---- TCB info -------------------------------------------------------------------------------- */
 
 TcbInfo *tcbinfo_free(TcbInfo *t) {
@@ -294,43 +356,34 @@ int tcbinfo_parse(const char *text, size_t size, TcbInfo **ret) {
         _cleanup_(json_object_putp) json_object *in = NULL;
         _cleanup_(tcbinfo_freep) TcbInfo *t = NULL;
         json_object *levels;
+        size_t n;
         int64_t x;
         int r;
 
         t = calloc(1, sizeof(*t));
         if (!t)
                 return -ENOMEM;
-        r = parse_envelope(text, size, "tcbInfo", &in, &t->body, &t->body_size, t->signature);
+        r = parse_head(text, size, &(const SignedHead) {
+                        .inner = "tcbInfo", .want_version = 3, .body = &t->body, .body_size = &t->body_size,
+                        .signature = t->signature, .id = &t->id, .version = &t->version, .issue_date = &t->issue_date,
+                        .next_update = &t->next_update, .evaluation_data_number = &t->evaluation_data_number,
+                }, &in);
         if (r < 0)
                 return r;
-        r = get_str(in, "id", &t->id);
-        if (r < 0)
-                return r;
-        r = get_int(in, "version", 0, 1000, &x);
-        if (r < 0)
-                return r;
-        t->version = (int) x;
-        if (t->version != 3)
-                return -EBADMSG;
-        if (get_time(in, "issueDate", &t->issue_date) < 0 || get_time(in, "nextUpdate", &t->next_update) < 0 ||
-            get_hex(in, "fmspc", t->fmspc, sizeof(t->fmspc)) < 0 || get_hex(in, "pceId", t->pceid, sizeof(t->pceid)) < 0)
+        if (get_hex(in, "fmspc", t->fmspc, sizeof(t->fmspc)) < 0 || get_hex(in, "pceId", t->pceid, sizeof(t->pceid)) < 0)
                 return -EBADMSG;
         r = get_int(in, "tcbType", 0, 255, &x);
         if (r < 0)
                 return r;
         t->tcb_type = (int) x;
-        r = get_int(in, "tcbEvaluationDataNumber", 0, INT32_MAX, &x);
-        if (r < 0)
-                return r;
-        t->evaluation_data_number = (int) x;
 
-        levels = member(in, "tcbLevels", json_type_array);
-        if (!levels || json_object_array_length(levels) == 0 || json_object_array_length(levels) > 4096)
+        levels = levels_of(in, &n);
+        if (!levels)
                 return -EBADMSG;
-        t->levels = calloc(json_object_array_length(levels), sizeof(TcbLevel));
+        t->levels = calloc(n, sizeof(TcbLevel));
         if (!t->levels)
                 return -ENOMEM;
-        for (size_t i = 0; i < json_object_array_length(levels); i++) {
+        for (size_t i = 0; i < n; i++) {
                 json_object *l = json_object_array_get_idx(levels, i), *tcb = member(l, "tcb", json_type_object);
                 TcbLevel *lv = &t->levels[t->n_levels++];
 
@@ -349,10 +402,7 @@ int tcbinfo_parse(const char *text, size_t size, TcbInfo **ret) {
                                 return r;
                         lv->has_tdx = true;
                 }
-                r = get_str(l, "tcbStatus", &lv->status);
-                if (r < 0)
-                        return r;
-                r = get_str(l, "tcbDate", &lv->date);
+                r = get_level_status(l, &lv->status, &lv->date);
                 if (r < 0)
                         return r;
         }
@@ -399,46 +449,37 @@ int enclave_identity_parse(const char *text, size_t size, EnclaveIdentity **ret)
         _cleanup_(enclave_identity_freep) EnclaveIdentity *e = NULL;
         json_object *levels;
         uint8_t mrsigner[32];
+        size_t n;
         int64_t x;
         int r;
 
         e = calloc(1, sizeof(*e));
         if (!e)
                 return -ENOMEM;
-        r = parse_envelope(text, size, "enclaveIdentity", &in, &e->body, &e->body_size, e->signature);
+        r = parse_head(text, size, &(const SignedHead) {
+                        .inner = "enclaveIdentity", .want_version = 2, .body = &e->body, .body_size = &e->body_size,
+                        .signature = e->signature, .id = &e->id, .version = &e->version, .issue_date = &e->issue_date,
+                        .next_update = &e->next_update, .evaluation_data_number = &e->evaluation_data_number,
+                }, &in);
         if (r < 0)
                 return r;
-        r = get_str(in, "id", &e->id);
-        if (r < 0)
-                return r;
-        r = get_int(in, "version", 0, 1000, &x);
-        if (r < 0)
-                return r;
-        e->version = (int) x;
-        if (e->version != 2)
-                return -EBADMSG;
-        if (get_time(in, "issueDate", &e->issue_date) < 0 || get_time(in, "nextUpdate", &e->next_update) < 0 ||
-            get_hex(in, "mrsigner", mrsigner, sizeof(mrsigner)) < 0)
+        if (get_hex(in, "mrsigner", mrsigner, sizeof(mrsigner)) < 0)
                 return -EBADMSG;
         r = get_str(in, "mrsigner", &e->mrsigner);
         if (r < 0)
                 return r;
-        r = get_int(in, "tcbEvaluationDataNumber", 0, INT32_MAX, &x);
-        if (r < 0)
-                return r;
-        e->evaluation_data_number = (int) x;
         r = get_int(in, "isvprodid", 0, 65535, &x);
         if (r < 0)
                 return r;
         e->isvprodid = (unsigned) x;
 
-        levels = member(in, "tcbLevels", json_type_array);
-        if (!levels || json_object_array_length(levels) == 0 || json_object_array_length(levels) > 4096)
+        levels = levels_of(in, &n);
+        if (!levels)
                 return -EBADMSG;
-        e->levels = calloc(json_object_array_length(levels), sizeof(EnclaveIdentityLevel));
+        e->levels = calloc(n, sizeof(EnclaveIdentityLevel));
         if (!e->levels)
                 return -ENOMEM;
-        for (size_t i = 0; i < json_object_array_length(levels); i++) {
+        for (size_t i = 0; i < n; i++) {
                 json_object *l = json_object_array_get_idx(levels, i), *tcb = member(l, "tcb", json_type_object);
                 EnclaveIdentityLevel *lv = &e->levels[e->n_levels++];
 
@@ -446,10 +487,7 @@ int enclave_identity_parse(const char *text, size_t size, EnclaveIdentity **ret)
                 if (r < 0)
                         return r;
                 lv->isvsvn = (unsigned) x;
-                r = get_str(l, "tcbStatus", &lv->status);
-                if (r < 0)
-                        return r;
-                r = get_str(l, "tcbDate", &lv->date);
+                r = get_level_status(l, &lv->status, &lv->date);
                 if (r < 0)
                         return r;
         }
