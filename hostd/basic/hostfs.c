@@ -600,16 +600,22 @@ int hostfs_write_file_atomic(HostFs *fs, const char *path, const char *data, siz
         return 1;
 }
 
-int hostfs_unlink(HostFs *fs, const char *path) {
+/* The directory of path opened inside the root, and the final name in it (pointing into path). */
+static int open_parent(HostFs *fs, const char *path, const char **ret_base) {
         _cleanup_free_ char *dir = NULL;
-        _cleanup_close_ int dfd = -1;
-        const char *base;
         int r;
 
-        r = split_path(path, &dir, &base);
+        r = split_path(path, &dir, ret_base);
         if (r < 0)
                 return r;
-        dfd = hostfs_open(fs, dir, O_RDONLY | O_DIRECTORY);
+        return hostfs_open(fs, dir, O_RDONLY | O_DIRECTORY);
+}
+
+int hostfs_unlink(HostFs *fs, const char *path) {
+        _cleanup_close_ int dfd = -1;
+        const char *base;
+
+        dfd = open_parent(fs, path, &base);
         if (dfd == -ENOENT)
                 return 0;
         if (dfd < 0)
@@ -620,15 +626,10 @@ int hostfs_unlink(HostFs *fs, const char *path) {
 }
 
 int hostfs_lstat(HostFs *fs, const char *path, struct stat *ret) {
-        _cleanup_free_ char *dir = NULL;
         _cleanup_close_ int dfd = -1;
         const char *base;
-        int r;
 
-        r = split_path(path, &dir, &base);
-        if (r < 0)
-                return r;
-        dfd = hostfs_open(fs, dir, O_RDONLY | O_DIRECTORY);
+        dfd = open_parent(fs, path, &base);
         if (dfd < 0)
                 return dfd;
         if (fstatat(dfd, base, ret, AT_SYMLINK_NOFOLLOW) < 0)
@@ -637,17 +638,12 @@ int hostfs_lstat(HostFs *fs, const char *path, struct stat *ret) {
 }
 
 int hostfs_readlink(HostFs *fs, const char *path, char **ret) {
-        _cleanup_free_ char *dir = NULL;
         _cleanup_close_ int dfd = -1;
         const char *base;
         char buf[4096];
         ssize_t n;
-        int r;
 
-        r = split_path(path, &dir, &base);
-        if (r < 0)
-                return r;
-        dfd = hostfs_open(fs, dir, O_RDONLY | O_DIRECTORY);
+        dfd = open_parent(fs, path, &base);
         if (dfd < 0)
                 return dfd;
         n = readlinkat(dfd, base, buf, sizeof(buf) - 1);
