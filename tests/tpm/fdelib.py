@@ -3,6 +3,7 @@
 LUKS2 image files with PBKDF2 keyslots, a data pattern written and checked in userspace (no
 device-mapper here: AES-XTS-plain64 with 512-byte sectors, via python3-cryptography), tpm2-tools
 unsealing following systemd's recipe, and a root tree with an escrow certificate."""
+import atexit
 import base64
 import hashlib
 import json
@@ -25,6 +26,25 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TESTS, "fixture"))
 from checklib import hostbuilder, tree_digest  # noqa: E402,F401
+
+# libcryptsetup (and the cryptsetup tools the tests run) create the device-mapper control node
+# /dev/mapper/control as a side effect of any call, even on image files. A machine without it gets
+# it removed again when the tests end, so the suite leaves the host as it found it.
+_DM_DIR, _DM_CONTROL = "/dev/mapper", "/dev/mapper/control"
+_DM_HAD_DIR, _DM_HAD_CONTROL = os.path.lexists(_DM_DIR), os.path.lexists(_DM_CONTROL)
+
+
+def _restore_dev_mapper():
+    try:
+        if not _DM_HAD_CONTROL and os.path.lexists(_DM_CONTROL):
+            os.remove(_DM_CONTROL)
+        if not _DM_HAD_DIR and os.path.isdir(_DM_DIR) and not os.listdir(_DM_DIR):
+            os.rmdir(_DM_DIR)
+    except OSError as e:
+        print(f"fdelib: could not remove {_DM_CONTROL} again: {e}", file=sys.stderr)
+
+
+atexit.register(_restore_dev_mapper)
 
 CCHOSTCTL = os.environ.get("CCHOSTCTL", os.path.join(TESTS, "..", "build", "hostd", "cli", "cchostctl"))
 SECTOR = 512
