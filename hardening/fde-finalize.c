@@ -209,6 +209,61 @@ static int finalize_json(json_object *o) {
         return r;
 }
 
+static const char *digest_of_segment(json_object *digests, const char *sid) {
+        json_object_object_foreach(digests, did, dig) {
+                json_object *s;
+                if (json_object_object_get_ex(dig, "segments", &s) && list_has(s, sid))
+                        return did;
+        }
+        return NULL;
+}
+
+int fde_reencryption_data_finished(struct crypt_device *cd, uint32_t *ret_old_slots) {
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        json_object *segs, *digests, *d, *ks;
+        const char *json = NULL, *prev = NULL, *final = NULL, *cur, *old_digest, *new_digest;
+        uint32_t mask = 0;
+
+        *ret_old_slots = 0;
+        if (crypt_reencrypt_status(cd, NULL) == CRYPT_REENCRYPT_NONE)
+                return 0;
+        if (crypt_dump_json(cd, &json, 0) < 0 || !json)
+                return -EBADMSG;
+        o = json_tokener_parse(json);
+        if (!o || !json_object_object_get_ex(o, "segments", &segs) ||
+            !json_object_object_get_ex(o, "digests", &digests))
+                return -EBADMSG;
+        json_object_object_foreach(segs, sid, seg) {
+                if (has_flag(seg, "backup-previous"))
+                        prev = sid;
+                else if (has_flag(seg, "backup-final"))
+                        final = sid;
+                else if (has_flag(seg, "backup-moved-segment"))
+                        return 0; /* datashift: not what volume-key rotation does */
+                else if (!streq(sid, "0") || has_flag(seg, "in-reencryption"))
+                        return 0; /* still split into new/hotzone/old, or a hotzone in flight */
+        }
+        if (!prev || !final || !json_object_object_get_ex(segs, "0", &d) ||
+            !json_object_object_get_ex(d, "size", &ks) || !streq(json_object_get_string(ks), "dynamic"))
+                return 0;
+        cur = digest_of_segment(digests, "0");
+        old_digest = digest_of_segment(digests, prev);
+        new_digest = digest_of_segment(digests, final);
+        if (!cur || !old_digest || !new_digest || !streq(cur, new_digest) || streq(cur, old_digest))
+                return 0; /* segment 0 is not (only) under the new key: not finished */
+        if (json_object_object_get_ex(digests, old_digest, &d) && json_object_object_get_ex(d, "keyslots", &ks))
+                for (size_t i = 0; i < json_object_array_length(ks); i++) {
+                        unsigned k;
+
+                        if (sscanf(json_object_get_string(json_object_array_get_idx(ks, i)), "%u", &k) != 1 ||
+                            k >= 32)
+                                return -EBADMSG;
+                        mask |= UINT32_C(1) << k;
+                }
+        *ret_old_slots = mask;
+        return 1;
+}
+
 /* One header copy: src's binary header with the new sequence id, magic, offset and JSON; checksummed. */
 static int build_copy(const uint8_t *src, uint64_t size, uint64_t seqid, bool secondary, const char *json,
                       uint8_t *out) {

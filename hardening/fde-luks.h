@@ -52,3 +52,7 @@ int fde_resume_reencryption(struct crypt_device *cd, const char *device, const F
  * libcryptsetup's multi-commit teardown (see there); pass must open a keyslot of the new key.
  * -EUCLEAN when the metadata does not prove the reencryption finished (nothing written). */
 int fde_finish_interrupted_finalization(const char *device, const char *pass, size_t pass_size, char **ret_error);
+/* fde-finalize.c: > 0 when the metadata of a reencryption in progress proves all data is under the new
+ * key already (one segment, the new digest's, no hotzone), i.e. only libcryptsetup's teardown is left;
+ * *ret_old_slots gets the keyslots still bound to the old key. 0 otherwise. */
+int fde_reencryption_data_finished(struct crypt_device *cd, uint32_t *ret_old_slots);

@@ -27,6 +27,9 @@ static void on_stop(int sig) {
 static int progress(uint64_t size, uint64_t offset, void *usrptr) {
         /* a CRYPT_REENCRYPT_CLEAN stop after the current hotzone on SIGINT/SIGTERM */
         fde_crash_point("reencrypt-progress");
+        /* the last hotzone is committed, the library's teardown (old keyslots, last commit) not started */
+        if (offset >= size)
+                fde_crash_point("reencrypt-last-hotzone");
         return stop_requested ? 1 : 0;
 }
 
@@ -110,6 +113,7 @@ int fde_resume_reencryption(struct crypt_device *cd, const char *device, const F
                         const char *auth, size_t auth_size, char **ret_error) {
         _cleanup_(erase_freep) char *pass = NULL;
         crypt_reencrypt_info ri = crypt_reencrypt_status(cd, NULL);
+        uint32_t old_slots = 0;
         size_t size = 0;
         int r;
 
@@ -122,7 +126,28 @@ int fde_resume_reencryption(struct crypt_device *cd, const char *device, const F
         if (r < 0)
                 return fde_fail(ret_error, r, "%s: a reencryption is in progress and no TPM token or passphrase opens "
                                 "the volume to finish it", device);
-        if (fde_verify_passphrase(cd, CRYPT_ANY_SLOT, pass, size) < 0) {
+        r = fde_reencryption_data_finished(cd, &old_slots);
+        if (r < 0)
+                return fde_fail(ret_error, r, "%s: cannot read the reencryption metadata", device);
+        if (r > 0) {
+                /* Killed after the last hotzone's commit, before or while libcryptsetup destroyed the old
+                 * keyslots: all data is under the new key. Resuming the library here (RESUME_ONLY or
+                 * RECOVERY) is fatal: 2.6.1 restarts at offset 0 and re-encrypts the new ciphertext as if it
+                 * were old, so every sector is lost. Do the teardown ourselves: drop the old key's slots
+                 * (each a header commit, as the library does), then write its last commit below. */
+                log_info("%s: the reencryption had rewritten all data when it was killed; finishing its teardown",
+                         device);
+                for (int k = 0; k < 32; k++) {
+                        if (!(old_slots & (UINT32_C(1) << k)))
+                                continue;
+                        r = crypt_keyslot_destroy(cd, k);
+                        if (r < 0)
+                                return fde_fail(ret_error, r, "%s: cannot remove keyslot %d of the old volume key: %s",
+                                                device, k, fde_last_crypt_error() ?: strerror(-r));
+                        fde_crash_point("reencrypt-old-slot-destroyed");
+                }
+        }
+        if (r > 0 || fde_verify_passphrase(cd, CRYPT_ANY_SLOT, pass, size) < 0) {
                 /* killed inside libcryptsetup's teardown after the data was done: write its last commit */
                 struct crypt_device *fresh = NULL;
 

@@ -158,6 +158,36 @@ class Crash(FdeCase):
         self.check_pattern(img, kf)
         self.assertOpens(img, kf)
 
+    def test_volume_key_teardown_kills(self):
+        """Killed after the last hotzone's commit, before libcryptsetup's teardown destroyed the old keyslots (the
+        last progress callback: deterministic), the rerun must not let the library resume: 2.6.1 restarts at
+        offset 0 and re-encrypts the new ciphertext as if it were old, losing every sector. The rerun does the
+        teardown itself; killed too between the old keyslots it destroys, the next run finishes."""
+        img, kf = self.make_image(name="t.img", size_mb=24)
+        self.enroll(img, kf, "--no-recovery-key")
+        vk = self.check_pattern(img, kf, step=7)
+        args = ["disk", "rotate", img, "--volume-key", "--unlock-key-file", kf]
+        self.crash("reencrypt-last-hotzone", *args)
+        self.assertOpens(img, kf)
+        self.assertNotEqual(self.status(img)["reencryption"], "none")
+        rc, out, err = self.ctl(*args)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.status(img)["reencryption"], "none")
+        vk2 = self.check_pattern(img, kf, step=7)
+        self.assertNotEqual(vk, vk2)
+        self.assertOpens(img, kf)
+        self.assertEqual(len(self.tokens(img)[1]["keyslots"]), 2, "passphrase + TPM slot, the old ones gone")
+        # the same crash point, and the rerun killed between the old keyslots it destroys
+        self.crash("reencrypt-last-hotzone", *args)
+        self.crash("reencrypt-old-slot-destroyed", *args)
+        rc, out, err = self.ctl(*args)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("killed before its last header commit", err)
+        self.assertEqual(self.status(img)["reencryption"], "none")
+        self.assertNotEqual(vk2, self.check_pattern(img, kf, step=7))
+        self.assertOpens(img, kf)
+        self.assertEqual(len(self.tokens(img)[1]["keyslots"]), 2)
+
     @classmethod
     def tearDownClass(cls):
         print("SIGKILLs injected: %d (%s); %d landed in libcryptsetup's teardown window and were finished by "
