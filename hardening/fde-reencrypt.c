@@ -114,6 +114,7 @@ int fde_resume_reencryption(struct crypt_device *cd, const char *device, const F
         _cleanup_(erase_freep) char *pass = NULL;
         crypt_reencrypt_info ri = crypt_reencrypt_status(cd, NULL);
         uint32_t old_slots = 0;
+        bool data_finished;
         size_t size = 0;
         int r;
 
@@ -129,7 +130,8 @@ int fde_resume_reencryption(struct crypt_device *cd, const char *device, const F
         r = fde_reencryption_data_finished(cd, &old_slots);
         if (r < 0)
                 return fde_fail(ret_error, r, "%s: cannot read the reencryption metadata", device);
-        if (r > 0) {
+        data_finished = r > 0;
+        if (data_finished) {
                 /* Killed after the last hotzone's commit, before or while libcryptsetup destroyed the old
                  * keyslots: all data is under the new key. Resuming the library here (RESUME_ONLY or
                  * RECOVERY) is fatal: 2.6.1 restarts at offset 0 and re-encrypts the new ciphertext as if it
@@ -147,7 +149,7 @@ int fde_resume_reencryption(struct crypt_device *cd, const char *device, const F
                         fde_crash_point("reencrypt-old-slot-destroyed");
                 }
         }
-        if (r > 0 || fde_verify_passphrase(cd, CRYPT_ANY_SLOT, pass, size) < 0) {
+        if (data_finished || fde_verify_passphrase(cd, CRYPT_ANY_SLOT, pass, size) < 0) {
                 /* killed inside libcryptsetup's teardown after the data was done: write its last commit */
                 struct crypt_device *fresh = NULL;
 
