@@ -42,8 +42,9 @@ class Crash(FdeCase):
 
     def in_teardown_window(self, img):
         """libcryptsetup 2.6.1 finishes a reencryption in several header commits; killed between them, the
-        data is all under the new key, no keyslot of the old key is left and the requirement flag is still
-        set: no passphrase opens until cchostctl writes the missing commit (hardening/fde-finalize.c)."""
+        data is all under the new key, some or all keyslots of the old key are gone and the requirement flag
+        is still set: a passphrase whose old keyslot is gone opens nothing until cchostctl finishes the
+        teardown and writes the missing commit (hardening/fde-reencrypt.c, hardening/fde-finalize.c)."""
         _, meta = self.tokens(img)
         segs = meta["segments"]
         main = [k for k, v in segs.items() if not any(f.startswith("backup-") for f in v.get("flags", []))]
@@ -51,7 +52,8 @@ class Crash(FdeCase):
         if main != ["0"] or len(prev) != 1 or "in-reencryption" in segs["0"].get("flags", []):
             return False
         old = [d for d in meta["digests"].values() if prev[0] in d["segments"]]
-        return len(old) == 1 and old[0]["keyslots"] == [] and \
+        new = [d for d in meta["digests"].values() if "0" in d["segments"]]
+        return len(old) == 1 and len(new) == 1 and new[0] is not old[0] and \
             "online-reencrypt-v2" in meta["config"].get("requirements", {}).get("mandatory", [])
 
     def assertOpensAfterKill(self, img, kf, args):
