@@ -425,7 +425,7 @@ static int verb_plan(int argc, char *argv[]) {
                 return r;
         r = plan_host(h, arg_tee, arg_config, &plan, &report, &error);
         if (r < 0)
-                return log_error_errno(r, "%s", error ? error : "Planning failed: %m");
+                return error ? log_error_errno(r, "%s", error) : log_error_errno(r, "Planning failed: %m");
         if (arg_json) {
                 _cleanup_(json_object_putp) json_object *o = plan_to_json(&plan);
 
@@ -460,7 +460,8 @@ static int verb_provision(int argc, char *argv[]) {
                 return r;
         r = provision(h, &o, stdout, &error);
         if (r < 0)
-                return log_error_errno(r, "Provisioning failed: %s", error ? error : "%m");
+                return error ? log_error_errno(r, "Provisioning failed: %s", error)
+                             : log_error_errno(r, "Provisioning failed: %m");
         return r;
 }
 
@@ -487,6 +488,10 @@ int main(int argc, char *argv[]) {
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? EXIT_ERROR : 0;
+#if CCHOST_TEST_HOOKS
+        if (test_hooks_from_env() < 0)
+                return EXIT_ERROR;
+#endif
         if (optind >= argc) {
                 log_error("No verb given; see cchostctl --help");
                 return EXIT_ERROR;
