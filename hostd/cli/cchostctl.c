@@ -414,7 +414,7 @@ static int verb_capture(int argc, char *argv[]) {
 static int verb_plan(int argc, char *argv[]) {
         _cleanup_(host_freep) Host *h = NULL;
         _cleanup_(report_freep) Report *report = NULL;
-        _cleanup_free_ char *error = NULL;
+        _cleanup_free_ char *error = NULL, *journal = NULL;
         Plan plan = {};
         int r;
 
@@ -423,7 +423,7 @@ static int verb_plan(int argc, char *argv[]) {
         r = open_host(&h);
         if (r < 0)
                 return r;
-        r = plan_host(h, arg_tee, arg_config, &plan, &report, &error);
+        r = plan_host(h, arg_tee, arg_config, &plan, &report, &journal, &error);
         if (r < 0)
                 return error ? log_error_errno(r, "%s", error) : log_error_errno(r, "Planning failed: %m");
         if (arg_json) {
@@ -433,9 +433,14 @@ static int verb_plan(int argc, char *argv[]) {
                         json_object_object_add(o, "root", json_object_new_string(report->root));
                         json_object_object_add(o, "tee", json_object_new_string(tee_to_string(report->tee)));
                         json_object_object_add(o, "ready", json_object_new_boolean(report_ready(report)));
+                        /* the steps left of a recorded run, and its state */
+                        if (journal)
+                                json_object_object_add(o, "journal", json_object_new_string(journal));
                         print_json(o);
                 }
-        } else
+        } else if (journal)
+                plan_print_journal_text(journal, &plan, stdout);
+        else
                 plan_print_text(&plan, stdout);
         plan_done(&plan);
         return 0;
