@@ -521,7 +521,7 @@ static bool text_is_line(const char *s) {
         return true;
 }
 
-/* "/etc/default/grub": absolute, no empty, "." or ".." component, no trailing slash. */
+/* Absolute ("/" first), no empty, "." or ".." component, no trailing slash. */
 static bool path_is_normalized(const char *p) {
         if (p[0] != '/')
                 return false;

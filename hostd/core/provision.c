@@ -293,6 +293,48 @@ static Tee pick_tee(const ProvisionOptions *o, const Config *c) {
         return o->tee >= 0 ? o->tee : c->tee;
 }
 
+/*
+ * True when plan only runs commands (nothing to write) that an earlier, finished run already did in
+ * an earlier boot: running them again and rebooting would change nothing.
+ */
+static bool journal_repeats(const Journal *j, const char *now_boot, const Plan *plan) {
+        if (!j->state || streq(j->boot_id, now_boot) || plan->n_actions == 0)
+                return false;
+        for (size_t i = 0; i < plan->n_actions; i++) {
+                bool ran = false;
+
+                if (plan->actions[i].kind != ACTION_RUN)
+                        return false;
+                for (size_t k = 0; k < j->plan.n_actions; k++)
+                        ran = ran || (streq(j->plan.actions[k].id, plan->actions[i].id) &&
+                                      j->plan.actions[k].state == ACTION_DONE);
+                if (!ran)
+                        return false;
+        }
+        return true;
+}
+
+/*
+ * A plan that would only repeat what did not help becomes a step for the operator: never a reboot
+ * loop (the first-boot service runs provision at every boot until the node is ready).
+ */
+static int plan_unless_repeated(const Journal *j, const char *now_boot, Plan *plan) {
+        _cleanup_free_ char *line = NULL;
+
+        if (!journal_repeats(j, now_boot, plan))
+                return 0;
+        if (asprintf(&line, "%s: the boot entries were written from this configuration before the last reboot "
+                     "(/%s), yet the running kernel does not have it; check which entries the bootloader boots",
+                     strv_isempty(plan->actions[0].fixes) ? "kernel command line" : plan->actions[0].fixes[0],
+                     JOURNAL_PATH) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < plan->n_actions; i++)
+                plan->actions[i].state = ACTION_DONE;
+        plan_drop_finished(plan);
+        plan->reboot = false;
+        return intents_add(&plan->manual, line);
+}
+
 int plan_host(Host *h, Tee tee, const char *config_path, Plan *ret_plan, Report **ret_report, char **ret_journal_state,
               char **ret_error) {
         _cleanup_(config_done) Config config = {};
@@ -324,6 +366,11 @@ int plan_host(Host *h, Tee tee, const char *config_path, Plan *ret_plan, Report 
                 r = plan_build(h, &config, report, NULL, ret_plan, ret_error);
                 if (r < 0)
                         return r;
+                r = plan_unless_repeated(&j, now_boot, ret_plan);
+                if (r < 0) {
+                        plan_done(ret_plan);
+                        return r;
+                }
         }
         if (ret_report)
                 *ret_report = TAKE_PTR(report);
@@ -472,27 +519,6 @@ static int apply_journal(Host *h, Journal *j, const ProvisionOptions *o, const C
         return verify(h, j, tee, out, ret_error);
 }
 
-/*
- * True when plan only runs commands (nothing to write) that an earlier, finished run already did in
- * an earlier boot: running them again and rebooting would change nothing.
- */
-static bool journal_repeats(const Journal *j, const char *now_boot, const Plan *plan) {
-        if (!j->state || streq(j->boot_id, now_boot) || plan->n_actions == 0)
-                return false;
-        for (size_t i = 0; i < plan->n_actions; i++) {
-                bool ran = false;
-
-                if (plan->actions[i].kind != ACTION_RUN)
-                        return false;
-                for (size_t k = 0; k < j->plan.n_actions; k++)
-                        ran = ran || (streq(j->plan.actions[k].id, plan->actions[i].id) &&
-                                      j->plan.actions[k].state == ACTION_DONE);
-                if (!ran)
-                        return false;
-        }
-        return true;
-}
-
 int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
         _cleanup_(config_done) Config config = {};
         _cleanup_(journal_done) Journal j = {};
@@ -565,21 +591,16 @@ int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
         if (r < 0)
                 return error_set(ret_error, r, "check failed: %s", strerror(-r));
         r = plan_build(h, &config, report, o->only, &plan, ret_error);
-        if (r < 0)
+        if (r >= 0)
+                r = plan_unless_repeated(&j, now_boot, &plan);
+        if (r < 0) {
+                plan_done(&plan);
                 return r;
+        }
         if (o->dry_run) {
                 plan_print_text(&plan, out);
                 plan_done(&plan);
                 return report_ready(report) ? 0 : 1;
-        }
-        if (journal_repeats(&j, now_boot, &plan)) {
-                /* the same commands ran before the last reboot and did not help: never a reboot loop */
-                plan_done(&plan);
-                fprintf(out, "The boot entries were written from this configuration before the last reboot (/%s), "
-                        "yet the running kernel does not have it: the bootloader does not boot them. Needs an "
-                        "operator:\n", JOURNAL_PATH);
-                print_not_ready(report, out);
-                return 1;
         }
         if (plan.n_actions == 0) {
                 bool manual = plan.manual && plan.manual[0];
