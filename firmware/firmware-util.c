@@ -95,7 +95,7 @@ static int baseline_load_for_node(ProbeContext *c, Finding *f, Baseline *ret, co
         r = clock_now(&now);
         if (r < 0) {
                 config_done(&config);
-                finding_unknown(f, r, NULL, "$CCHOST_NOW is not a date");
+                finding_unknown(f, r, NULL, "cannot tell the time");
                 return r;
         }
         r = baseline_load(c->host, &config, now, ret, &error);

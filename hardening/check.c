@@ -9,6 +9,7 @@
 
 #include "harden.h"
 #include "harden-internal.h"
+#include "log.h"
 #include "time-util.h"
 
 typedef FindingStatus (*check_fn)(Host *h, const HardenRule *r, Finding *f);
@@ -136,12 +137,8 @@ int harden_scan(Host *h, const char *profile_path, HardenScan **ret, char **ret_
         if (r < 0)
                 return r;
         r = harden_rescan(h, s);
-        if (r == -EINVAL) {
-                if (asprintf(ret_error, "$CCHOST_NOW is malformed") < 0)
-                        *ret_error = NULL;
-        }
         if (r < 0)
-                return r;
+                return error_set(ret_error, r, "scanning failed: %s", strerror(-r));
         *ret = TAKE_PTR(s);
         return 0;
 }

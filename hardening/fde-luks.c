@@ -14,6 +14,7 @@
 #include "fde-token.h"
 #include "fileio.h"
 #include "log.h"
+#include "test-hooks.h"
 #include "time-util.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct crypt_device *, crypt_free);
@@ -46,10 +47,8 @@ int fde_fail(char **ret_error, int r, const char *format, ...) {
 }
 
 void fde_crash_point(const char *name) {
-        const char *e = getenv("CCHOST_FDE_CRASH_AT");
-
-        if (e && streq(e, name)) {
-                log_debug("CCHOST_FDE_CRASH_AT=%s: killing myself", name);
+        if (test_hooks && test_hooks->fde_crash_at && streq(test_hooks->fde_crash_at, name)) {
+                log_debug("test hook: killed at the FDE step %s", name);
                 raise(SIGKILL);
         }
 }
@@ -151,7 +150,7 @@ int fde_set_pbkdf_minimal(struct crypt_device *cd) {
 }
 
 int fde_set_pbkdf_recovery(struct crypt_device *cd) {
-        /* a passphrase people type: argon2id, benchmarked. Tests set CCHOST_FDE_TEST_FAST_ARGON2=1 to get
+        /* a passphrase people type: argon2id, benchmarked. Only the test front end (test-hooks.h) gets
          * argon2id at minimal cost (the benchmarked cost is ~13 s a slot on the 2-vCPU CI machine). */
         static const struct crypt_pbkdf_type fast = {
                 .type = CRYPT_KDF_ARGON2ID,
@@ -161,9 +160,7 @@ int fde_set_pbkdf_recovery(struct crypt_device *cd) {
                 .parallel_threads = 1,
                 .flags = CRYPT_PBKDF_NO_BENCHMARK,
         };
-        const char *e = getenv("CCHOST_FDE_TEST_FAST_ARGON2");
-
-        if (e && streq(e, "1"))
+        if (test_hooks && test_hooks->fde_fast_argon2)
                 return crypt_set_pbkdf_type(cd, &fast);
         return crypt_set_pbkdf_type(cd, crypt_get_pbkdf_default(CRYPT_LUKS2));
 }

@@ -44,5 +44,5 @@ int fde_rotate_keyslots(const char *device, const FdeOptions *o, char **ret_erro
 int fde_rotate_volume_key(const char *device, const FdeOptions *o, char **ret_error);
 int fde_reseal(const char *device, const FdeOptions *o, char **ret_error);
 
-/* Test hook: CCHOST_FDE_CRASH_AT=NAME kills the process with SIGKILL at the named step. */
+/* Test hook (test-hooks.h, fde_crash_at): kills the process with SIGKILL at the named step. */
 void fde_crash_point(const char *name);

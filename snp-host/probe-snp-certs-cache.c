@@ -54,7 +54,7 @@ static void run(ProbeContext *c, Finding *f) {
 
         r = clock_now(&now);
         if (r < 0) {
-                finding_unknown(f, r, NULL, "$CCHOST_NOW is invalid");
+                finding_unknown(f, r, NULL, "cannot tell the time");
                 return;
         }
         e = (SnpExpect) {

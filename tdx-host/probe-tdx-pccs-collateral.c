@@ -16,7 +16,7 @@ static void run(ProbeContext *c, Finding *f) {
 
         r = clock_now(&now);
         if (r < 0) {
-                finding_unknown(f, r, NULL, "cannot tell the time (CCHOST_NOW)");
+                finding_unknown(f, r, NULL, "cannot tell the time");
                 return;
         }
         finding_evidence_str(f, "now", format_timestamp(now, t, sizeof(t)));

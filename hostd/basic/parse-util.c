@@ -498,3 +498,14 @@ char *hex_encode(const uint8_t *p, size_t size, bool upper) {
 char *hexmem(const void *p, size_t size) {
         return hex_encode(p, size, false);
 }
+
+size_t url_userinfo_len(const char *url) {
+        const char *a = strstr(url, "://"), *at = NULL;
+
+        a = a ? a + 3 : url;
+        /* the authority ends at the path, query or fragment (or where the text around a URL goes on) */
+        for (const char *c = a; *c && !strchr("/?#\\ \t\r\n\"'<>,;{}[]", *c); c++)
+                if (*c == '@')
+                        at = c;
+        return at ? (size_t) (at - a) + 1 : 0;
+}

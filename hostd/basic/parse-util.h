@@ -80,3 +80,9 @@ int version_compare(const char *a, const char *b);
 int unhex(const char *s, uint8_t *ret, size_t size);
 /* Lowercase hex of size bytes, newly allocated; NULL on OOM. */
 char *hexmem(const void *p, size_t size);
+
+/*
+ * The length of the userinfo ("user:password@") of a URL's authority, counting the '@'; 0 when it
+ * has none. Credentials never go into a URL: error messages, journals and captures repeat URLs.
+ */
+size_t url_userinfo_len(const char *url);

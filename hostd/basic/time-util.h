@@ -5,13 +5,12 @@
 
 /*
  * "Now" for validity checks (CRL nextUpdate, certificate notAfter, waiver expiry, report time).
- * The wall clock, unless $CCHOST_NOW pins it: seconds since the epoch ("@1688169600") or an UTC
- * date "2023-07-01" / "2023-07-01T12:00:00Z". Tests pin it so that collateral from 2023 stays
- * current; a malformed value is an error (-EINVAL), never silently the wall clock.
+ * The wall clock. Only the test front end can pin it (test-hooks.h), so that collateral from 2023
+ * stays current in tests; a production binary has no way to move it.
  */
 int clock_now(time_t *ret);
 
-/* Parses the formats above. */
+/* Parses seconds since the epoch ("@1688169600") or an UTC date "2023-07-01" / "2023-07-01T12:00:00Z". */
 int parse_timestamp(const char *s, time_t *ret);
 
 /* Formats t as "2023-07-01T00:00:00Z" into buf (at least 21 bytes). */

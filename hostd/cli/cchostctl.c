@@ -414,7 +414,7 @@ static int verb_capture(int argc, char *argv[]) {
 static int verb_plan(int argc, char *argv[]) {
         _cleanup_(host_freep) Host *h = NULL;
         _cleanup_(report_freep) Report *report = NULL;
-        _cleanup_free_ char *error = NULL;
+        _cleanup_free_ char *error = NULL, *journal = NULL;
         Plan plan = {};
         int r;
 
@@ -423,9 +423,9 @@ static int verb_plan(int argc, char *argv[]) {
         r = open_host(&h);
         if (r < 0)
                 return r;
-        r = plan_host(h, arg_tee, arg_config, &plan, &report, &error);
+        r = plan_host(h, arg_tee, arg_config, &plan, &report, &journal, &error);
         if (r < 0)
-                return log_error_errno(r, "%s", error ? error : "Planning failed: %m");
+                return error ? log_error_errno(r, "%s", error) : log_error_errno(r, "Planning failed: %m");
         if (arg_json) {
                 _cleanup_(json_object_putp) json_object *o = plan_to_json(&plan);
 
@@ -433,9 +433,14 @@ static int verb_plan(int argc, char *argv[]) {
                         json_object_object_add(o, "root", json_object_new_string(report->root));
                         json_object_object_add(o, "tee", json_object_new_string(tee_to_string(report->tee)));
                         json_object_object_add(o, "ready", json_object_new_boolean(report_ready(report)));
+                        /* the steps left of a recorded run, and its state */
+                        if (journal)
+                                json_object_object_add(o, "journal", json_object_new_string(journal));
                         print_json(o);
                 }
-        } else
+        } else if (journal)
+                plan_print_journal_text(journal, &plan, stdout);
+        else
                 plan_print_text(&plan, stdout);
         plan_done(&plan);
         return 0;
@@ -460,7 +465,8 @@ static int verb_provision(int argc, char *argv[]) {
                 return r;
         r = provision(h, &o, stdout, &error);
         if (r < 0)
-                return log_error_errno(r, "Provisioning failed: %s", error ? error : "%m");
+                return error ? log_error_errno(r, "Provisioning failed: %s", error)
+                             : log_error_errno(r, "Provisioning failed: %m");
         return r;
 }
 
@@ -487,6 +493,10 @@ int main(int argc, char *argv[]) {
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? EXIT_ERROR : 0;
+#if CCHOST_TEST_HOOKS
+        if (test_hooks_from_env() < 0)
+                return EXIT_ERROR;
+#endif
         if (optind >= argc) {
                 log_error("No verb given; see cchostctl --help");
                 return EXIT_ERROR;

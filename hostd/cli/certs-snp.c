@@ -26,7 +26,7 @@ static int verify_and_install(Host *h, const SnpBundle *b, const SnpHostFacts *f
 
         r = clock_now(&now);
         if (r < 0)
-                return log_error_errno(r, "Invalid $CCHOST_NOW");
+                return log_error_errno(r, "Cannot tell the time: %m");
         if (f->generation < 0 || !snp_generation_has_snp(f->generation))
                 log_warning("The CPU generation of this host is unknown or has no SNP; taking it from the ARK subject");
 
@@ -101,7 +101,7 @@ int certs_fetch_snp(Host *h) {
 
         r = config_load(h, arg_config, &c, &error);
         if (r < 0)
-                return log_error_errno(r, "%s", error ? error : "Cannot read the configuration: %m");
+                return error ? log_error_errno(r, "%s", error) : log_error_errno(r, "Cannot read the configuration: %m");
         r = snp_host_facts(h, arg_config, &f);
         if (r >= 0)
                 r = snp_kds_fetch(h, &c, &f, &b, &error);

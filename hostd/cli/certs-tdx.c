@@ -26,7 +26,7 @@ int certs_import_tdx(Host *h, const char *bundle) {
         r = clock_now(&now);
         if (r < 0) {
                 config_done(&cfg);
-                return log_error_errno(r, "Cannot tell the time (CCHOST_NOW?): %m");
+                return log_error_errno(r, "Cannot tell the time: %m");
         }
         r = pccs_bundle_load_path(bundle, &b, &error);
         if (r >= 0) {
@@ -144,7 +144,7 @@ int certs_show_tdx(Host *h, json_object *doc, bool text) {
 
         r = clock_now(&now);
         if (r < 0)
-                return log_error_errno(r, "Cannot tell the time (CCHOST_NOW?): %m");
+                return log_error_errno(r, "Cannot tell the time: %m");
         tdx = json_object_new_object();
         if (!tdx)
                 return log_error_errno(-ENOMEM, "Out of memory");

@@ -37,6 +37,11 @@ extern bool arg_volume_key;             /* disk rotate --volume-key */
 extern bool arg_recovery_key;           /* --no-recovery-key clears it */
 extern bool arg_print_recovery_key;     /* --print-recovery-key */
 
+#if CCHOST_TEST_HOOKS
+/* cchostctl-test only (test-hooks-env.c): fills in the test hooks from the environment (logs the error). */
+int test_hooks_from_env(void);
+#endif
+
 /* Opens --root (logs the error). */
 int open_host(Host **ret);
 /* Pretty JSON on stdout, slashes unescaped. */

@@ -58,11 +58,11 @@ static int load(Host *h, const char *manifest, const char *signature, Baseline *
 
         r = config_load(h, NULL, &config, &error);
         if (r < 0)
-                return log_error_errno(r, "%s", error ?: "Cannot read the configuration: %m");
+                return error ? log_error_errno(r, "%s", error) : log_error_errno(r, "Cannot read the configuration: %m");
         r = clock_now(&now);
         if (r < 0) {
                 config_done(&config);
-                return log_error_errno(r, "$CCHOST_NOW is not a date (@SECONDS or YYYY-MM-DD[THH:MM:SSZ])");
+                return log_error_errno(r, "Cannot tell the time: %m");
         }
         r = manifest ? baseline_load_files(h, &config, manifest, signature, now, ret, &error)
                      : baseline_load(h, &config, now, ret, &error);
@@ -70,7 +70,7 @@ static int load(Host *h, const char *manifest, const char *signature, Baseline *
         if (r == -ENOENT && !manifest)
                 return log_error_errno(r, "No certified baseline installed: %s", strnull(error));
         if (r < 0)
-                return log_error_errno(r, "%s", error ?: "Cannot load the baseline: %m");
+                return error ? log_error_errno(r, "%s", error) : log_error_errno(r, "Cannot load the baseline: %m");
         return 0;
 }
 
@@ -135,7 +135,7 @@ static int install(const char *manifest, const char *signature) {
 
         r = config_load(h, NULL, &config, &error);
         if (r < 0)
-                return log_error_errno(r, "%s", error ?: "Cannot read the configuration: %m");
+                return error ? log_error_errno(r, "%s", error) : log_error_errno(r, "Cannot read the configuration: %m");
         dest = config.firmware.baseline ?: BASELINE_PATH;
         /* no going back to an older baseline (it may certify older microcode) while the installed one is valid */
         if (clock_now(&now) >= 0 && baseline_load(h, &config, now, &installed, NULL) >= 0 &&

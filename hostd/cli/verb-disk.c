@@ -77,7 +77,7 @@ static int load_config(Host **ret_host, Config *ret_config) {
                 return r;
         r = config_load(*ret_host, arg_config, ret_config, &error);
         if (r < 0)
-                return log_error_errno(r, "%s", error ?: "Cannot read the configuration: %m");
+                return error ? log_error_errno(r, "%s", error) : log_error_errno(r, "Cannot read the configuration: %m");
         return 0;
 }
 
@@ -211,7 +211,7 @@ static int disk_change(const char *verb, const char *device) {
                 r = fde_rotate_keyslots(device, &o, &error);
         config_done(&c);
         if (r < 0)
-                return log_error_errno(r, "%s", error ?: "disk operation failed: %m");
+                return error ? log_error_errno(r, "%s", error) : log_error_errno(r, "disk operation failed: %m");
         if (!arg_json)
                 fprintf(stderr, "%s: %s done\n", device, verb);
         return 0;

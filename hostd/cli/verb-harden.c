@@ -8,7 +8,7 @@
 static int refused(int r, char *error, const char *what) {
         _cleanup_free_ char *e = error;
 
-        return log_error_errno(r, "%s: %s", what, e ? e : "%m");
+        return e ? log_error_errno(r, "%s: %s", what, e) : log_error_errno(r, "%s: %m", what);
 }
 
 static int harden_check(void) {

@@ -92,7 +92,8 @@ static int verify_one(const char *path, json_object *files) {
                         reason = NULL;
                 if (o)
                         json_object_object_add(o, "error", json_object_new_string(strempty(reason)));
-                return log_error_errno(r, "%s: refused: %s", path, reason ?: "cannot read: %m");
+                return reason ? log_error_errno(r, "%s: refused: %s", path, reason)
+                              : log_error_errno(r, "%s: refused: cannot read: %m", path);
         }
 
         format = microcode_detect(buf, size);
@@ -193,14 +194,14 @@ static int certified_entry(Host *h, Baseline *b, const BaselinePlatform **ret) {
 
         r = config_load(h, NULL, &config, &error);
         if (r < 0)
-                return log_error_errno(r, "%s", error ?: "Cannot read the configuration: %m");
+                return error ? log_error_errno(r, "%s", error) : log_error_errno(r, "Cannot read the configuration: %m");
         r = clock_now(&now);
         if (r >= 0)
                 r = baseline_load(h, &config, now, b, &error);
         config_done(&config);
         if (r < 0)
                 return log_error_errno(r, "The certified microcode comes from the baseline: %s",
-                                       error ?: "$CCHOST_NOW is not a date");
+                                       error ?: "cannot tell the time");
         r = host_cpu_identity(h, &cpu);
         if (r < 0)
                 return log_error_errno(r, "Cannot tell which CPU this is: %m");
@@ -316,7 +317,8 @@ static int microcode_install(int argc, char *argv[]) {
                                        p->microcode_file);
         r = provision(h, &o, stdout, &error);
         if (r < 0)
-                return log_error_errno(r, "Installing the microcode failed: %s", error ?: "%m");
+                return error ? log_error_errno(r, "Installing the microcode failed: %s", error)
+                             : log_error_errno(r, "Installing the microcode failed: %m");
         return r;
 }
 

@@ -79,6 +79,8 @@ const char *action_state_to_string(ActionState s);
 ActionState action_state_from_string(const char *s);
 
 void plan_done(Plan *p);
+/* Drops the actions that are done or deferred: what is left of a recorded run. */
+void plan_drop_finished(Plan *p);
 
 /*
  * Turns the failing, fixable findings of a report (and the configuration) into a plan. With only,
@@ -86,9 +88,13 @@ void plan_done(Plan *p);
  */
 int plan_build(Host *h, const Config *config, const Report *report, char *const *only, Plan *ret, char **ret_error);
 
-/* Serializer (cchost.plan/v1) and its reader, shared by "plan --json" and the journal. */
+/*
+ * Serializer (cchost.plan/v1) and its reader, shared by "plan --json" and the journal. The reader
+ * validates like any input reader: typed, bounded fields, known kinds, descriptions required, modes
+ * at most 0777, normalized paths; -EBADMSG with the field and the problem in *ret_error.
+ */
 json_object *plan_to_json(const Plan *p);
-int plan_from_json(json_object *o, Plan *ret);
+int plan_from_json(json_object *o, Plan *ret, char **ret_error);
 
 #define MODPROBE_PATH "etc/modprobe.d/cchost.conf"
 /* Where the managed service (or Ansible) stages certified files: var/lib/cchost/firmware/<file under /lib/firmware> */

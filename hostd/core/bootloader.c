@@ -531,6 +531,26 @@ int bootloader_plan(Host *h, Bootloader b, char *const *add, char *const *remove
         return b == BOOTLOADER_BLS ? bls_plan(h, add, remove, ret, ret_error) : grub_plan(h, add, remove, ret, ret_error);
 }
 
+int bootloader_refresh_argv(Host *h, Bootloader b, char ***ret, char **ret_error) {
+        _cleanup_free_ char *release = NULL, *kernel = NULL;
+        int r;
+
+        if (b != BOOTLOADER_BLS) {
+                *ret = strv_new(UPDATE_GRUB, NULL);
+                return *ret ? 0 : -ENOMEM;
+        }
+        r = hostfs_read_line(host_fs(h), "proc/sys/kernel/osrelease", &release);
+        if (r < 0) {
+                (void) asprintf(ret_error, "cannot read the kernel release: %s", strerror(-r));
+                return r;
+        }
+        /* an argument for the host's kernel-install, not a path this process opens */
+        if (asprintf(&kernel, "/%s/vmlinuz-%s", "boot", release) < 0)
+                return -ENOMEM;
+        *ret = strv_new(KERNEL_INSTALL, "add", release, kernel, NULL);
+        return *ret ? 0 : -ENOMEM;
+}
+
 int bootloader_next_cmdline(Host *h, Bootloader b, char **ret, char **ret_error) {
         _cleanup_(vars_done) Vars vars = {};
         int r;

@@ -44,5 +44,8 @@ void boot_plan_done(BootPlan *p);
 int bootloader_plan(Host *h, Bootloader b, char *const *add, char *const *remove, BootPlan *ret,
                     char **ret_error);
 
+/* The program that writes the boot entries from the configuration as it is (update-grub, kernel-install). */
+int bootloader_refresh_argv(Host *h, Bootloader b, char ***ret, char **ret_error);
+
 /* The command line the configuration gives the next boot (GRUB: LINUX + LINUX_DEFAULT). */
 int bootloader_next_cmdline(Host *h, Bootloader b, char **ret, char **ret_error);

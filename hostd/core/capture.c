@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
 #include "capture.h"
+#include "config.h"
 #include "engine.h"
+#include "parse-util.h"
 #include "strv.h"
 
 typedef struct Seen {
@@ -88,6 +91,79 @@ static int write_file_at(int dirfd, const char *rel, const char *data, size_t si
 }
 
 /*
+ * A capture is a bug report: it travels. Secrets stay behind. The redfish credentials file is never
+ * copied, nor any file outside /proc, /sys and /dev that others cannot read (a key, a password, an
+ * API token); the configuration is copied with the credentials of every URL and the values of
+ * secret-looking keys taken out.
+ */
+static bool key_is_secret(const char *line, size_t len) {
+        static const char *const words[] = { "password", "passwd", "secret", "token", "passphrase", "api_key", "apikey" };
+        _cleanup_free_ char *key = strndup(line, len);
+
+        if (!key)
+                return true;
+        for (char *c = key; *c; c++)
+                *c = (char) tolower((unsigned char) *c);
+        for (size_t i = 0; i < ELEMENTSOF(words); i++)
+                if (strstr(key, words[i]))
+                        return true;
+        return false;
+}
+
+static char *redact_config(const char *text, size_t size) {
+        static const char header[] = "# cchost capture: credentials in URLs and secret values were removed\n";
+        const char *t = text, *end = text + size;
+        size_t lines = 1;
+        char *out, *o;
+
+        /* a redacted value grows a line by at most " REDACTED" */
+        for (const char *c = text; c < end; c++)
+                lines += *c == '\n';
+        out = malloc(sizeof(header) + size + lines * strlen(" REDACTED") + 1);
+        if (!out)
+                return NULL;
+        o = stpcpy(out, header);
+        while (t < end) {
+                const char *nl = memchr(t, '\n', (size_t) (end - t)), *colon;
+                size_t len = nl ? (size_t) (nl - t) : (size_t) (end - t);
+
+                colon = memchr(t, ':', len);
+                if (colon && key_is_secret(t, (size_t) (colon - t))) {
+                        memcpy(o, t, (size_t) (colon - t) + 1);
+                        o += colon - t + 1;
+                        o = stpcpy(o, " REDACTED");
+                } else
+                        for (const char *c = t; c < t + len; c++) {
+                                *o++ = *c;
+                                if (c[0] == ':' && c + 2 < t + len && c[1] == '/' && c[2] == '/') {
+                                        _cleanup_free_ char *rest = strndup(c, (size_t) (t + len - c));
+                                        size_t skip = rest ? url_userinfo_len(rest) : 0;
+
+                                        *o++ = '/';
+                                        *o++ = '/';
+                                        c += 2 + skip;
+                                }
+                        }
+                if (nl)
+                        *o++ = '\n';
+                t += len + (nl ? 1 : 0);
+        }
+        *o = 0;
+        return out;
+}
+
+/* Not copied into a capture: see above. */
+static bool path_is_secret(Host *h, const char *p, const char *credentials) {
+        struct stat st;
+
+        if (credentials && streq(p, credentials))
+                return true;
+        if (strneq(p, "proc/", 5) || strneq(p, "sys/", 4) || strneq(p, "dev/", 4))
+                return false;
+        return hostfs_stat(host_fs(h), p, &st) < 0 || !(st.st_mode & S_IROTH);
+}
+
+/*
  * The output directory must be new: we create it (0700, so nobody else can plant links in it while
  * we write), never write into one that exists, and open it without following a link.
  */
@@ -105,7 +181,9 @@ static int prepare_outdir(const char *outdir, int *ret_fd) {
 
 int capture_host(Host *h, Tee tee, const char *outdir, char **ret_detail) {
         _cleanup_(report_freep) Report *report = NULL;
+        _cleanup_(config_done) Config config = {};
         _cleanup_close_ int dirfd = -1;
+        const char *config_path, *credentials = NULL;
         Seen seen = {};
         json_object *cap;
         const char *text;
@@ -126,6 +204,12 @@ int capture_host(Host *h, Tee tee, const char *outdir, char **ret_detail) {
                 r = seen.error;
         if (r < 0)
                 goto finish;
+        config_path = host_config_path(h) ?: CONFIG_PATH;
+        while (*config_path == '/')
+                config_path++;
+        if (config_load(h, NULL, &config, NULL) >= 0 && config.redfish.credentials_file)
+                for (credentials = config.redfish.credentials_file; *credentials == '/'; credentials++)
+                        ;
 
         /* files first, then directories, device placeholders, and last the names seen in listings
          * that nothing else created (so a listed file never becomes a directory) */
@@ -146,6 +230,17 @@ int capture_host(Host *h, Tee tee, const char *outdir, char **ret_detail) {
                         else if (*pass == 'e')
                                 r = faccessat(dirfd, p, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ? 0
                                                                                         : write_file_at(dirfd, p, "", 0);
+                        else if (streq(p, config_path)) {
+                                _cleanup_free_ char *data = NULL, *redacted = NULL;
+                                size_t size;
+
+                                r = hostfs_read_file(host_fs(h), p, 64 * 1024 * 1024, &data, &size);
+                                if (r >= 0) {
+                                        redacted = redact_config(data, size);
+                                        r = redacted ? write_file_at(dirfd, p, redacted, strlen(redacted)) : -ENOMEM;
+                                }
+                        } else if (path_is_secret(h, p, credentials))
+                                r = 0;
                         else {
                                 _cleanup_free_ char *data = NULL;
                                 size_t size;

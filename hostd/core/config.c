@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "parse-util.h"
 #include "strv.h"
 #include "yaml-util.h"
 
@@ -88,6 +89,8 @@ static int key_redfish_url(YamlParse *p, yaml_node_t *v, void *userdata) {
 
         if (r >= 0 && !strneq(c->redfish.url, "https://", 8))
                 return yaml_fail(p, v, "redfish.url: the BMC must be reached over https://");
+        if (r >= 0 && url_userinfo_len(c->redfish.url) > 0)
+                return yaml_fail(p, v, "redfish.url: no user or password in the URL; put them in redfish.credentials_file");
         return r;
 }
 
@@ -135,6 +138,8 @@ static int https_url(YamlParse *p, yaml_node_t *v, const char *key, char **ret) 
 
         if (r >= 0 && !strneq(*ret, "https://", 8))
                 return yaml_fail(p, v, "%s: expected an https:// URL", key);
+        if (r >= 0 && url_userinfo_len(*ret) > 0)
+                return yaml_fail(p, v, "%s: no user or password in the URL", key);
         return r;
 }
 
@@ -199,8 +204,11 @@ static int key_kds_url(YamlParse *p, yaml_node_t *v, void *userdata) {
 
 static int key_kds_proxy(YamlParse *p, yaml_node_t *v, void *userdata) {
         Config *c = userdata;
+        int r = yaml_get_string(p, v, "snp.kds.proxy", &c->snp.kds_proxy);
 
-        return yaml_get_string(p, v, "snp.kds.proxy", &c->snp.kds_proxy);
+        if (r >= 0 && url_userinfo_len(c->snp.kds_proxy) > 0)
+                return yaml_fail(p, v, "snp.kds.proxy: no user or password in the URL");
+        return r;
 }
 
 static int key_kds_ca(YamlParse *p, yaml_node_t *v, void *userdata) {

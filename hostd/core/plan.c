@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "action.h"
 #include "bios-map.h"
 #include "bootloader.h"
 #include "redfish.h"
+#include "log.h"
 #include "parse-util.h"
 #include "probe.h"
 #include "strv.h"
@@ -86,6 +89,18 @@ void plan_done(Plan *p) {
         p->n_actions = 0;
         p->manual = strv_free(p->manual);
         p->reboot = false;
+}
+
+void plan_drop_finished(Plan *p) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < p->n_actions; i++) {
+                if (p->actions[i].state == ACTION_DONE || p->actions[i].state == ACTION_DEFERRED)
+                        action_done(&p->actions[i]);
+                else
+                        p->actions[n++] = p->actions[i];
+        }
+        p->n_actions = n;
 }
 
 static Action *plan_append(Plan *p, ActionKind kind, const char *id, char **fixes) {
@@ -380,10 +395,19 @@ int plan_build(Host *h, const Config *config, const Report *report, char *const 
 
         /* 1. the kernel command line of the next boot */
         if (in.cmdline_add || in.cmdline_remove) {
-                r = bootloader_plan(h, bootloader_detect(h, config->bootloader), in.cmdline_add, in.cmdline_remove,
-                                    &boot, ret_error);
+                Bootloader b = bootloader_detect(h, config->bootloader);
+
+                r = bootloader_plan(h, b, in.cmdline_add, in.cmdline_remove, &boot, ret_error);
                 if (r < 0)
                         goto fail;
+                /* the configuration says so already, yet a check fails on the running command line: the
+                 * boot entries were not written from it (an update-grub that failed, an edit by hand), so
+                 * write them. A check that is fixable never meets an empty plan. */
+                if (!boot.argv && !strv_isempty(cmdline_fixes)) {
+                        r = bootloader_refresh_argv(h, b, &boot.argv, ret_error);
+                        if (r < 0)
+                                goto fail;
+                }
                 for (size_t i = 0; i < boot.n_files; i++) {
                         r = add_write(&p, boot.files[i].path, TAKE_PTR(boot.files[i].content), true,
                                       "kernel command line", cmdline_fixes);
@@ -477,89 +501,300 @@ fail:
 
 /* ---- reading a plan back (the journal) ---- */
 
-static int json_str(json_object *o, const char *key, char **ret) {
-        json_object *v;
+/*
+ * The journal is input like any other: a file under the root that anyone who could write there may
+ * have shaped. Every field is typed and bounded, unknown fields are refused, and an action must be
+ * complete for its kind, since nothing is re-planned on resume. Errors name the field
+ * ("actions[2].mode: ...").
+ */
+#define JOURNAL_ACTIONS_MAX 1024
+#define JOURNAL_LIST_MAX 256
+#define JOURNAL_TEXT_MAX 4096
+#define JOURNAL_CONTENT_MAX (16U * 1024 * 1024)
+#define JOURNAL_MODULE_MAX 56
 
+/* One line of text: no control characters (a description, an id, a word of argv). */
+static bool text_is_line(const char *s) {
+        for (; *s; s++)
+                if ((unsigned char) *s < 0x20 || *s == 0x7f)
+                        return false;
+        return true;
+}
+
+/* Absolute ("/" first), no empty, "." or ".." component, no trailing slash. */
+static bool path_is_normalized(const char *p) {
+        if (p[0] != '/')
+                return false;
+        for (const char *c = p + 1;;) {
+                size_t n = strcspn(c, "/");
+
+                if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+                        return false;
+                if (!c[n])
+                        return true;
+                c += n + 1;
+        }
+}
+
+static bool module_name_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > JOURNAL_MODULE_MAX)
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char) *s) && *s != '_' && *s != '-')
+                        return false;
+        return true;
+}
+
+static bool sha256_hex_valid(const char *s) {
+        if (strlen(s) != 64)
+                return false;
+        for (; *s; s++)
+                if (!isdigit((unsigned char) *s) && !(*s >= 'a' && *s <= 'f'))
+                        return false;
+        return true;
+}
+
+/*
+ * A string field: *ret is NULL when it is absent (or null, unless required). Typed, no NUL inside,
+ * at most max bytes; with line, no control characters either.
+ */
+static int json_field_str(json_object *o, const char *where, const char *key, bool required, size_t max, bool line,
+                          char **ret, char **ret_error) {
+        json_object *v;
+        const char *s;
+
+        *ret = NULL;
         if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null)) {
-                *ret = NULL;
+                if (required)
+                        return error_set(ret_error, -EBADMSG, "%s.%s: missing", where, key);
                 return 0;
         }
         if (!json_object_is_type(v, json_type_string))
-                return -EBADMSG;
-        *ret = strdup(json_object_get_string(v));
+                return error_set(ret_error, -EBADMSG, "%s.%s: expected a string", where, key);
+        s = json_object_get_string(v);
+        if ((size_t) json_object_get_string_len(v) != strlen(s))
+                return error_set(ret_error, -EBADMSG, "%s.%s: contains a NUL byte", where, key);
+        if (strlen(s) > max)
+                return error_set(ret_error, -EBADMSG, "%s.%s: longer than %zu bytes", where, key, max);
+        if (required && !*s)
+                return error_set(ret_error, -EBADMSG, "%s.%s: is empty", where, key);
+        if (line && !text_is_line(s))
+                return error_set(ret_error, -EBADMSG, "%s.%s: contains control characters", where, key);
+        *ret = strdup(s);
         return *ret ? 0 : -ENOMEM;
 }
 
-static int json_strv(json_object *o, const char *key, char ***ret) {
+/* A list of one-line strings, at most JOURNAL_LIST_MAX of them. */
+static int json_field_strv(json_object *o, const char *where, const char *key, size_t max, char ***ret,
+                           char **ret_error) {
         json_object *v;
 
         *ret = NULL;
         if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
                 return 0;
         if (!json_object_is_type(v, json_type_array))
-                return -EBADMSG;
+                return error_set(ret_error, -EBADMSG, "%s.%s: expected a list", where, key);
+        if (json_object_array_length(v) > JOURNAL_LIST_MAX)
+                return error_set(ret_error, -EBADMSG, "%s.%s: more than %d entries", where, key, JOURNAL_LIST_MAX);
         for (size_t i = 0; i < json_object_array_length(v); i++) {
-                json_object *s = json_object_array_get_idx(v, i);
-                if (!json_object_is_type(s, json_type_string) || strv_extend(ret, json_object_get_string(s)) < 0)
-                        return -EBADMSG;
+                json_object *e = json_object_array_get_idx(v, i);
+                const char *s;
+
+                if (!json_object_is_type(e, json_type_string))
+                        return error_set(ret_error, -EBADMSG, "%s.%s[%zu]: expected a string", where, key, i);
+                s = json_object_get_string(e);
+                if ((size_t) json_object_get_string_len(e) != strlen(s) || strlen(s) > max || !text_is_line(s))
+                        return error_set(ret_error, -EBADMSG, "%s.%s[%zu]: not one line of at most %zu bytes", where,
+                                         key, i, max);
+                if (strv_extend(ret, s) < 0)
+                        return -ENOMEM;
         }
         return 0;
 }
 
-int plan_from_json(json_object *o, Plan *ret) {
+static int json_field_bool(json_object *o, const char *where, const char *key, bool *ret, char **ret_error) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v))
+                return 0;
+        if (!json_object_is_type(v, json_type_boolean))
+                return error_set(ret_error, -EBADMSG, "%s.%s: expected true or false", where, key);
+        *ret = json_object_get_boolean(v);
+        return 0;
+}
+
+/* A path field: normalized and absolute in the journal, root-relative in the Action. */
+static int json_field_path(json_object *o, const char *where, const char *key, char **ret, char **ret_error) {
+        _cleanup_free_ char *p = NULL;
+        int r;
+
+        r = json_field_str(o, where, key, true, 4095, true, &p, ret_error);
+        if (r < 0)
+                return r;
+        if (!path_is_normalized(p))
+                return error_set(ret_error, -EBADMSG, "%s.%s: \"%s\" is not a normalized absolute path", where, key, p);
+        *ret = strdup(p + 1);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* Which fields each kind of action has, besides the common ones. */
+static const char *const kind_fields[_ACTION_KIND_MAX][4] = {
+        [ACTION_WRITE_FILE] = { "path", "content", "mode" },
+        [ACTION_RUN] = { "argv" },
+        [ACTION_RELOAD_MODULE] = { "module" },
+        [ACTION_BIOS] = { "attributes" },
+        [ACTION_INSTALL_FILE] = { "path", "source", "sha256" },
+        [ACTION_MICROCODE_RELOAD] = {},
+};
+static const char *const common_fields[] = { "id", "kind", "description", "reboot", "fixes", "state", "error" };
+
+static bool field_known(ActionKind kind, const char *key) {
+        for (size_t i = 0; i < ELEMENTSOF(common_fields); i++)
+                if (streq(key, common_fields[i]))
+                        return true;
+        for (size_t i = 0; i < ELEMENTSOF(kind_fields[kind]) && kind_fields[kind][i]; i++)
+                if (streq(key, kind_fields[kind][i]))
+                        return true;
+        return false;
+}
+
+static int action_from_json(json_object *ao, const char *where, Plan *p, char **ret_error) {
+        _cleanup_free_ char *id = NULL, *kind = NULL, *state = NULL;
+        ActionKind k;
+        json_object *v;
+        Action *a;
+        int r;
+
+        if (!json_object_is_type(ao, json_type_object))
+                return error_set(ret_error, -EBADMSG, "%s: expected an object", where);
+        r = json_field_str(ao, where, "kind", true, 64, true, &kind, ret_error);
+        if (r < 0)
+                return r;
+        k = action_kind_from_string(kind);
+        if (k < 0)
+                return error_set(ret_error, -EBADMSG, "%s.kind: unknown action kind \"%s\"", where, kind);
+        json_object_object_foreach(ao, key, val) {
+                (void) val;
+                if (!field_known(k, key))
+                        return error_set(ret_error, -EBADMSG, "%s: \"%s\" is not a field of a %s action", where, key,
+                                         kind);
+        }
+        r = json_field_str(ao, where, "id", true, JOURNAL_TEXT_MAX, true, &id, ret_error);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < p->n_actions; i++)
+                if (streq(p->actions[i].id, id))
+                        return error_set(ret_error, -EBADMSG, "%s.id: \"%s\" appears twice", where, id);
+        a = plan_append(p, k, id, NULL);
+        if (!a)
+                return -ENOMEM;
+
+        r = json_field_str(ao, where, "state", false, 64, true, &state, ret_error);
+        if (r < 0)
+                return r;
+        a->state = state ? action_state_from_string(state) : ACTION_PENDING;
+        if (a->state < 0)
+                return error_set(ret_error, -EBADMSG, "%s.state: unknown state \"%s\"", where, state);
+        if ((r = json_field_str(ao, where, "description", true, JOURNAL_TEXT_MAX, true, &a->description, ret_error)) < 0 ||
+            (r = json_field_str(ao, where, "error", false, JOURNAL_TEXT_MAX, false, &a->error, ret_error)) < 0 ||
+            (r = json_field_strv(ao, where, "fixes", 256, &a->fixes, ret_error)) < 0 ||
+            (r = json_field_bool(ao, where, "reboot", &a->reboot, ret_error)) < 0)
+                return r;
+
+        switch (k) {
+        case ACTION_WRITE_FILE:
+                if ((r = json_field_path(ao, where, "path", &a->path, ret_error)) < 0 ||
+                    (r = json_field_str(ao, where, "content", true, JOURNAL_CONTENT_MAX, false, &a->content, ret_error)) < 0)
+                        return r;
+                if (json_object_object_get_ex(ao, "mode", &v)) {
+                        int64_t m;
+
+                        if (!json_object_is_type(v, json_type_int))
+                                return error_set(ret_error, -EBADMSG, "%s.mode: expected a number", where);
+                        m = json_object_get_int64(v);
+                        /* cchost writes plain files: no setuid, setgid or sticky bit */
+                        if (m < 0 || m > 0777)
+                                return error_set(ret_error, -EBADMSG, "%s.mode: %" PRIi64 " (0%" PRIo64 ") is not a file "
+                                                 "permission mode of at most 0777", where, m, (uint64_t) m);
+                        a->mode = (unsigned) m;
+                }
+                break;
+        case ACTION_RUN:
+                if ((r = json_field_strv(ao, where, "argv", JOURNAL_TEXT_MAX, &a->argv, ret_error)) < 0)
+                        return r;
+                if (strv_isempty(a->argv) || !path_is_normalized(a->argv[0]))
+                        return error_set(ret_error, -EBADMSG, "%s.argv: needs the program as a normalized absolute path",
+                                         where);
+                break;
+        case ACTION_RELOAD_MODULE:
+                if ((r = json_field_str(ao, where, "module", true, JOURNAL_MODULE_MAX, true, &a->module, ret_error)) < 0)
+                        return r;
+                if (!module_name_valid(a->module))
+                        return error_set(ret_error, -EBADMSG, "%s.module: \"%s\" is not a module name", where, a->module);
+                break;
+        case ACTION_BIOS: {
+                _cleanup_(json_object_putp) json_object *attrs = NULL;
+
+                if ((r = json_field_str(ao, where, "attributes", true, 64 * 1024, false, &a->attributes, ret_error)) < 0)
+                        return r;
+                attrs = json_tokener_parse(a->attributes);
+                if (!attrs || !json_object_is_type(attrs, json_type_object) || json_object_object_length(attrs) == 0)
+                        return error_set(ret_error, -EBADMSG, "%s.attributes: not a JSON object of BIOS attributes", where);
+                break;
+        }
+        case ACTION_INSTALL_FILE:
+                if ((r = json_field_path(ao, where, "path", &a->path, ret_error)) < 0 ||
+                    (r = json_field_path(ao, where, "source", &a->source, ret_error)) < 0 ||
+                    (r = json_field_str(ao, where, "sha256", true, 64, true, &a->sha256, ret_error)) < 0)
+                        return r;
+                if (!sha256_hex_valid(a->sha256))
+                        return error_set(ret_error, -EBADMSG, "%s.sha256: not 64 lowercase hex digits", where);
+                break;
+        default:
+                break;
+        }
+        return 0;
+}
+
+int plan_from_json(json_object *o, Plan *ret, char **ret_error) {
         json_object *actions, *v;
         Plan p = {};
+        size_t n;
         int r = 0;
 
-        if (!json_object_object_get_ex(o, "actions", &actions) || !json_object_is_type(actions, json_type_array))
-                return -EBADMSG;
-        for (size_t i = 0; i < json_object_array_length(actions); i++) {
-                json_object *ao = json_object_array_get_idx(actions, i);
-                _cleanup_free_ char *id = NULL, *kind = NULL, *state = NULL;
-                Action *a;
-
-                if ((r = json_str(ao, "id", &id)) < 0 || (r = json_str(ao, "kind", &kind)) < 0 ||
-                    (r = json_str(ao, "state", &state)) < 0)
-                        goto fail;
-                if (!id || action_kind_from_string(kind) < 0) {
-                        r = -EBADMSG;
-                        goto fail;
-                }
-                a = plan_append(&p, action_kind_from_string(kind), id, NULL);
-                if (!a) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                a->state = state ? action_state_from_string(state) : ACTION_PENDING;
-                if (a->state < 0 || (r = json_str(ao, "description", &a->description)) < 0 ||
-                    (r = json_str(ao, "path", &a->path)) < 0 || (r = json_str(ao, "content", &a->content)) < 0 ||
-                    (r = json_str(ao, "module", &a->module)) < 0 || (r = json_str(ao, "error", &a->error)) < 0 ||
-                    (r = json_str(ao, "attributes", &a->attributes)) < 0 ||
-                    (r = json_str(ao, "source", &a->source)) < 0 || (r = json_str(ao, "sha256", &a->sha256)) < 0 ||
-                    (r = json_strv(ao, "argv", &a->argv)) < 0 || (r = json_strv(ao, "fixes", &a->fixes)) < 0) {
-                        r = r < 0 ? r : -EBADMSG;
-                        goto fail;
-                }
-                if (json_object_object_get_ex(ao, "mode", &v))
-                        a->mode = (unsigned) json_object_get_int(v) & 07777;
-                if (json_object_object_get_ex(ao, "reboot", &v))
-                        a->reboot = json_object_get_boolean(v);
-                /* a journal must describe actions completely: nothing is re-planned on resume */
-                if ((a->kind == ACTION_WRITE_FILE && (!a->path || !a->content)) ||
-                    (a->kind == ACTION_RUN && (!a->argv || !a->argv[0] || a->argv[0][0] != '/')) ||
-                    (a->kind == ACTION_RELOAD_MODULE && !a->module) || (a->kind == ACTION_BIOS && !a->attributes) ||
-                    (a->kind == ACTION_INSTALL_FILE && (!a->path || !a->source || !a->sha256 || strlen(a->sha256) != 64))) {
-                        r = -EBADMSG;
-                        goto fail;
-                }
+        if (!json_object_is_type(o, json_type_object))
+                return error_set(ret_error, -EBADMSG, "the plan is not a JSON object");
+        json_object_object_foreach(o, key, val) {
+                (void) val;
+                if (!streq(key, "schema") && !streq(key, "reboot") && !streq(key, "actions") && !streq(key, "manual"))
+                        return error_set(ret_error, -EBADMSG, "plan: unknown field \"%s\"", key);
         }
-        if ((r = json_strv(o, "manual", &p.manual)) < 0)
+        if (json_object_object_get_ex(o, "schema", &v) &&
+            (!json_object_is_type(v, json_type_string) || !streq(json_object_get_string(v), "cchost.plan/v1")))
+                return error_set(ret_error, -EBADMSG, "plan.schema: expected \"cchost.plan/v1\"");
+        if (!json_object_object_get_ex(o, "actions", &actions) || !json_object_is_type(actions, json_type_array))
+                return error_set(ret_error, -EBADMSG, "plan.actions: expected a list");
+        n = json_object_array_length(actions);
+        if (n > JOURNAL_ACTIONS_MAX)
+                return error_set(ret_error, -EBADMSG, "plan.actions: more than %d actions", JOURNAL_ACTIONS_MAX);
+        for (size_t i = 0; i < n; i++) {
+                char where[32];
+
+                snprintf(where, sizeof(where), "actions[%zu]", i);
+                r = action_from_json(json_object_array_get_idx(actions, i), where, &p, ret_error);
+                if (r < 0)
+                        goto fail;
+        }
+        if ((r = json_field_strv(o, "plan", "manual", JOURNAL_TEXT_MAX, &p.manual, ret_error)) < 0 ||
+            (r = json_field_bool(o, "plan", "reboot", &p.reboot, ret_error)) < 0)
                 goto fail;
-        if (json_object_object_get_ex(o, "reboot", &v))
-                p.reboot = json_object_get_boolean(v);
         *ret = p;
         return 0;
 fail:
+        if (r == -ENOMEM)
+                (void) error_set(ret_error, r, "out of memory");
         plan_done(&p);
         return r;
 }

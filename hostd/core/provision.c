@@ -9,6 +9,7 @@
 #include "provision.h"
 #include "redfish.h"
 #include "strv.h"
+#include "test-hooks.h"
 
 /* Journal states, in the order a run goes through them. */
 #define J_APPLYING "applying"
@@ -42,7 +43,7 @@ static char *boot_id(Host *h) {
 
 static int journal_write(Host *h, Journal *j) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
-        const char *text, *crash;
+        const char *text;
         int r;
 
         if (!o)
@@ -58,15 +59,40 @@ static int journal_write(Host *h, Journal *j) {
                 return r;
 
         /* tests kill the run right after the Nth journal write, to prove every point resumes */
-        crash = secure_getenv("CCHOST_TEST_CRASH_AFTER_JOURNAL_WRITE");
-        if (crash && (unsigned) atoi(crash) == ++j->writes)
+        j->writes++;
+        if (test_hooks && test_hooks->crash_after_journal_write == j->writes)
                 raise(SIGKILL);
         return 0;
 }
 
+static bool journal_state_known(const char *s) {
+        return streq(s, J_APPLYING) || streq(s, J_AWAITING_REBOOT) || streq(s, J_REBOOTING) || streq(s, J_COMPLETE) ||
+               streq(s, J_FAILED);
+}
+
+/* A required one-line string of the journal itself (state, boot_id, tee). */
+static int journal_field(json_object *o, const char *key, char **ret, char **ret_error) {
+        json_object *v;
+        const char *s;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return error_set(ret_error, -EBADMSG, "/%s: %s: expected a string; move it away to start over",
+                                 JOURNAL_PATH, key);
+        s = json_object_get_string(v);
+        if ((size_t) json_object_get_string_len(v) != strlen(s) || strlen(s) > 256)
+                return error_set(ret_error, -EBADMSG, "/%s: %s: not a short string; move it away to start over",
+                                 JOURNAL_PATH, key);
+        for (const char *c = s; *c; c++)
+                if ((unsigned char) *c < 0x20 || *c == 0x7f)
+                        return error_set(ret_error, -EBADMSG, "/%s: %s: contains control characters; move it away "
+                                         "to start over", JOURNAL_PATH, key);
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
 static int journal_load(Host *h, Journal *ret, char **ret_error) {
         _cleanup_(json_object_putp) json_object *o = NULL;
-        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ char *text = NULL, *reason = NULL;
         json_object *v, *plan;
         Journal j = {};
         int r;
@@ -77,21 +103,38 @@ static int journal_load(Host *h, Journal *ret, char **ret_error) {
         if (r < 0)
                 return error_set(ret_error, r, "/%s: %s", JOURNAL_PATH, strerror(-r));
         o = json_tokener_parse(text);
-        if (!o || !json_object_object_get_ex(o, "schema", &v) ||
+        if (!o || !json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "schema", &v) ||
             !streq(strempty(json_object_get_string(v)), "cchost.journal/v1") ||
             !json_object_object_get_ex(o, "plan", &plan))
                 return error_set(ret_error, -EBADMSG, "/%s is not a cchost journal; move it away to start over",
                             JOURNAL_PATH);
-        r = plan_from_json(plan, &j.plan);
-        if (r < 0)
-                return error_set(ret_error, r, "/%s: the recorded plan is damaged; move it away to start over",
-                            JOURNAL_PATH);
-        j.state = json_object_object_get_ex(o, "state", &v) ? strdup(strempty(json_object_get_string(v))) : NULL;
-        j.boot_id = json_object_object_get_ex(o, "boot_id", &v) ? strdup(strempty(json_object_get_string(v))) : NULL;
-        j.tee = json_object_object_get_ex(o, "tee", &v) ? strdup(strempty(json_object_get_string(v))) : NULL;
-        if (!j.state || !j.boot_id || !j.tee) {
+        json_object_object_foreach(o, key, val) {
+                (void) val;
+                if (!streq(key, "schema") && !streq(key, "state") && !streq(key, "boot_id") && !streq(key, "tee") &&
+                    !streq(key, "plan"))
+                        return error_set(ret_error, -EBADMSG, "/%s: unknown field \"%s\"; move it away to start over",
+                                         JOURNAL_PATH, key);
+        }
+        r = journal_field(o, "state", &j.state, ret_error);
+        if (r >= 0)
+                r = journal_field(o, "boot_id", &j.boot_id, ret_error);
+        if (r >= 0)
+                r = journal_field(o, "tee", &j.tee, ret_error);
+        if (r >= 0 && !journal_state_known(j.state))
+                r = error_set(ret_error, -EBADMSG, "/%s: state: unknown state \"%s\"; move it away to start over",
+                              JOURNAL_PATH, j.state);
+        if (r >= 0 && tee_from_string(j.tee) < 0)
+                r = error_set(ret_error, -EBADMSG, "/%s: tee: unknown TEE \"%s\"; move it away to start over",
+                              JOURNAL_PATH, j.tee);
+        if (r < 0) {
                 journal_done(&j);
-                return error_set(ret_error, -EBADMSG, "/%s lacks state, boot_id or tee", JOURNAL_PATH);
+                return r;
+        }
+        r = plan_from_json(plan, &j.plan, &reason);
+        if (r < 0) {
+                journal_done(&j);
+                return error_set(ret_error, r, "/%s: %s; move it away to start over", JOURNAL_PATH,
+                                 reason ?: strerror(-r));
         }
         *ret = j;
         return 1;
@@ -105,6 +148,39 @@ static int set_state(Host *h, Journal *j, const char *state) {
         free(j->state);
         j->state = s;
         return journal_write(h, j);
+}
+
+static const Action *journal_first_left(const Journal *j) {
+        for (size_t i = 0; i < j->plan.n_actions; i++)
+                if (j->plan.actions[i].state != ACTION_DONE && j->plan.actions[i].state != ACTION_DEFERRED)
+                        return &j->plan.actions[i];
+        return NULL;
+}
+
+/*
+ * A run that is not over: interrupted (applying), failed with steps left (the failed one first), or
+ * applied and waiting for the reboot in this very boot. Such a run is continued, never replaced by a
+ * fresh plan.
+ */
+static bool journal_unfinished(const Journal *j, const char *now_boot) {
+        if (streq(j->state, J_APPLYING))
+                return true;
+        if (streq(j->state, J_FAILED))
+                return journal_first_left(j);
+        if (streq(j->state, J_AWAITING_REBOOT) || streq(j->state, J_REBOOTING))
+                return streq(j->boot_id, now_boot);
+        return false;
+}
+
+/* The actions about to run again are recorded as running in this boot. */
+static int journal_take_boot(Journal *j, const char *now_boot) {
+        char *b = strdup(now_boot);
+
+        if (!b)
+                return -ENOMEM;
+        free(j->boot_id);
+        j->boot_id = b;
+        return 0;
 }
 
 /* PATCH the attributes, then read the pending settings back: the BMC must have taken every one. */
@@ -217,9 +293,54 @@ static Tee pick_tee(const ProvisionOptions *o, const Config *c) {
         return o->tee >= 0 ? o->tee : c->tee;
 }
 
-int plan_host(Host *h, Tee tee, const char *config_path, Plan *ret_plan, Report **ret_report, char **ret_error) {
+/*
+ * True when plan only runs commands (nothing to write) that an earlier, finished run already did in
+ * an earlier boot: running them again and rebooting would change nothing.
+ */
+static bool journal_repeats(const Journal *j, const char *now_boot, const Plan *plan) {
+        if (!j->state || streq(j->boot_id, now_boot) || plan->n_actions == 0)
+                return false;
+        for (size_t i = 0; i < plan->n_actions; i++) {
+                bool ran = false;
+
+                if (plan->actions[i].kind != ACTION_RUN)
+                        return false;
+                for (size_t k = 0; k < j->plan.n_actions; k++)
+                        ran = ran || (streq(j->plan.actions[k].id, plan->actions[i].id) &&
+                                      j->plan.actions[k].state == ACTION_DONE);
+                if (!ran)
+                        return false;
+        }
+        return true;
+}
+
+/*
+ * A plan that would only repeat what did not help becomes a step for the operator: never a reboot
+ * loop (the first-boot service runs provision at every boot until the node is ready).
+ */
+static int plan_unless_repeated(const Journal *j, const char *now_boot, Plan *plan) {
+        _cleanup_free_ char *line = NULL;
+
+        if (!journal_repeats(j, now_boot, plan))
+                return 0;
+        if (asprintf(&line, "%s: the boot entries were written from this configuration before the last reboot "
+                     "(/%s), yet the running kernel does not have it; check which entries the bootloader boots",
+                     strv_isempty(plan->actions[0].fixes) ? "kernel command line" : plan->actions[0].fixes[0],
+                     JOURNAL_PATH) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < plan->n_actions; i++)
+                plan->actions[i].state = ACTION_DONE;
+        plan_drop_finished(plan);
+        plan->reboot = false;
+        return intents_add(&plan->manual, line);
+}
+
+int plan_host(Host *h, Tee tee, const char *config_path, Plan *ret_plan, Report **ret_report, char **ret_journal_state,
+              char **ret_error) {
         _cleanup_(config_done) Config config = {};
         _cleanup_(report_freep) Report *report = NULL;
+        _cleanup_(journal_done) Journal j = {};
+        _cleanup_free_ char *now_boot = NULL;
         int r;
 
         r = config_load(h, config_path, &config, ret_error);
@@ -228,12 +349,43 @@ int plan_host(Host *h, Tee tee, const char *config_path, Plan *ret_plan, Report 
         r = engine_check(h, tee >= 0 ? tee : config.tee, &report);
         if (r < 0)
                 return error_set(ret_error, r, "check failed: %s", strerror(-r));
-        r = plan_build(h, &config, report, NULL, ret_plan, ret_error);
+        now_boot = boot_id(h);
+        if (!now_boot)
+                return -ENOMEM;
+        r = journal_load(h, &j, ret_error);
         if (r < 0)
                 return r;
+        *ret_journal_state = NULL;
+        if (r > 0 && journal_unfinished(&j, now_boot)) {
+                /* what provision --resume would do, not a fresh plan beside it */
+                *ret_journal_state = TAKE_PTR(j.state);
+                plan_drop_finished(&j.plan);
+                *ret_plan = j.plan;
+                j.plan = (Plan) {};
+        } else {
+                r = plan_build(h, &config, report, NULL, ret_plan, ret_error);
+                if (r < 0)
+                        return r;
+                r = plan_unless_repeated(&j, now_boot, ret_plan);
+                if (r < 0) {
+                        plan_done(ret_plan);
+                        return r;
+                }
+        }
         if (ret_report)
                 *ret_report = TAKE_PTR(report);
         return 0;
+}
+
+void plan_print_journal_text(const char *state, const Plan *p, FILE *out) {
+        if (p->n_actions == 0) {
+                fprintf(out, "The provisioning run recorded in /%s (%s) is applied and waits for a reboot.\n",
+                        JOURNAL_PATH, state);
+                return;
+        }
+        fprintf(out, "An unfinished provisioning run (%s) is recorded in /%s; provision --resume continues it "
+                "with these steps:\n", state, JOURNAL_PATH);
+        plan_print_text(p, out);
 }
 
 void plan_print_text(const Plan *p, FILE *out) {
@@ -407,6 +559,30 @@ int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
                 if (streq(j.state, J_APPLYING))
                         fputs("Resuming the interrupted run.\n", out);
                 /* an action that ran in an earlier boot has taken effect; one in this boot is redone */
+                if (journal_take_boot(&j, now_boot) < 0)
+                        return -ENOMEM;
+                return apply_journal(h, &j, o, &config, out, ret_error);
+        }
+        if (r > 0 && streq(j.state, J_FAILED) && journal_first_left(&j)) {
+                /* a failed step is retried, never forgotten: a fresh plan cannot see what it left undone */
+                const Action *failed = journal_first_left(&j);
+
+                if (o->dry_run) {
+                        fprintf(out, "A failed run is recorded in /%s; provision --resume retries it from the step "
+                                "that failed:\n", JOURNAL_PATH);
+                        plan_print_text(&j.plan, out);
+                        return 1;
+                }
+                if (!o->resume)
+                        return error_set(ret_error, -EBUSY, "the provisioning run recorded in /%s failed at \"%s\"%s%s; "
+                                         "retry it with provision --resume", JOURNAL_PATH, failed->description,
+                                         failed->error ? ": " : "", strempty(failed->error));
+                fprintf(out, "Retrying the failed run from \"%s\".\n", failed->description);
+                if (journal_take_boot(&j, now_boot) < 0)
+                        return -ENOMEM;
+                r = set_state(h, &j, J_APPLYING);
+                if (r < 0)
+                        return error_set(ret_error, r, "cannot write the journal: %s", strerror(-r));
                 return apply_journal(h, &j, o, &config, out, ret_error);
         }
 
@@ -415,8 +591,12 @@ int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
         if (r < 0)
                 return error_set(ret_error, r, "check failed: %s", strerror(-r));
         r = plan_build(h, &config, report, o->only, &plan, ret_error);
-        if (r < 0)
+        if (r >= 0)
+                r = plan_unless_repeated(&j, now_boot, &plan);
+        if (r < 0) {
+                plan_done(&plan);
                 return r;
+        }
         if (o->dry_run) {
                 plan_print_text(&plan, out);
                 plan_done(&plan);

@@ -26,6 +26,13 @@ typedef struct ProvisionOptions {
  */
 int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error);
 
-/* "cchostctl plan": check and plan, change nothing. */
-int plan_host(Host *h, Tee tee, const char *config_path, Plan *ret_plan, Report **ret_report, char **ret_error);
+/*
+ * "cchostctl plan": check and plan, change nothing. When the journal records a run that is not over
+ * (interrupted, failed with steps left, or waiting for the reboot in this boot), *ret_plan is what is
+ * left of it and *ret_journal_state its state (else NULL): what provision --resume would do.
+ */
+int plan_host(Host *h, Tee tee, const char *config_path, Plan *ret_plan, Report **ret_report, char **ret_journal_state,
+              char **ret_error);
 void plan_print_text(const Plan *p, FILE *out);
+/* plan_print_text() for the steps left of a recorded run, saying so. */
+void plan_print_journal_text(const char *state, const Plan *p, FILE *out);

@@ -8,6 +8,7 @@
 #include "curl-util.h"
 #include "log.h"
 #include "finding.h"
+#include "parse-util.h"
 #include "redfish.h"
 
 #define REDFISH_TIMEOUT_S 30L
@@ -174,6 +175,10 @@ int redfish_new(Host *h, const Config *config, Redfish **ret, char **ret_error) 
                 return error_set(ret_error, -ENOTCONN, "the BIOS needs changes, but %s sets no redfish.url", config->path);
         if (!config->redfish.ca_file || !config->redfish.credentials_file)
                 return error_set(ret_error, -EINVAL, "%s: redfish needs ca_file and credentials_file", config->path);
+        /* never repeated in an error: a URL with credentials in it is refused without showing it */
+        if (url_userinfo_len(config->redfish.url) > 0)
+                return error_set(ret_error, -EINVAL, "%s: redfish.url carries a user or password; put them in "
+                                 "redfish.credentials_file", config->path);
 
         r = calloc(1, sizeof(*r));
         if (!r)

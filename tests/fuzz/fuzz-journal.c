@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <json-c/json.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "action.h"
+#include "strv.h"
+
+/*
+ * /var/lib/cchost/journal.json is input (anyone who can write under the root shapes it): the plan
+ * reader must refuse or accept without reading out of bounds, what it accepts must keep the
+ * journal's promises (a description, a mode of at most 0777, root-relative normalized paths), and it
+ * must read back what the serializer writes of it.
+ */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* root-relative and normalized: no leading or doubled slash, no "." or ".." component */
+static int path_ok(const char *p) {
+        for (const char *c = p;;) {
+                size_t n = strcspn(c, "/");
+
+                if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+                        return 0;
+                if (!c[n])
+                        return 1;
+                c += n + 1;
+        }
+}
+
+static void check_accepted(const Plan *p) {
+        for (size_t i = 0; i < p->n_actions; i++) {
+                const Action *a = &p->actions[i];
+
+                if (!a->id || !a->description || !*a->description || a->mode > 0777 ||
+                    action_kind_to_string(a->kind) == NULL || action_state_to_string(a->state) == NULL)
+                        abort();
+                if ((a->path && !path_ok(a->path)) || (a->source && !path_ok(a->source)))
+                        abort();
+                if (a->kind == ACTION_RUN && (strv_isempty(a->argv) || a->argv[0][0] != '/'))
+                        abort();
+        }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        json_object *o, *plan;
+        char *text, *error = NULL;
+        Plan p = {};
+
+        if (size > 256 * 1024)
+                return 0;
+        text = malloc(size + 1);
+        if (!text)
+                return 0;
+        memcpy(text, data, size);
+        text[size] = 0;
+        o = json_tokener_parse(text);
+        free(text);
+        if (!o)
+                return 0;
+        /* a whole journal, or a plan as "plan --json" prints it */
+        if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "plan", &plan))
+                plan = o;
+        if (plan_from_json(plan, &p, &error) >= 0) {
+                json_object *again = plan_to_json(&p);
+                Plan q = {};
+                char *error2 = NULL;
+
+                check_accepted(&p);
+                if (!again || plan_from_json(again, &q, &error2) < 0 || q.n_actions != p.n_actions)
+                        abort();
+                check_accepted(&q);
+                plan_done(&q);
+                json_object_put(again);
+                free(error2);
+                plan_done(&p);
+        } else if (!error)
+                abort(); /* a refusal always says why */
+        free(error);
+        json_object_put(o);
+        return 0;
+}
