@@ -16,7 +16,7 @@ static uint8_t *vector(const char *name, size_t *size) {
         int r;
 
         if (!dir) {
-                fprintf(stderr, "CCHOST_VECTORS is not set (meson test sets it to ../shared/vectors)\n");
+                fprintf(stderr, "CCHOST_VECTORS is not set (meson test sets it to tests/vectors)\n");
                 abort();
         }
         snprintf(path, sizeof(path), "%s/tdx/microcode/intel-ucode/%s", dir, name);

@@ -4,7 +4,7 @@
 #include "snp-certs.h"
 #include "tests.h"
 
-/* The AMD certificate vectors (../shared/vectors/snp/certs, $CCHOST_VECTORS) and the GHCB table. */
+/* The AMD certificate vectors (tests/vectors/snp/certs, $CCHOST_VECTORS) and the GHCB table. */
 
 static const char *vectors(void) {
         const char *v = getenv("CCHOST_VECTORS");
