@@ -298,7 +298,8 @@ TEST(test_kds_url) {
                          "?fmcSPL=00&blSPL=00&teeSPL=00&snpSPL=00&ucodeSPL=09");
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+        tests_init(argc, argv);
         RUN(test_vek_extensions_milan);
         RUN(test_vek_extensions_turin);
         RUN(test_ca_every_generation);
@@ -306,5 +307,5 @@ int main(void) {
         RUN(test_ghcb_table);
         RUN(test_bundle_refusals);
         RUN(test_kds_url);
-        return 0;
+        return tests_summary();
 }
