@@ -1,5 +1,6 @@
 #!/bin/sh
-# Prints what this test run ran on, so every log describes its own environment.
+# Prints what this test run ran on, so every log describes its own environment (.ci/run runs it
+# first; it is not a test).
 echo "kernel: $(uname -r)"
 echo "os: $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
 echo "user: $(id -un) ($(id -u))"

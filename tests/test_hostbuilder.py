@@ -18,7 +18,9 @@ import unittest
 TESTS = os.path.dirname(os.path.abspath(__file__))
 HOSTS = os.path.join(TESTS, "hosts")
 sys.path.insert(0, TESTS)
+sys.path.insert(0, os.path.join(TESTS, "fixture"))
 import hostbuilder  # noqa: E402
+from checklib import main  # noqa: E402
 
 HEX = re.compile(r"0x[0-9a-f]+")
 SPECS = sorted(f[:-5] for f in os.listdir(HOSTS) if f.endswith(".yaml"))
@@ -407,4 +409,4 @@ class Builder(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # 
 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TESTS, "fixture"))
-from checklib import hostbuilder, tree_digest  # noqa: E402,F401
+from checklib import hostbuilder, main, tree_digest  # noqa: E402,F401
 
 # libcryptsetup (and the cryptsetup tools the tests run) create the device-mapper control node
 # /dev/mapper/control as a side effect of any call, even on image files. A machine without it gets
@@ -280,7 +280,3 @@ class FdeCase(unittest.TestCase):
             if any(self.opens(img, kf, int(s)) for s in t["keyslots"]) or self.opens(img, kf):
                 return True
         return False
-
-
-def main():
-    unittest.main(verbosity=2)

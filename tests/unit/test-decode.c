@@ -121,12 +121,13 @@ TEST(test_domcaps) {
         domcaps_done(&c);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+        tests_init(argc, argv);
         RUN(test_sev_status);
         RUN(test_snp_status);
         RUN(test_tcb_layouts);
         RUN(test_generations);
         RUN(test_rmp_required);
         RUN(test_domcaps);
-        return 0;
+        return tests_summary();
 }

@@ -139,12 +139,13 @@ TEST(test_pcr_list_and_base64) {
         ASSERT_INT(fde_base64_decode("abc", &d, &n), -EBADMSG);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+        tests_init(argc, argv);
         RUN(test_v252);
         RUN(test_v255_srk_pin_salt);
         RUN(test_v257_arrays_and_v259_missing_booleans);
         RUN(test_refused);
         RUN(test_format_round_trip);
         RUN(test_pcr_list_and_base64);
-        return 0;
+        return tests_summary();
 }

@@ -123,7 +123,6 @@ TEST(test_hostfs_writers) {
         struct stat st;
         int fd;
 
-        ASSERT_TRUE(mkdtemp(base));
         snprintf(root, sizeof(root), "%s/root", base);
         ASSERT_INT(mkdir(root, 0755), 0);
         snprintf(p, sizeof(p), "%s/outside", base);
@@ -164,16 +163,19 @@ TEST(test_hostfs_writers) {
         ASSERT_INT(hostfs_chmod_chown(fs, "etc/missing", 0640, (uid_t) -1, (gid_t) -1), -ENOENT);
 }
 
-int main(void) {
-        char cmd[600];
+int main(int argc, char **argv) {
         int r;
 
+        tests_init(argc, argv);
+        /* made here, not in the case: each case runs in its own process, the parent removes it */
+        ASSERT_TRUE(mkdtemp(base));
         RUN(test_profile_ok);
         RUN(test_profile_errors);
         RUN(test_waivers);
         RUN(test_check_types);
         RUN(test_hostfs_writers);
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-        r = system(cmd);
-        return r == 0 ? 0 : 1;
+        r = tests_summary();
+        if (tests_rm_rf(base) < 0)
+                return 1;
+        return r;
 }

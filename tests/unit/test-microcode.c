@@ -16,7 +16,7 @@ static uint8_t *vector(const char *name, size_t *size) {
         int r;
 
         if (!dir) {
-                fprintf(stderr, "CCHOST_VECTORS is not set (meson test sets it to ../shared/vectors)\n");
+                fprintf(stderr, "CCHOST_VECTORS is not set (meson test sets it to tests/vectors)\n");
                 abort();
         }
         snprintf(path, sizeof(path), "%s/tdx/microcode/intel-ucode/%s", dir, name);
@@ -569,7 +569,8 @@ TEST(test_json) {
         microcode_intel_file_free(f);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+        tests_init(argc, argv);
         RUN(test_vectors);
         RUN(test_flipped_data_byte);
         RUN(test_flipped_ext_table_byte);
@@ -580,5 +581,5 @@ int main(void) {
         RUN(test_dates_and_sha);
         RUN(test_amd);
         RUN(test_json);
-        return 0;
+        return tests_summary();
 }

@@ -148,7 +148,8 @@ TEST(test_hex_bytes) {
         ASSERT_INT(parse_hex_bytes("112233", 2, &b, &n), -EINVAL);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+        tests_init(argc, argv);
         RUN(test_parse_u64);
         RUN(test_parse_yes_no);
         RUN(test_kernel_release);
@@ -157,5 +158,5 @@ int main(void) {
         RUN(test_iomem);
         RUN(test_misc_capacity);
         RUN(test_hex_bytes);
-        return 0;
+        return tests_summary();
 }

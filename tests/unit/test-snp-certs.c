@@ -4,7 +4,7 @@
 #include "snp-certs.h"
 #include "tests.h"
 
-/* The AMD certificate vectors (../shared/vectors/snp/certs, $CCHOST_VECTORS) and the GHCB table. */
+/* The AMD certificate vectors (tests/vectors/snp/certs, $CCHOST_VECTORS) and the GHCB table. */
 
 static const char *vectors(void) {
         const char *v = getenv("CCHOST_VECTORS");
@@ -298,7 +298,8 @@ TEST(test_kds_url) {
                          "?fmcSPL=00&blSPL=00&teeSPL=00&snpSPL=00&ucodeSPL=09");
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+        tests_init(argc, argv);
         RUN(test_vek_extensions_milan);
         RUN(test_vek_extensions_turin);
         RUN(test_ca_every_generation);
@@ -306,5 +307,5 @@ int main(void) {
         RUN(test_ghcb_table);
         RUN(test_bundle_refusals);
         RUN(test_kds_url);
-        return 0;
+        return tests_summary();
 }

@@ -342,7 +342,8 @@ TEST(test_pinned_root) {
         X509_free(x);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+        tests_init(argc, argv);
         RUN(test_sgx_ext_platform_leaf);
         RUN(test_sgx_ext_processor_leaf);
         RUN(test_sgx_ext_malformed);
@@ -354,5 +355,5 @@ int main(void) {
         RUN(test_json_spans);
         RUN(test_qgs_config);
         RUN(test_pinned_root);
-        return 0;
+        return tests_summary();
 }
