@@ -13,13 +13,13 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixture"))
-from checklib import CCHOSTCTL, HostCase, tree_digest  # noqa: E402
+from checklib import CCHOSTCTL, HostCase, main, tree_digest  # noqa: E402
 
 RELEASE = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(os.path.dirname(CCHOSTCTL), "cchostctl")
 HOOK_VARIABLES = ("CCHOST_TEST_CRASH_AFTER_JOURNAL_WRITE", "CCHOST_FDE_CRASH_AT", "CCHOST_FDE_TEST_FAST_ARGON2",
                   "CCHOST_NOW")
-VECTORS = os.path.join(os.environ.get("CCHOST_VECTORS", os.path.join(os.path.dirname(__file__), "..", "..", "..",
-                                                                     "shared", "vectors")), "tdx")
+VECTORS = os.path.join(os.environ.get("CCHOST_VECTORS", os.path.join(os.path.dirname(__file__), "..", "vectors")),
+                       "tdx")
 # the SPR collateral (tests/fixture/test_pccs.py): valid on 2023-07-01, expired long before today
 SPR_SET = {
     "root-ca.pem": "certs/intel_sgx_root_ca.pem",
@@ -70,4 +70,4 @@ class NoTestHooks(HostCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()
