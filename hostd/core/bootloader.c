@@ -669,6 +669,14 @@ static int dropin_words(Host *h, char ***ret, char **ret_error) {
         r = cmdline_split(vars_get(&vars, "GRUB_CMDLINE_LINUX"), &words);
         if (r < 0)
                 return r;
+        /* only words cchost would write itself */
+        STRV_FOREACH(w, words) {
+                _cleanup_free_ char *why = NULL;
+
+                if (kernel_arg_check(*w, &why) < 0)
+                        return error_set(ret_error, -EBADMSG, "/%s: %s; cchost writes this file: move it away",
+                                         GRUB_CCHOST_DROPIN, why);
+        }
         if (!words[0])
                 words = strv_free(words);
         *ret = TAKE_PTR(words);
