@@ -13,6 +13,18 @@
  * /etc/kernel/cmdline, edited in place.
  */
 
+/*
+ * Bounds (README "Bad input"). A GRUB file is read whole up to GRUB_FILE_MAX; a longer line, a
+ * value that expands past GRUB_VALUE_MAX or more than GRUB_VARS_MAX variables is refused with its
+ * file and line. KERNEL_CMDLINE_MAX: x86's COMMAND_LINE_SIZE (2048) less the NUL; a plan that
+ * would give the next boot a longer command line is refused.
+ */
+#define GRUB_FILE_MAX (1024 * 1024)
+#define GRUB_LINE_MAX 4096
+#define GRUB_VALUE_MAX 4096
+#define GRUB_VARS_MAX 256
+#define KERNEL_CMDLINE_MAX 2047
+
 #define GRUB_DEFAULT_PATH "etc/default/grub"
 #define GRUB_DROPIN_DIR "etc/default/grub.d"
 #define GRUB_CCHOST_DROPIN "etc/default/grub.d/99-cchost.cfg"
@@ -49,3 +61,30 @@ int bootloader_refresh_argv(Host *h, Bootloader b, char ***ret, char **ret_error
 
 /* The command line the configuration gives the next boot (GRUB: LINUX + LINUX_DEFAULT). */
 int bootloader_next_cmdline(Host *h, Bootloader b, char **ret, char **ret_error);
+
+/*
+ * Whether arg is one kernel argument cchost writes into a boot configuration: printable ASCII
+ * without spaces, quotes, backslashes or the characters the shell or GRUB's script parser give a
+ * meaning ($ ` ; | & < > ( ) { }), not starting with '#' and not "--" (which hands the rest to
+ * init). -EINVAL with *ret_reason saying which byte is wrong.
+ */
+int kernel_arg_check(const char *arg, char **ret_reason);
+
+/* Bytes of the command line the kernel gets from these words (one space between, quotes kept). */
+size_t cmdline_words_length(char *const *words);
+
+/*
+ * The text of cchost's drop-in that appends words to GRUB_CMDLINE_LINUX. Every word goes through
+ * the one shell-quoting function, so bash reads back exactly these bytes whatever they are.
+ */
+int grub_dropin_format(char *const *words, char **ret);
+
+/*
+ * Evaluates one GRUB file's text on its own, as bootloader_plan() does for the files of a tree
+ * (path names the file in errors). *ret_cmdline: GRUB_CMDLINE_LINUX, a space and
+ * GRUB_CMDLINE_LINUX_DEFAULT; *ret_edited (optional): the text with the words in remove taken
+ * out of the command-line assignments. -EBADMSG with *ret_error naming path and line when the
+ * text cannot be evaluated safely.
+ */
+int grub_eval_text(const char *path, const char *text, char *const *remove, char **ret_cmdline,
+                   char **ret_edited, char **ret_error);

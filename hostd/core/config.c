@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "bootloader.h"
 #include "config.h"
 #include "parse-util.h"
 #include "strv.h"
@@ -55,11 +56,14 @@ static int key_extra_args(YamlParse *p, yaml_node_t *v, void *userdata) {
         for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
                 yaml_node_t *item = yaml_document_get_node(&p->doc, *i);
                 const char *s = yaml_scalar(item);
+                _cleanup_free_ char *why = NULL;
                 int r;
 
-                if (!s || !*s || strpbrk(s, " \t\n\"'"))
-                        return yaml_fail(p, item, "kernel.extra_args: expected one kernel argument per item "
-                                                "(no spaces or quotes)");
+                if (!s)
+                        return yaml_fail(p, item, "kernel.extra_args: expected one kernel argument per item");
+                /* the words go into shell text update-grub sources as root: only what the kernel takes */
+                if (kernel_arg_check(s, &why) < 0)
+                        return yaml_fail(p, item, "kernel.extra_args: %s", why);
                 r = strv_extend(&c->extra_args, s);
                 if (r < 0)
                         return r;
