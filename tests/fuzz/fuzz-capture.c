@@ -19,7 +19,8 @@
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char root[] = "/tmp/cchost-fuzz-capture-XXXXXX";
+/* tmpfs when there is one: the backend fsyncs every action it records */
+static char root[64];
 static char dir[sizeof(root) + 16], capture[sizeof(dir) + 32], actions[sizeof(dir) + 32];
 
 static void remove_root(void) {
@@ -34,6 +35,8 @@ static int setup(void) {
 
         if (state == 0) {
                 state = -1;
+                snprintf(root, sizeof(root), "%s/cchost-fuzz-capture-XXXXXX",
+                         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
                 if (!mkdtemp(root))
                         return -1;
                 snprintf(dir, sizeof(dir), "%s/.cchost", root);
