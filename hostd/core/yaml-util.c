@@ -9,7 +9,7 @@
 #include "strv.h"
 #include "yaml-util.h"
 
-static int fail_vpos(YamlParse *p, size_t line, size_t column, const char *format, va_list ap) {
+_printf_(4, 0) static int fail_vpos(YamlParse *p, size_t line, size_t column, const char *format, va_list ap) {
         _cleanup_free_ char *what = NULL;
 
         if (vasprintf(&what, format, ap) < 0)
