@@ -264,6 +264,7 @@ int cmdline_find(const char *cmdline, const char *key, char **ret_value) {
 
 int cmdline_find_all(const char *cmdline, const char *key, char ***ret_words) {
         _cleanup_(strv_freep) char **words = NULL, **found = NULL;
+        size_t n = 0;
         int r;
 
         r = cmdline_split(cmdline, &words);
@@ -275,12 +276,20 @@ int cmdline_find_all(const char *cmdline, const char *key, char ***ret_words) {
                 if (streq(*w, "--"))
                         break;
                 eq = strchr(*w, '=');
-                if (key_equal(*w, eq ? (size_t) (eq - *w) : strlen(*w), key) && (r = strv_extend(&found, *w)) < 0)
-                        return r;
+                if (!key_equal(*w, eq ? (size_t) (eq - *w) : strlen(*w), key))
+                        continue;
+                /* one array for every match: appending one by one was quadratic */
+                if (!found) {
+                        found = calloc(strv_length(words) + 1, sizeof(char *));
+                        if (!found)
+                                return -ENOMEM;
+                }
+                found[n] = strdup(*w);
+                if (!found[n++])
+                        return -ENOMEM;
         }
-        r = (int) strv_length(found);
         *ret_words = TAKE_PTR(found);
-        return r;
+        return (int) n;
 }
 
 static void copy_field(char *dst, size_t size, const char *value, size_t len) {

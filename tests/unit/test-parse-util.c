@@ -91,6 +91,11 @@ TEST(test_cmdline_bounds) {
         ASSERT_INT(strv_length(w), CMDLINE_MAX / 2);
         ASSERT_STR(w[CMDLINE_MAX / 2 - 1], "a");
         w = strv_free(w);
+        ASSERT_INT(cmdline_find_all(line, "a", &w), CMDLINE_MAX / 2);
+        ASSERT_INT(strv_length(w), CMDLINE_MAX / 2);
+        w = strv_free(w);
+        ASSERT_INT(cmdline_find_all(line, "b", &w), 0);
+        ASSERT_TRUE(w == NULL);
         line[CMDLINE_MAX - 1] = 'b';
         ASSERT_INT(cmdline_split(line, &w), 0);
         ASSERT_STR(w[CMDLINE_MAX / 2 - 1], "ab");
