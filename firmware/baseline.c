@@ -200,23 +200,42 @@ static int key_ucode_sha256(YamlParse *p, yaml_node_t *v, void *userdata) {
         return 0;
 }
 
+/* "1.5.06": parts of one to nine digits, separated by single dots */
+static bool is_dotted_version(const char *s) {
+        for (;;) {
+                size_t n = strspn(s, "0123456789");
+
+                if (n == 0 || n > 9)
+                        return false;
+                s += n;
+                if (!*s)
+                        return true;
+                if (*s++ != '.')
+                        return false;
+        }
+}
+
 static int key_tdx_min(YamlParse *p, yaml_node_t *v, void *userdata) {
         BaselineParse *bp = userdata;
         int r;
 
         r = yaml_get_string(p, v, "tdx_module.min_version", &bp->platform->tdx_module_min);
-        if (r >= 0 && !isdigit((unsigned char) bp->platform->tdx_module_min[0]))
+        if (r >= 0 && !is_dotted_version(bp->platform->tdx_module_min))
                 return yaml_fail(p, v, "tdx_module.min_version: expected a version such as 1.5.06");
         return r;
 }
 
 static int key_sev_api(YamlParse *p, yaml_node_t *v, void *userdata) {
         BaselineParse *bp = userdata;
-        const char *s = yaml_scalar(v);
-        unsigned major, minor;
-        char end;
+        const char *s = yaml_scalar(v), *dot = s ? strchr(s, '.') : NULL;
+        uint32_t major, minor;
+        char buf[4] = "";
 
-        if (!s || sscanf(s, "%u.%u%c", &major, &minor, &end) != 2 || major > 255 || minor > 255)
+        /* digits only: no sign, no spaces, no value that wraps (sscanf's %u read 4294967297 as 1) */
+        if (dot && (size_t) (dot - s) < sizeof(buf))
+                memcpy(buf, s, (size_t) (dot - s));
+        if (!dot || (size_t) (dot - s) >= sizeof(buf) || safe_atou32(buf, &major) < 0 ||
+            safe_atou32(dot + 1, &minor) < 0 || major > 255 || minor > 255)
                 return yaml_fail(p, v, "sev_firmware.min_api: expected MAJOR.MINOR such as \"1.55\" (quote it)");
         bp->platform->sev_api_major = major;
         bp->platform->sev_api_minor = minor;

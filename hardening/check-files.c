@@ -8,6 +8,7 @@
 
 #include "harden-internal.h"
 #include "harden.h"
+#include "parse-util.h"
 #include "strv.h"
 
 /* mount options: /etc/fstab and the running mounts */
@@ -117,12 +118,14 @@ FindingStatus harden_check_mount_option(Host *h, const HardenRule *r, Finding *f
 
 FindingStatus harden_check_file_mode(Host *h, const HardenRule *r, Finding *f) {
         const char *path = harden_rule_param(r, "path"), *mode_s = harden_rule_param(r, "mode");
-        unsigned long max;
+        uint32_t max = 0;
         struct stat st;
         char buf[16];
         int q;
 
-        max = strtoul(mode_s, NULL, 8);
+        if (safe_atou32_full(strempty(mode_s), 8, &max) < 0 || max > 07777)
+                return finding_unknown(f, -EINVAL, NULL, "rule %s: mode \"%s\" is not an octal mode up to 07777", r->id,
+                                       strempty(mode_s));
         q = hostfs_stat(host_fs(h), harden_rel(path), &st);
         if (q < 0)
                 return harden_missing(r, f, path, q);
@@ -138,12 +141,17 @@ FindingStatus harden_check_file_mode(Host *h, const HardenRule *r, Finding *f) {
 /* A user or group name looked up in the root's /etc/passwd or /etc/group: the id, or <0. */
 int harden_lookup_id(Host *h, const char *db, const char *name, long *ret) {
         _cleanup_free_ char *text = NULL;
-        char *save = NULL, *end;
+        char *save = NULL;
+        uint32_t id;
         int q;
 
-        *ret = strtol(name, &end, 10);
-        if (*name && !*end)
+        /* a number is the id itself (up to 2^32 - 2: (uid_t) -1 means "unchanged") */
+        if (safe_atou32(name, &id) >= 0) {
+                if (id == UINT32_MAX)
+                        return -ERANGE;
+                *ret = (long) id;
                 return 0;
+        }
         q = harden_read_file(h, db, &text);
         if (q < 0)
                 return q;
@@ -154,7 +162,10 @@ int harden_lookup_id(Host *h, const char *db, const char *name, long *ret) {
                         continue;
                 *c1 = 0;
                 if (streq(n, name)) {
-                        *ret = strtol(c2 + 1, NULL, 10);
+                        *c3 = 0;
+                        if (safe_atou32(c2 + 1, &id) < 0 || id == UINT32_MAX)
+                                return -EBADMSG;
+                        *ret = (long) id;
                         return 0;
                 }
         }

@@ -6,6 +6,7 @@
 
 #include "harden-internal.h"
 #include "harden.h"
+#include "parse-util.h"
 #include "strv.h"
 
 /* sshd: the first value obtained for a keyword wins; Include is expanded in place; Match ends. */
@@ -121,10 +122,10 @@ FindingStatus harden_check_sshd_option(Host *h, const HardenRule *r, Finding *f)
         if (want && strcasecmp(v, want) != 0)
                 return finding_set(f, FINDING_FAIL, "sshd %s is %s%s, expected %s", key, v, value ? "" : " (default)", want);
         if (max) {
-                char *end;
-                long n = strtol(v, &end, 10);
+                uint64_t n, m;
 
-                if (*end || n > strtol(max, NULL, 10))
+                /* both plain decimal: "-1", "1e9", " 4" or a value past 2^64 never pass as small */
+                if (safe_atou64(v, &n) < 0 || safe_atou64(max, &m) < 0 || n > m)
                         return finding_set(f, FINDING_FAIL, "sshd %s is %s%s, expected at most %s", key, v,
                                            value ? "" : " (default)", max);
         }

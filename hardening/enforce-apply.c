@@ -13,6 +13,7 @@
 #include "enforce-internal.h"
 #include "harden-internal.h"
 #include "harden.h"
+#include "parse-util.h"
 #include "strv.h"
 
 /* Appends a formatted line to a growing buffer. */
@@ -392,14 +393,18 @@ int enforce_run_action(Host *h, const HardenScan *s, HAction *a, char **error) {
         case ACTION_FSTAB:
                 return fix_fstab(h, s, a, error);
         case ACTION_FILE_MODE: {
-                mode_t mode;
+                uint32_t allowed = 0;
                 struct stat st;
 
-                r = hostfs_stat(host_fs(h), harden_rel(a->target), &st);
-                if (r >= 0) {
-                        mode = (st.st_mode & 07777) & (mode_t) strtoul(harden_rule_fix_param(rule, "mode"), NULL, 8);
-                        r = hostfs_chmod_chown(host_fs(h), harden_rel(a->target), mode, (uid_t) -1, (gid_t) -1);
-                }
+                /* octal digits only, at most 07777: strtoul() read "99999999999" as 0 and chmodded to 0000 */
+                r = safe_atou32_full(strempty(harden_rule_fix_param(rule, "mode")), 8, &allowed);
+                if (r >= 0 && allowed > 07777)
+                        r = -ERANGE;
+                if (r >= 0)
+                        r = hostfs_stat(host_fs(h), harden_rel(a->target), &st);
+                if (r >= 0)
+                        r = hostfs_chmod_chown(host_fs(h), harden_rel(a->target), (st.st_mode & 07777) & (mode_t) allowed,
+                                               (uid_t) -1, (gid_t) -1);
                 if (r < 0 && asprintf(error, "chmod %s: %s", a->target, strerror(-r)) < 0)
                         *error = NULL;
                 return r;

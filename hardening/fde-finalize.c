@@ -9,6 +9,7 @@
 #include "fileio.h"
 #include "finding.h"
 #include "log.h"
+#include "parse-util.h"
 
 /*
  * libcryptsetup 2.6.1 finishes a reencryption in several header commits (reencrypt_teardown_ok():
@@ -253,10 +254,10 @@ int fde_reencryption_data_finished(struct crypt_device *cd, uint32_t *ret_old_sl
                 return 0; /* segment 0 is not (only) under the new key: not finished */
         if (json_object_object_get_ex(digests, old_digest, &d) && json_object_object_get_ex(d, "keyslots", &ks))
                 for (size_t i = 0; i < json_object_array_length(ks); i++) {
-                        unsigned k;
+                        uint32_t k;
 
-                        if (sscanf(json_object_get_string(json_object_array_get_idx(ks, i)), "%u", &k) != 1 ||
-                            k >= 32)
+                        /* sscanf's %u read "4294967297" as keyslot 1 */
+                        if (safe_atou32(json_object_get_string(json_object_array_get_idx(ks, i)), &k) < 0 || k >= 32)
                                 return -EBADMSG;
                         mask |= UINT32_C(1) << k;
                 }
@@ -346,7 +347,8 @@ int fde_finish_interrupted_finalization(const char *device, const char *pass, si
         if (!o || !json_object_object_get_ex(o, "segments", &segs) || !json_object_object_get_ex(segs, "0", &seg0) ||
             !json_object_object_get_ex(seg0, "offset", &off))
                 return -EBADMSG;
-        area_size = strtoull(json_object_get_string(off), NULL, 10);
+        if (safe_atou64(json_object_get_string(off), &area_size) < 0)
+                return -EBADMSG;
         if (area_size < 2 * size || area_size > 256 * 1024 * 1024)
                 return -EBADMSG;
         r = finalize_json(o);

@@ -5,6 +5,7 @@
 #include "fde-luks.h"
 #include "finding.h"
 #include "log.h"
+#include "parse-util.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct crypt_device *, crypt_free);
 
@@ -190,7 +191,10 @@ int fde_status(const char *path, const char *name, const char *tcti, bool check_
                     json_object_object_get_ex(parsed, "keyslots", &ks) && json_object_is_type(ks, json_type_array)) {
                         json_object *a = json_object_new_array();
                         for (size_t i = 0; i < json_object_array_length(ks); i++) {
-                                int k = atoi(json_object_get_string(json_object_array_get_idx(ks, i)));
+                                int k;
+
+                                if (safe_atoi(json_object_get_string(json_object_array_get_idx(ks, i)), &k) < 0)
+                                        continue; /* not a keyslot number: nothing to show */
                                 json_object_array_add(a, json_object_new_int(k));
                                 if (k >= 0 && k < 32)
                                         tokened |= UINT32_C(1) << k;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
+#include <regex.h>
 #include <stdio.h>
 #include <yaml.h>
 
@@ -69,19 +70,6 @@ static int get_value(Parse *p, yaml_node_t *n, const char *key, char **ret) {
         return 0;
 }
 
-static int check_duplicates(Parse *p, yaml_node_t *map) {
-        for (yaml_node_pair_t *a = map->data.mapping.pairs.start; a < map->data.mapping.pairs.top; a++) {
-                yaml_node_t *k = node(p, a->key);
-
-                if (!yaml_scalar(k))
-                        return yaml_fail(p, k, "expected a plain key");
-                for (yaml_node_pair_t *b = map->data.mapping.pairs.start; b < a; b++)
-                        if (streq(strempty(yaml_scalar(node(p, b->key))), yaml_scalar(k)))
-                                return yaml_fail(p, k, "key \"%s\" given twice", yaml_scalar(k));
-        }
-        return 0;
-}
-
 static bool in_list(const char *const *l, const char *s) {
         for (; l && *l; l++)
                 if (streq(*l, s))
@@ -96,9 +84,6 @@ static int parse_params(Parse *p, yaml_node_t *map, const char *what, const char
 
         if (map->type != YAML_MAPPING_NODE)
                 return yaml_fail(p, map, "rule %s: %s: expected a mapping with \"type\" and parameters", rule, what);
-        r = check_duplicates(p, map);
-        if (r < 0)
-                return r;
         *ret_type = NULL;
         for (yaml_node_pair_t *i = map->data.mapping.pairs.start; i < map->data.mapping.pairs.top; i++) {
                 yaml_node_t *k = node(p, i->key), *v = node(p, i->value);
@@ -131,6 +116,27 @@ static const char *params_get(char **params, const char *key) {
         return NULL;
 }
 
+/* A file_line regex that does not compile is refused here, where its position is known. */
+static int check_regex(Parse *p, yaml_node_t *check, const HardenRule *rule) {
+        const char *re = rule->check == CHECK_FILE_LINE ? params_get(rule->params, "regex") : NULL;
+        char why[128];
+        regex_t rx;
+        int e;
+
+        if (!re)
+                return 0;
+        e = regcomp(&rx, re, REG_EXTENDED | REG_NOSUB);
+        if (e == 0) {
+                regfree(&rx);
+                return 0;
+        }
+        regerror(e, &rx, why, sizeof(why));
+        for (yaml_node_pair_t *q = check->data.mapping.pairs.start; q < check->data.mapping.pairs.top; q++)
+                if (streq(yaml_scalar(node(p, q->key)), "regex"))
+                        check = node(p, q->value);
+        return yaml_fail(p, check, "rule %s: regex: %s", rule->id, why);
+}
+
 static int parse_rule(Parse *p, yaml_node_t *n, HardenRule *rule) {
         static const char *const severities[] = { "low", "medium", "high", NULL };
         yaml_node_t *check = NULL, *fix = NULL, *type = NULL;
@@ -138,9 +144,6 @@ static int parse_rule(Parse *p, yaml_node_t *n, HardenRule *rule) {
 
         if (n->type != YAML_MAPPING_NODE)
                 return yaml_fail(p, n, "rules: expected a mapping per rule");
-        r = check_duplicates(p, n);
-        if (r < 0)
-                return r;
         rule->line = (unsigned) n->start_mark.line + 1;
         rule->check = _CHECK_TYPE_INVALID;
 
@@ -215,6 +218,9 @@ static int parse_rule(Parse *p, yaml_node_t *n, HardenRule *rule) {
         for (const char *const *k = check_type_required(rule->check); k && *k; k++)
                 if (!params_get(rule->params, *k))
                         return yaml_fail(p, check, "rule %s: check type %s needs \"%s\"", rule->id, yaml_scalar(type), *k);
+        r = check_regex(p, check, rule);
+        if (r < 0)
+                return r;
 
         if (fix) {
                 const char *ftype, *allowed = check_type_remediation(rule->check);
@@ -287,9 +293,6 @@ int harden_profile_parse(const char *text, size_t size, const char *name, Harden
                 r = yaml_fail(&p, root, "expected a mapping with \"profile\", \"version\" and \"rules\"");
                 goto finish;
         }
-        r = check_duplicates(&p, root);
-        if (r < 0)
-                goto finish;
         for (yaml_node_pair_t *i = root->data.mapping.pairs.start; i < root->data.mapping.pairs.top; i++) {
                 yaml_node_t *k = node(&p, i->key), *v = node(&p, i->value);
                 const char *key = yaml_scalar(k);
@@ -455,9 +458,6 @@ static int parse_waiver(Parse *p, yaml_node_t *n, const HardenProfile *prof, Wai
 
         if (n->type != YAML_MAPPING_NODE)
                 return yaml_fail(p, n, "waivers: expected a mapping with rule, reason, approver, expires");
-        r = check_duplicates(p, n);
-        if (r < 0)
-                return r;
         for (yaml_node_pair_t *i = n->data.mapping.pairs.start; i < n->data.mapping.pairs.top; i++) {
                 yaml_node_t *k = node(p, i->key), *v = node(p, i->value);
                 const char *key = yaml_scalar(k);

@@ -3,6 +3,8 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "parse-util.h"
 #include "strv.h"
@@ -40,6 +42,65 @@ static int parse_u64_base(const char *s, int base, uint64_t *ret) {
         if (digits == 0 || *skip_space(p))
                 return -EINVAL;
         *ret = v;
+        return 0;
+}
+
+int safe_atou64_full(const char *s, unsigned base, uint64_t *ret) {
+        uint64_t v = 0;
+
+        if (!s || (base != 8 && base != 10 && base != 16))
+                return -EINVAL;
+        if (base == 16 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+                s += 2;
+        if (!*s)
+                return -EINVAL;
+        for (; *s; s++) {
+                int d = *s >= '0' && *s <= '9' ? *s - '0' :
+                        *s >= 'a' && *s <= 'f' ? *s - 'a' + 10 :
+                        *s >= 'A' && *s <= 'F' ? *s - 'A' + 10 : 99;
+
+                if ((unsigned) d >= base)
+                        return -EINVAL;
+                if (v > (UINT64_MAX - (unsigned) d) / base)
+                        return -ERANGE;
+                v = v * base + (unsigned) d;
+        }
+        *ret = v;
+        return 0;
+}
+
+int safe_atou64(const char *s, uint64_t *ret) {
+        return safe_atou64_full(s, 10, ret);
+}
+
+int safe_atou32_full(const char *s, unsigned base, uint32_t *ret) {
+        uint64_t v;
+        int r;
+
+        r = safe_atou64_full(s, base, &v);
+        if (r < 0)
+                return r;
+        if (v > UINT32_MAX)
+                return -ERANGE;
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+int safe_atou32(const char *s, uint32_t *ret) {
+        return safe_atou32_full(s, 10, ret);
+}
+
+int safe_atoi(const char *s, int *ret) {
+        bool neg = s && *s == '-';
+        uint64_t v;
+        int r;
+
+        r = safe_atou64_full(neg ? s + 1 : s, 10, &v);
+        if (r < 0)
+                return r;
+        if (v > (neg ? (uint64_t) INT_MAX + 1 : (uint64_t) INT_MAX))
+                return -ERANGE;
+        *ret = neg ? (int) -(int64_t) v : (int) v;
         return 0;
 }
 
@@ -115,36 +176,38 @@ int kernel_version_cmp(const KernelVersion *a, const KernelVersion *b) {
 
 int cmdline_split(const char *cmdline, char ***ret_words) {
         _cleanup_(strv_freep) char **words = NULL;
+        size_t len = strnlen(cmdline, CMDLINE_MAX + 1), n = 0;
         const char *p = cmdline;
-        int r;
 
+        if (len > CMDLINE_MAX)
+                return -E2BIG;
+        /* a word and its separator take two bytes at least: one array for all of them */
+        words = calloc(len / 2 + 2, sizeof(char *));
+        if (!words)
+                return -ENOMEM;
         for (;;) {
-                _cleanup_free_ char *w = NULL;
-                size_t n = 0;
+                const char *e;
+                size_t size = 0;
                 bool quoted = false;
+                char *w;
 
                 p = skip_space(p);
                 if (!*p)
                         break;
-                w = malloc(strlen(p) + 1);
+                for (e = p; *e && (quoted || !isspace((unsigned char) *e)); e++)
+                        if (*e == '"')
+                                quoted = !quoted;
+                        else
+                                size++;
+                w = malloc(size + 1);
                 if (!w)
                         return -ENOMEM;
-                for (; *p && (quoted || !isspace((unsigned char) *p)); p++) {
-                        if (*p == '"') {
-                                quoted = !quoted;
-                                continue;
-                        }
-                        w[n++] = *p;
-                }
-                w[n] = 0;
-                r = strv_consume(&words, TAKE_PTR(w));
-                if (r < 0)
-                        return r;
-        }
-        if (!words) {
-                words = calloc(1, sizeof(char *));
-                if (!words)
-                        return -ENOMEM;
+                size = 0;
+                for (; p < e; p++)
+                        if (*p != '"')
+                                w[size++] = *p;
+                w[size] = 0;
+                words[n++] = w;
         }
         *ret_words = TAKE_PTR(words);
         return 0;
@@ -201,6 +264,7 @@ int cmdline_find(const char *cmdline, const char *key, char **ret_value) {
 
 int cmdline_find_all(const char *cmdline, const char *key, char ***ret_words) {
         _cleanup_(strv_freep) char **words = NULL, **found = NULL;
+        size_t n = 0;
         int r;
 
         r = cmdline_split(cmdline, &words);
@@ -212,12 +276,20 @@ int cmdline_find_all(const char *cmdline, const char *key, char ***ret_words) {
                 if (streq(*w, "--"))
                         break;
                 eq = strchr(*w, '=');
-                if (key_equal(*w, eq ? (size_t) (eq - *w) : strlen(*w), key) && (r = strv_extend(&found, *w)) < 0)
-                        return r;
+                if (!key_equal(*w, eq ? (size_t) (eq - *w) : strlen(*w), key))
+                        continue;
+                /* one array for every match: appending one by one was quadratic */
+                if (!found) {
+                        found = calloc(strv_length(words) + 1, sizeof(char *));
+                        if (!found)
+                                return -ENOMEM;
+                }
+                found[n] = strdup(*w);
+                if (!found[n++])
+                        return -ENOMEM;
         }
-        r = (int) strv_length(found);
         *ret_words = TAKE_PTR(found);
-        return r;
+        return (int) n;
 }
 
 static void copy_field(char *dst, size_t size, const char *value, size_t len) {
@@ -361,6 +433,9 @@ int iomem_parse_ram(const char *text, uint64_t *ret_total, uint64_t *ret_end) {
                                 if (parse_hex_u64(l, &start) < 0 || parse_hex_u64(dash + 1, &last) < 0 ||
                                     last < start)
                                         return -EBADMSG;
+                                /* one past the end must fit, or the RAM end wraps to 0 */
+                                if (last == UINT64_MAX)
+                                        return -ERANGE;
                                 any = true;
                                 if (last != 0)
                                         all_zero = false;

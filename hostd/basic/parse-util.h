@@ -13,6 +13,17 @@
  * (tests/fuzz/fuzz-text-parsers.c).
  */
 
+/*
+ * Strict numbers for values from files and documents: only digits of base (8, 10, or 16 with an
+ * optional 0x), no sign, no whitespace, nothing after them; -EINVAL, or -ERANGE when the value does
+ * not fit (never wrapped, as sscanf("%u") and strtoul() do). safe_atoi() takes a leading "-".
+ */
+int safe_atou64_full(const char *s, unsigned base, uint64_t *ret);
+int safe_atou64(const char *s, uint64_t *ret);
+int safe_atou32_full(const char *s, unsigned base, uint32_t *ret);
+int safe_atou32(const char *s, uint32_t *ret);
+int safe_atoi(const char *s, int *ret);
+
 /* Decimal, or hex with a 0x prefix. Surrounding whitespace (a trailing newline) is allowed. */
 int parse_u64(const char *s, uint64_t *ret);
 /* Hex with or without 0x. */
@@ -40,6 +51,8 @@ int kernel_version_cmp(const KernelVersion *a, const KernelVersion *b);
  * the last occurrence (NULL for a bare key), 0 when absent. "-" and "_" are the same in the key
  * part, as the kernel treats them for module parameters.
  */
+#define CMDLINE_MAX (64U * 1024U)
+/* A line longer than CMDLINE_MAX (the kernel's own limit is a few KiB) is -E2BIG. Linear in time and memory. */
 int cmdline_split(const char *cmdline, char ***ret_words);
 int cmdline_find(const char *cmdline, const char *key, char **ret_value);
 /* Every occurrence of key, in order: the whole words ("iommu=pt"), as the kernel applies them all. */

@@ -410,8 +410,14 @@ static int capture_run(Host *h, char *const argv[]) {
         r = log_action(h, o);
         if (r < 0)
                 return r;
-        if (lookup(h, &e, "exec", argv[0], "status", NULL) >= 0 && json_object_is_type(e, json_type_int))
-                status = json_object_get_int64(e);
+        if (lookup(h, &e, "exec", argv[0], "status", NULL) >= 0) {
+                /* an exit status is 0..255: a wider one wrapped to 0 (success) or read as an errno */
+                status = json_object_is_type(e, json_type_int) ? json_object_get_int64(e) : -1;
+                if (status < 0 || status > 255) {
+                        host_set_detail(h, "capture.json: exec.%s.status is not an exit status (0 to 255)", argv[0]);
+                        return -EBADMSG;
+                }
+        }
         if (status != 0)
                 host_set_detail(h, "%s exited with status %d", argv[0], (int) status);
         return (int) status;
@@ -447,10 +453,17 @@ static int capture_microcode_reload(Host *h) {
         if (r < 0)
                 return r;
         /* a capture may script the kernel refusing (force_minrev, an offline thread): "microcode_reload": {"errno": 2} */
-        if (lookup(h, &e, "microcode_reload", "errno", NULL, NULL) >= 0 && json_object_is_type(e, json_type_int) &&
-            json_object_get_int(e) > 0) {
-                host_set_detail(h, "the kernel refused the late load: %s", strerror(json_object_get_int(e)));
-                return -json_object_get_int(e);
+        if (lookup(h, &e, "microcode_reload", "errno", NULL, NULL) >= 0) {
+                int64_t n = json_object_is_type(e, json_type_int) ? json_object_get_int64(e) : -1;
+
+                if (n < 0 || n > 4095) {
+                        host_set_detail(h, "capture.json: microcode_reload.errno is not a valid error number");
+                        return -EBADMSG;
+                }
+                if (n > 0) {
+                        host_set_detail(h, "the kernel refused the late load: %s", strerror((int) n));
+                        return -(int) n;
+                }
         }
         return 0;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "domcaps.h"
+#include "parse-util.h"
 #include "macro.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(xmlDocPtr, xmlFreeDoc);
@@ -39,16 +40,12 @@ static bool xpath_exists(xmlXPathContextPtr ctx, const char *expr) {
 
 static long xpath_long(xmlXPathContextPtr ctx, const char *expr) {
         _cleanup_free_ char *s = xpath_string(ctx, expr);
-        char *end;
-        long v;
+        uint32_t v;
 
-        if (!s)
+        /* plain decimal that fits: no sign, no spaces, no wrap */
+        if (!s || safe_atou32(s, &v) < 0 || v > INT32_MAX)
                 return -1;
-        errno = 0;
-        v = strtol(s, &end, 10);
-        if (errno != 0 || end == s || *end || v < 0)
-                return -1;
-        return v;
+        return (long) v;
 }
 
 int domcaps_parse(const char *xml, size_t size, DomCaps *ret) {

@@ -11,7 +11,19 @@
  * The project's YAML reading on top of libyaml's document API: every error is "FILE:LINE:COLUMN:
  * what", and mappings are read against a table of known keys (an unknown or repeated key is an
  * error). Used by the configuration, the certified baseline, the hardening profile and waivers.
+ *
+ * Every file is untrusted input, so yaml_parse_load() bounds it before anything reads it: at most
+ * YAML_FILE_MAX bytes, lines of YAML_LINE_MAX bytes, scalars of YAML_SCALAR_MAX bytes, nesting
+ * YAML_DEPTH_MAX levels deep, YAML_NODES_MAX nodes and YAML_ITEMS_MAX entries per mapping or list; it refuses
+ * aliases (*name), a second document, non-scalar keys and a key given twice in one mapping (found
+ * with a hash set, in linear time). So the readers below see a plain tree of bounded size.
  */
+#define YAML_FILE_MAX (4U * 1024U * 1024U)
+#define YAML_LINE_MAX (64U * 1024U)
+#define YAML_SCALAR_MAX (64U * 1024U)
+#define YAML_DEPTH_MAX 32U
+#define YAML_NODES_MAX 100000U
+#define YAML_ITEMS_MAX 4096U
 typedef struct YamlParse {
         yaml_document_t doc;
         bool loaded;
@@ -27,7 +39,10 @@ typedef struct YamlKey {
         const struct YamlKey *children; /* for a mapping value */
 } YamlKey;
 
-/* Loads one document from text; on malformed YAML returns -EINVAL with p->error set. */
+/*
+ * Loads the one document of text; on malformed YAML, or YAML beyond the bounds above, returns
+ * -EINVAL with p->error set.
+ */
 int yaml_parse_load(YamlParse *p, const char *text, size_t size, const char *name);
 void yaml_parse_done(YamlParse *p);
 /* The root node, or NULL for an empty document. */
@@ -35,6 +50,8 @@ yaml_node_t *yaml_parse_root(YamlParse *p);
 
 /* Sets p->error to "name:line:col: what" for node n and returns -EINVAL. */
 int yaml_fail(YamlParse *p, yaml_node_t *n, const char *format, ...) _printf_(3, 4);
+/* The same for a position in the text. */
+int yaml_fail_at(YamlParse *p, yaml_mark_t mark, const char *format, ...) _printf_(3, 4);
 
 const char *yaml_scalar(yaml_node_t *n);
 bool yaml_is_empty(yaml_node_t *n);

@@ -77,6 +77,35 @@ TEST(test_profile_errors) {
                      "p.yaml:3:38: unknown rule key \"colour\"");
         expect_error("profile: t\nrules:\n  - {title: t, severity: low, check: {type: tpm_present}}\n",
                      "rule without \"id\"");
+        /* refused by the shared YAML layer, for every document type */
+        expect_error("profile: t\nrules: []\n---\nprofile: u\n", "p.yaml:3:1: a second YAML document");
+        expect_error("profile: t\n? [rules]\n: []\n", "p.yaml:2:3: expected a plain key, got a list");
+        expect_error("profile: t\nrules:\n  - {id: a, title: t, severity: low, check: {type: tpm_present, [x]: 1}}\n",
+                     "p.yaml:3:65: expected a plain key, got a list");
+        expect_error("x: &x a\nprofile: *x\nrules: []\n", "p.yaml:2:10: YAML aliases (*x) are not supported");
+        expect_error("profile: t\nrules:\n  - {id: a, title: t, severity: low, check: {type: file_line, path: /x, "
+                     "regex: \"[z-a]\"}}\n", "p.yaml:3:80: rule a: regex: Invalid range end");
+        expect_error("profile: t\nrules:\n  - id: a\n    title: t\n    severity: low\n    check:\n      type: file_line\n"
+                     "      path: /x\n      regex: [\"(\", b]\n", "p.yaml:9:14: rule a: regex: ");
+}
+
+/* A repeated key is found in linear time, here as the last of 4096 keys of one mapping. */
+TEST(test_profile_many_keys) {
+        char *text = NULL, *e = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+        HardenProfile *p = NULL;
+
+        ASSERT_TRUE(f);
+        fputs("profile: t\nrules: []\nx:\n", f);
+        for (unsigned i = 0; i < 4095; i++)
+                fprintf(f, "  k%u: 1\n", i);
+        fputs("  k17: 2\n", f);
+        ASSERT_INT(fclose(f), 0);
+        ASSERT_INT(harden_profile_parse(text, size, "p.yaml", &p, &e), -EINVAL);
+        ASSERT_TRUE(e && strstr(e, "p.yaml:4099:3: key \"k17\" given twice (first on line 21)"));
+        free(e);
+        free(text);
 }
 
 TEST(test_waivers) {
@@ -105,6 +134,11 @@ TEST(test_waivers) {
         e = NULL;
         ASSERT_INT(waivers_parse(twice, strlen(twice), "w.yaml", p, &w, &e), -EINVAL);
         ASSERT_TRUE(strstr(e, "w.yaml:3:5: a second waiver"));
+        free(e);
+        e = NULL;
+        /* a second "waivers:" used to replace the first */
+        ASSERT_INT(waivers_parse("waivers: []\nwaivers: []\n", 24, "w.yaml", p, &w, &e), -EINVAL);
+        ASSERT_TRUE(strstr(e, "w.yaml:2:1: key \"waivers\" given twice (first on line 1)"));
         free(e);
 }
 
@@ -171,6 +205,7 @@ int main(int argc, char **argv) {
         ASSERT_TRUE(mkdtemp(base));
         RUN(test_profile_ok);
         RUN(test_profile_errors);
+        RUN(test_profile_many_keys);
         RUN(test_waivers);
         RUN(test_check_types);
         RUN(test_hostfs_writers);

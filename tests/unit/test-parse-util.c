@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <limits.h>
+
 #include "parse-util.h"
 #include "strv.h"
 #include "tests.h"
@@ -76,6 +78,97 @@ TEST(test_cmdline) {
         ASSERT_INT(cmdline_find("", "quiet", NULL), 0);
 }
 
+TEST(test_cmdline_bounds) {
+        _cleanup_free_ char *line = malloc(CMDLINE_MAX + 2);
+        char **w = NULL;
+
+        ASSERT_TRUE(line);
+        /* the most words a line can hold: one array, one small copy per word */
+        for (size_t i = 0; i < CMDLINE_MAX; i++)
+                line[i] = i % 2 ? ' ' : 'a';
+        line[CMDLINE_MAX] = 0;
+        ASSERT_INT(cmdline_split(line, &w), 0);
+        ASSERT_INT(strv_length(w), CMDLINE_MAX / 2);
+        ASSERT_STR(w[CMDLINE_MAX / 2 - 1], "a");
+        w = strv_free(w);
+        ASSERT_INT(cmdline_find_all(line, "a", &w), CMDLINE_MAX / 2);
+        ASSERT_INT(strv_length(w), CMDLINE_MAX / 2);
+        w = strv_free(w);
+        ASSERT_INT(cmdline_find_all(line, "b", &w), 0);
+        ASSERT_TRUE(w == NULL);
+        line[CMDLINE_MAX - 1] = 'b';
+        ASSERT_INT(cmdline_split(line, &w), 0);
+        ASSERT_STR(w[CMDLINE_MAX / 2 - 1], "ab");
+        w = strv_free(w);
+        line[CMDLINE_MAX] = 'c';
+        line[CMDLINE_MAX + 1] = 0;
+        ASSERT_INT(cmdline_split(line, &w), -E2BIG);
+        ASSERT_TRUE(w == NULL);
+        ASSERT_INT(cmdline_find(line, "a", NULL), -E2BIG);
+        /* quotes group and are dropped; an unclosed quote runs to the end */
+        ASSERT_INT(cmdline_split("a=\"x y\" \"b\"c \"open end", &w), 0);
+        ASSERT_INT(strv_length(w), 3);
+        ASSERT_STR(w[0], "a=x y");
+        ASSERT_STR(w[1], "bc");
+        ASSERT_STR(w[2], "open end");
+        w = strv_free(w);
+        ASSERT_INT(cmdline_split("   ", &w), 0);
+        ASSERT_INT(strv_length(w), 0);
+        w = strv_free(w);
+}
+
+TEST(test_safe_atou) {
+        uint64_t v;
+        uint32_t u;
+        int i;
+
+        ASSERT_INT(safe_atou64("0", &v), 0);
+        ASSERT_U64(v, 0);
+        ASSERT_INT(safe_atou64("18446744073709551615", &v), 0);
+        ASSERT_U64(v, UINT64_MAX);
+        ASSERT_INT(safe_atou64("18446744073709551616", &v), -ERANGE);
+        ASSERT_INT(safe_atou64("99999999999999999999999", &v), -ERANGE);
+        /* what sscanf("%u") and strtoul() let through */
+        ASSERT_INT(safe_atou64("", &v), -EINVAL);
+        ASSERT_INT(safe_atou64(" 1", &v), -EINVAL);
+        ASSERT_INT(safe_atou64("1 ", &v), -EINVAL);
+        ASSERT_INT(safe_atou64("1\n", &v), -EINVAL);
+        ASSERT_INT(safe_atou64("+1", &v), -EINVAL);
+        ASSERT_INT(safe_atou64("-1", &v), -EINVAL);
+        ASSERT_INT(safe_atou64("1.5", &v), -EINVAL);
+        ASSERT_INT(safe_atou64("0x10", &v), -EINVAL);
+        ASSERT_INT(safe_atou64(NULL, &v), -EINVAL);
+        ASSERT_INT(safe_atou64_full("0x10", 16, &v), 0);
+        ASSERT_U64(v, 16);
+        ASSERT_INT(safe_atou64_full("fF", 16, &v), 0);
+        ASSERT_U64(v, 255);
+        ASSERT_INT(safe_atou64_full("0x", 16, &v), -EINVAL);
+        ASSERT_INT(safe_atou64_full("10000000000000000", 16, &v), -ERANGE);
+        ASSERT_INT(safe_atou64_full("0755", 8, &v), 0);
+        ASSERT_U64(v, 0755);
+        ASSERT_INT(safe_atou64_full("8", 8, &v), -EINVAL);
+        ASSERT_INT(safe_atou64_full("1", 7, &v), -EINVAL);
+
+        ASSERT_INT(safe_atou32("4294967295", &u), 0);
+        ASSERT_TRUE(u == UINT32_MAX);
+        ASSERT_INT(safe_atou32("4294967296", &u), -ERANGE);
+        ASSERT_INT(safe_atou32("4294967297", &u), -ERANGE);
+        ASSERT_INT(safe_atou32_full("99999999999", 8, &u), -EINVAL);
+        ASSERT_INT(safe_atou32_full("77777777777", 8, &u), -ERANGE);
+        ASSERT_INT(safe_atou32_full("17777777777", 8, &u), 0);
+        ASSERT_TRUE(u == 017777777777);
+
+        ASSERT_INT(safe_atoi("-2147483648", &i), 0);
+        ASSERT_INT(i, INT_MIN);
+        ASSERT_INT(safe_atoi("2147483647", &i), 0);
+        ASSERT_INT(i, INT_MAX);
+        ASSERT_INT(safe_atoi("2147483648", &i), -ERANGE);
+        ASSERT_INT(safe_atoi("-2147483649", &i), -ERANGE);
+        ASSERT_INT(safe_atoi("-", &i), -EINVAL);
+        ASSERT_INT(safe_atoi("--1", &i), -EINVAL);
+        ASSERT_INT(safe_atoi("+1", &i), -EINVAL);
+}
+
 TEST(test_cpuinfo) {
         const char *text = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\n"
                            "model name\t: AMD EPYC 9654 96-Core Processor\nstepping\t: 1\nmicrocode\t: 0xa101148\n"
@@ -114,6 +207,10 @@ TEST(test_iomem) {
         ASSERT_INT(iomem_parse_ram("zz-00000fff : System RAM\n", &total, &end), -EBADMSG);
         ASSERT_INT(iomem_parse_ram("00002000-00001000 : System RAM\n", &total, &end), -EBADMSG);
         ASSERT_INT(iomem_parse_ram("0-ffffffffffffffff : System RAM\n", &total, &end), -ERANGE);
+        /* one past a range that ends at the top wraps to 0, a RAM end the RMP check would pass */
+        ASSERT_INT(iomem_parse_ram("00100000-ffffffffffffffff : System RAM\n", &total, &end), -ERANGE);
+        ASSERT_INT(iomem_parse_ram("00001000-0009ffff : System RAM\nfffff000-ffffffffffffffff : System RAM\n", &total,
+                                   &end), -ERANGE);
 }
 
 TEST(test_misc_capacity) {
@@ -154,6 +251,8 @@ int main(int argc, char **argv) {
         RUN(test_parse_yes_no);
         RUN(test_kernel_release);
         RUN(test_cmdline);
+        RUN(test_cmdline_bounds);
+        RUN(test_safe_atou);
         RUN(test_cpuinfo);
         RUN(test_iomem);
         RUN(test_misc_capacity);
