@@ -130,11 +130,126 @@ static bool valid_id(const char *s, const char **reason) {
         return strspn(s, ALNUM "_.-") == l || (strspn(s, ALNUM "_.-") == l - 1 && s[l - 1] == '$');
 }
 
+#define REGEX_MAX 1024
+#define REGEX_NODES_MAX 4096
+
+static size_t sat_mul(size_t a, size_t b) {
+        return a != 0 && b > (REGEX_NODES_MAX + 1) / a ? REGEX_NODES_MAX + 1 : a * b;
+}
+
+static size_t sat_add(size_t a, size_t b) {
+        return a + b > REGEX_NODES_MAX + 1 ? REGEX_NODES_MAX + 1 : a + b;
+}
+
+/*
+ * An upper bound of the pattern's size once glibc's regcomp() has expanded its repetitions (it
+ * copies the repeated subexpression: "x+" twice, "x{n,m}" m times, and a repetition of a repetition
+ * multiplies): "a+++++++..." or "((a{99}){99}){99}" take seconds to minutes and gigabytes to compile.
+ */
+static size_t regex_nodes(const char *s) {
+        size_t acc[32] = {}, last = 0;
+        unsigned depth = 0;
+
+        for (const char *c = s; *c; c++) {
+                size_t mult = 0;
+
+                switch (*c) {
+                case '(':
+                        if (++depth >= ELEMENTSOF(acc))
+                                return REGEX_NODES_MAX + 1;
+                        acc[depth] = 0;
+                        last = 0;
+                        continue;
+                case ')':
+                        if (depth == 0) {
+                                last = 1;
+                                break;
+                        }
+                        last = sat_add(acc[depth--], 1);
+                        acc[depth] = sat_add(acc[depth], last);
+                        continue;
+                case '|':
+                        last = 0;
+                        continue;
+                case '*':
+                case '?':
+                        mult = 1;
+                        break;
+                case '+':
+                        mult = 2;
+                        break;
+                case '{': {
+                        char *end;
+                        unsigned long n, m;
+
+                        if (!strchr(DIGITS, c[1]) || !c[1]) {
+                                last = 1;
+                                break; /* not an interval: a literal (or regcomp refuses it) */
+                        }
+                        n = m = strtoul(c + 1, &end, 10);
+                        if (*end == ',')
+                                m = end[1] == '}' ? n : strtoul(end + 1, &end, 10);
+                        if (*end == ',')
+                                end++;
+                        if (*end != '}') {
+                                last = 1;
+                                break;
+                        }
+                        mult = (n > m ? n : m) + 1;
+                        c = end;
+                        break;
+                }
+                case '[':
+                        /* one node: "[]x]", "[^]x]", "[[:alpha:]]" */
+                        c++;
+                        if (*c == '^')
+                                c++;
+                        if (*c == ']')
+                                c++;
+                        for (; *c && *c != ']'; c++)
+                                if (*c == '[' && strchr(":.=", c[1]) && c[1]) {
+                                        const char *e = strstr(c + 2, (char[]) { c[1], ']', 0 });
+
+                                        if (!e)
+                                                return 0; /* malformed: regcomp refuses it */
+                                        c = e + 1;
+                                }
+                        if (!*c)
+                                return 0; /* unterminated: regcomp refuses it */
+                        last = 1;
+                        break;
+                case '\\':
+                        if (c[1])
+                                c++;
+                        last = 1;
+                        break;
+                default:
+                        last = 1;
+                        break;
+                }
+                if (mult > 0) {
+                        size_t grown = sat_mul(last, mult);
+
+                        acc[depth] = sat_add(acc[depth], grown > last ? grown - last : 0);
+                        last = grown;
+                } else
+                        acc[depth] = sat_add(acc[depth], 1);
+                if (acc[depth] > REGEX_NODES_MAX)
+                        return REGEX_NODES_MAX + 1;
+        }
+        return acc[0];
+}
+
 static bool valid_regex(const char *s, const char **reason) {
         regex_t rx;
 
         if (!valid_text(s, false, reason))
                 return false;
+        if (strlen(s) > REGEX_MAX || regex_nodes(s) > REGEX_NODES_MAX) {
+                *reason = "is too large or repeats too much (at most 1024 bytes and 4096 pattern nodes after "
+                          "expanding repetitions)";
+                return false;
+        }
         if (regcomp(&rx, s, REG_EXTENDED | REG_NOSUB) != 0) {
                 *reason = "is not a valid POSIX extended regular expression";
                 return false;
