@@ -131,7 +131,8 @@ static bool valid_id(const char *s, const char **reason) {
 }
 
 #define REGEX_MAX 1024
-#define REGEX_NODES_MAX 4096
+#define REGEX_NODES_MAX 1024
+#define REGEX_REPEAT_DEPTH 3
 
 static size_t sat_mul(size_t a, size_t b) {
         return a != 0 && b > (REGEX_NODES_MAX + 1) / a ? REGEX_NODES_MAX + 1 : a * b;
@@ -144,39 +145,55 @@ static size_t sat_add(size_t a, size_t b) {
 /*
  * An upper bound of the pattern's size once glibc's regcomp() has expanded its repetitions (it
  * copies the repeated subexpression: "x+" twice, "x{n,m}" m times, and a repetition of a repetition
- * multiplies): "a+++++++..." or "((a{99}){99}){99}" take seconds to minutes and gigabytes to compile.
+ * multiplies), and of how deeply repetitions nest (its epsilon closures grow with that):
+ * "a+++++++...", "k++++++*++++++" or "((a{99}){99}){99}" take seconds to minutes and gigabytes to
+ * compile. A repetition directly after a repetition is refused outright.
  */
 static size_t regex_nodes(const char *s) {
         size_t acc[32] = {}, last = 0;
-        unsigned depth = 0;
+        unsigned depth = 0, qacc[32] = {}, last_q = 0;
+        bool after_repeat = false;
 
         for (const char *c = s; *c; c++) {
                 size_t mult = 0;
+                bool repeat = false;
 
                 switch (*c) {
                 case '(':
                         if (++depth >= ELEMENTSOF(acc))
                                 return REGEX_NODES_MAX + 1;
                         acc[depth] = 0;
+                        qacc[depth] = 0;
                         last = 0;
+                        last_q = 0;
+                        after_repeat = false;
                         continue;
                 case ')':
+                        after_repeat = false;
                         if (depth == 0) {
                                 last = 1;
+                                last_q = 0;
                                 break;
                         }
+                        last_q = qacc[depth];
                         last = sat_add(acc[depth--], 1);
                         acc[depth] = sat_add(acc[depth], last);
+                        if (qacc[depth] < last_q)
+                                qacc[depth] = last_q;
                         continue;
                 case '|':
                         last = 0;
+                        last_q = 0;
+                        after_repeat = false;
                         continue;
                 case '*':
                 case '?':
                         mult = 1;
+                        repeat = true;
                         break;
                 case '+':
                         mult = 2;
+                        repeat = true;
                         break;
                 case '{': {
                         char *end;
@@ -196,6 +213,7 @@ static size_t regex_nodes(const char *s) {
                                 break;
                         }
                         mult = (n > m ? n : m) + 1;
+                        repeat = true;
                         c = end;
                         break;
                 }
@@ -227,6 +245,14 @@ static size_t regex_nodes(const char *s) {
                         last = 1;
                         break;
                 }
+                if (repeat) {
+                        if (after_repeat || ++last_q > REGEX_REPEAT_DEPTH)
+                                return REGEX_NODES_MAX + 1;
+                        if (qacc[depth] < last_q)
+                                qacc[depth] = last_q;
+                } else
+                        last_q = 0;
+                after_repeat = repeat;
                 if (mult > 0) {
                         size_t grown = sat_mul(last, mult);
 
@@ -246,8 +272,8 @@ static bool valid_regex(const char *s, const char **reason) {
         if (!valid_text(s, false, reason))
                 return false;
         if (strlen(s) > REGEX_MAX || regex_nodes(s) > REGEX_NODES_MAX) {
-                *reason = "is too large or repeats too much (at most 1024 bytes and 4096 pattern nodes after "
-                          "expanding repetitions)";
+                *reason = "is too large or repeats too much (at most 1024 bytes, 1024 pattern nodes after "
+                          "expanding repetitions, repetitions nested at most 3 deep, none directly repeated)";
                 return false;
         }
         if (regcomp(&rx, s, REG_EXTENDED | REG_NOSUB) != 0) {
