@@ -331,7 +331,7 @@ static int verify(Host *h, Journal *j, Tee tee, FILE *out, char **ret_error) {
         }
         if (j && set_state(h, j, J_COMPLETE) < 0)
                 return error_set(ret_error, -EIO, "cannot write the journal");
-        r = hostfs_write_file_atomic(host_fs(h), PROVISIONED_PATH, "ready\n", 6, 0644);
+        r = hostfs_write_file_atomic(host_fs(h), PROVISIONED_PATH, "ready\n", 6, 0600); /* state: 0600 */
         if (r < 0)
                 return error_set(ret_error, r, "cannot write /%s: %s", PROVISIONED_PATH, strerror(-r));
         (void) hostfs_unlink(host_fs(h), REBOOT_REQUIRED_PATH);
