@@ -106,7 +106,10 @@ FindingStatus harden_check_mount_option(Host *h, const HardenRule *r, Finding *f
                 return finding_unknown(f, q, NULL, "cannot parse /etc/fstab");
         if (q == 0)
                 return finding_set(f, FINDING_FAIL, "%s has no /etc/fstab entry (needs its own mount with %s)", path, want);
-        finding_evidence_str(f, "fstab_options", fopts);
+        if (harden_world_readable(h, "etc/fstab"))
+                finding_evidence_str(f, "fstab_options", fopts);
+        else
+                finding_evidence_bool(f, "redacted", true);
         free(miss);
         miss = NULL;
         if (!options_have(fopts, want, &miss))
@@ -276,8 +279,14 @@ FindingStatus harden_check_file_line(Host *h, const HardenRule *r, Finding *f) {
                                 if (*l == '#' || !*l || regexec(&rx, l, 0, NULL, 0) != 0)
                                         continue;
                                 regfree(&rx);
-                                finding_evidence_str(f, "line", l);
                                 finding_evidence_str(f, "file", *file);
+                                if (!harden_world_readable(h, *file)) {
+                                        finding_evidence_bool(f, "redacted", true);
+                                        return finding_set(f, want ? FINDING_PASS : FINDING_FAIL,
+                                                           "/%s has a line matching %s (not shown: the file is not "
+                                                           "world-readable)", *file, re);
+                                }
+                                finding_evidence_str(f, "line", l);
                                 return finding_set(f, want ? FINDING_PASS : FINDING_FAIL, "/%s has \"%s\"", *file, l);
                         }
                 }

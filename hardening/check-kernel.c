@@ -66,6 +66,7 @@ static int sysctl_persisted(Host *h, const char *key, char **ret_value, char **r
 FindingStatus harden_check_sysctl(Host *h, const HardenRule *r, Finding *f) {
         const char *key = harden_rule_param(r, "key"), *want = harden_rule_param(r, "value");
         _cleanup_free_ char *path = NULL, *runtime = NULL, *persisted = NULL, *source = NULL, *w = harden_normalize(want);
+        const char *runtime_shown = NULL, *persisted_shown = NULL;
         int q, p;
 
         if (asprintf(&path, "proc/sys/%s", key) < 0 || !w)
@@ -81,7 +82,14 @@ FindingStatus harden_check_sysctl(Host *h, const HardenRule *r, Finding *f) {
                 char *n = harden_normalize(runtime);
                 free(runtime);
                 runtime = n;
-                finding_evidence_str(f, "runtime", runtime);
+                if (!runtime)
+                        return finding_unknown(f, -ENOMEM, NULL, "out of memory");
+                /* a value that is not world-readable: only whether it is right */
+                runtime_shown = harden_world_readable(h, path) ? runtime : HARDEN_REDACTED;
+                if (runtime_shown == runtime)
+                        finding_evidence_str(f, "runtime", runtime);
+                else
+                        finding_evidence_bool(f, "runtime_matches", harden_value_in_list(runtime, w));
         } else if (q != -ENOENT)
                 return finding_unknown(f, q, NULL, "cannot read /%s", path);
 
@@ -89,16 +97,20 @@ FindingStatus harden_check_sysctl(Host *h, const HardenRule *r, Finding *f) {
         if (p < 0)
                 return finding_unknown(f, p, NULL, "cannot read the sysctl configuration");
         if (p > 0) {
-                finding_evidence_str(f, "persisted", persisted);
+                persisted_shown = harden_world_readable(h, source) ? persisted : HARDEN_REDACTED;
+                if (persisted_shown == persisted)
+                        finding_evidence_str(f, "persisted", persisted);
+                else
+                        finding_evidence_bool(f, "persisted_matches", harden_value_in_list(persisted, w));
                 finding_evidence_str(f, "persisted_in", source);
         }
         if (q < 0 && p == 0 && hostfs_exists(host_fs(h), "etc") <= 0)
                 return finding_unknown(f, 0, NULL, "%s: neither /%s nor /etc under the root", key, path);
 
         if (runtime && !harden_value_in_list(runtime, w))
-                return finding_set(f, FINDING_FAIL, "%s is %s now, expected %s", key, runtime, w);
+                return finding_set(f, FINDING_FAIL, "%s is %s now, expected %s", key, runtime_shown, w);
         if (p > 0 && !harden_value_in_list(persisted, w))
-                return finding_set(f, FINDING_FAIL, "%s is set to %s in %s, expected %s", key, persisted, source, w);
+                return finding_set(f, FINDING_FAIL, "%s is set to %s in %s, expected %s", key, persisted_shown, source, w);
         if (p == 0)
                 return finding_set(f, FINDING_FAIL, "%s = %s is not persisted in /etc/sysctl.d%s", key, w,
                                    runtime ? " (only set at runtime)" : "");
@@ -116,7 +128,10 @@ FindingStatus harden_check_cmdline(Host *h, const HardenRule *r, Finding *f) {
         q = hostfs_read_line(host_fs(h), "proc/cmdline", &cmdline);
         if (q < 0)
                 return finding_unknown(f, q, NULL, "cannot read /proc/cmdline");
-        finding_evidence_str(f, "cmdline", cmdline);
+        if (harden_world_readable(h, "proc/cmdline"))
+                finding_evidence_str(f, "cmdline", cmdline);
+        else
+                finding_evidence_bool(f, "redacted", true);
         if (absent && streq(absent, "true")) {
                 _cleanup_(strv_freep) char **words = NULL;
 
@@ -160,7 +175,7 @@ FindingStatus harden_check_modprobe_blacklist(Host *h, const HardenRule *r, Find
         const char *module = harden_rule_param(r, "module");
         _cleanup_(strv_freep) char **files = NULL;
         _cleanup_free_ char *modules = NULL, *install = NULL;
-        bool blacklisted = false, loaded = false;
+        bool blacklisted = false, loaded = false, install_secret = false;
         int q;
 
         finding_evidence_str(f, "module", module);
@@ -187,11 +202,12 @@ FindingStatus harden_check_modprobe_blacklist(Host *h, const HardenRule *r, Find
                         if (n >= 3 && streq(words[0], "install") && module_eq(words[1], module)) {
                                 free(install);
                                 install = strdup(words[2]);
+                                install_secret = !harden_world_readable(h, *file);
                         }
                 }
         }
         if (install)
-                finding_evidence_str(f, "install", install);
+                finding_evidence_str(f, "install", install_secret ? HARDEN_REDACTED : install);
         finding_evidence_bool(f, "blacklisted", blacklisted);
 
         q = harden_read_file(h, "proc/modules", &modules);
@@ -216,11 +232,12 @@ FindingStatus harden_check_modprobe_blacklist(Host *h, const HardenRule *r, Find
                                    module, module);
         if (!blacklisted)
                 return finding_set(f, FINDING_FAIL, "module %s is not blacklisted in modprobe.d", module);
-        return finding_set(f, FINDING_PASS, "module %s cannot be loaded (install %s, blacklisted)", module, install);
+        return finding_set(f, FINDING_PASS, "module %s cannot be loaded (install %s, blacklisted)", module,
+                           install_secret ? HARDEN_REDACTED : install);
 }
 
 FindingStatus harden_check_sysfs_value(Host *h, const HardenRule *r, Finding *f) {
-        const char *path = harden_rule_param(r, "path"), *want = harden_rule_param(r, "value");
+        const char *path = harden_rule_param(r, "path"), *want = harden_rule_param(r, "value"), *shown;
         _cleanup_free_ char *value = NULL;
         int q;
 
@@ -228,10 +245,16 @@ FindingStatus harden_check_sysfs_value(Host *h, const HardenRule *r, Finding *f)
         if (q < 0)
                 return harden_missing(r, f, path, q);
         finding_evidence_str(f, "path", path);
-        finding_evidence_str(f, "value", value);
+        if (harden_world_readable(h, path)) {
+                finding_evidence_str(f, "value", value);
+                shown = value;
+        } else {
+                finding_evidence_bool(f, "redacted", true);
+                shown = HARDEN_REDACTED;
+        }
         if (!harden_list_contains(want, value, false))
-                return finding_set(f, FINDING_FAIL, "%s is %s, expected %s", path, value, want);
-        return finding_set(f, FINDING_PASS, "%s is %s", path, value);
+                return finding_set(f, FINDING_FAIL, "%s is %s, expected %s", path, shown, want);
+        return finding_set(f, FINDING_PASS, "%s is %s", path, shown);
 }
 
 /* kernel build configuration of the running (or newest installed) kernel */
@@ -241,6 +264,7 @@ FindingStatus harden_check_kconfig(Host *h, const HardenRule *r, Finding *f) {
         _cleanup_free_ char *release = NULL, *path = NULL, *text = NULL;
         const char *got = "n";
         char *save = NULL;
+        bool match;
         size_t ol = strlen(option);
         int q;
 
@@ -276,8 +300,13 @@ FindingStatus harden_check_kconfig(Host *h, const HardenRule *r, Finding *f) {
         for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
                 if (strneq(line, option, ol) && line[ol] == '=')
                         got = line + ol + 1;
-        finding_evidence_str(f, option, got);
-        if (!harden_list_contains(want, got, false))
+        match = harden_list_contains(want, got, false);
+        if (!harden_world_readable(h, path)) {
+                finding_evidence_bool(f, "redacted", true);
+                got = HARDEN_REDACTED;
+        } else
+                finding_evidence_str(f, option, got);
+        if (!match)
                 return finding_set(f, FINDING_FAIL, "%s=%s in /%s, expected %s", option, got, path, want);
         return finding_set(f, FINDING_PASS, "%s=%s", option, got);
 }

@@ -103,7 +103,7 @@ FindingStatus harden_check_sshd_option(Host *h, const HardenRule *r, Finding *f)
                    *max = harden_rule_param(r, "max"), *allowed = harden_rule_param(r, "allowed"),
                    *def = harden_rule_param(r, "default");
         _cleanup_free_ char *value = NULL, *source = NULL;
-        const char *v;
+        const char *v, *shown;
         int q;
 
         finding_evidence_str(f, "key", key);
@@ -113,20 +113,24 @@ FindingStatus harden_check_sshd_option(Host *h, const HardenRule *r, Finding *f)
         if (q < 0)
                 return finding_unknown(f, q, NULL, "cannot read the sshd configuration");
         if (q > 0) {
-                finding_evidence_str(f, "value", value);
                 finding_evidence_str(f, "set_in", source);
+                if (harden_world_readable(h, source))
+                        finding_evidence_str(f, "value", value);
+                else
+                        finding_evidence_bool(f, "redacted", true);
         }
         v = value ?: def;
+        shown = value && !harden_world_readable(h, source) ? HARDEN_REDACTED : v;
         if (!v)
                 return finding_set(f, FINDING_FAIL, "%s is not set in the sshd configuration", key);
         if (want && strcasecmp(v, want) != 0)
-                return finding_set(f, FINDING_FAIL, "sshd %s is %s%s, expected %s", key, v, value ? "" : " (default)", want);
+                return finding_set(f, FINDING_FAIL, "sshd %s is %s%s, expected %s", key, shown, value ? "" : " (default)", want);
         if (max) {
                 uint64_t n, m;
 
                 /* both plain decimal: "-1", "1e9", " 4" or a value past 2^64 never pass as small */
                 if (safe_atou64(v, &n) < 0 || safe_atou64(max, &m) < 0 || n > m)
-                        return finding_set(f, FINDING_FAIL, "sshd %s is %s%s, expected at most %s", key, v,
+                        return finding_set(f, FINDING_FAIL, "sshd %s is %s%s, expected at most %s", key, shown,
                                            value ? "" : " (default)", max);
         }
         if (allowed) {
@@ -136,12 +140,12 @@ FindingStatus harden_check_sshd_option(Host *h, const HardenRule *r, Finding *f)
                 if (!copy)
                         return finding_unknown(f, -ENOMEM, NULL, "out of memory");
                 if (*copy == '+' || *copy == '-' || *copy == '^')
-                        return finding_set(f, FINDING_FAIL, "sshd %s %s modifies the default list; give the list", key, v);
+                        return finding_set(f, FINDING_FAIL, "sshd %s %s modifies the default list; give the list", key, shown);
                 for (char *a = strtok_r(copy, ",", &save); a; a = strtok_r(NULL, ",", &save))
                         if (!harden_list_contains(allowed, a, false))
-                                return finding_set(f, FINDING_FAIL, "sshd %s allows %s%s", key, a, value ? "" : " (default)");
+                                return finding_set(f, FINDING_FAIL, "sshd %s allows %s%s", key, shown == v ? a : HARDEN_REDACTED, value ? "" : " (default)");
         }
-        return finding_set(f, FINDING_PASS, "sshd %s %s%s", key, v, value ? "" : " (default)");
+        return finding_set(f, FINDING_PASS, "sshd %s %s%s", key, shown, value ? "" : " (default)");
 }
 
 /* systemd units, offline: the files, as systemctl --root reads them */

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "harden-internal.h"
 #include "harden.h"
@@ -159,4 +160,10 @@ bool harden_sysctl_key_eq(const char *a, const char *b) {
                 if (*a != *b && !((*a == '.' || *a == '/') && (*b == '.' || *b == '/')))
                         return false;
         return *a == *b;
+}
+
+bool harden_world_readable(Host *h, const char *path) {
+        struct stat st;
+
+        return hostfs_stat(host_fs(h), harden_rel(path), &st) >= 0 && (st.st_mode & S_IROTH);
 }

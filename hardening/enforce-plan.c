@@ -88,14 +88,21 @@ int enforce_build_plan(const HardenScan *s, HPlan *p) {
                 switch (rule->check) {
                 case CHECK_SYSCTL: {
                         const char *want = harden_rule_param(rule, "value");
-                        json_object *persisted = NULL, *runtime = NULL;
+                        json_object *persisted = NULL, *runtime = NULL, *ev = res->finding.evidence;
 
-                        /* the evidence says which half is wrong: the persisted value, the running one, or both */
-                        if (!json_object_object_get_ex(res->finding.evidence, "persisted", &persisted) ||
-                            !harden_value_in_list(json_object_get_string(persisted), want))
+                        /*
+                         * the evidence says which half is wrong: the persisted value, the running one, or both
+                         * (a value that is not world-readable is recorded only as *_matches)
+                         */
+                        if (json_object_object_get_ex(ev, "persisted", &persisted)
+                                    ? !harden_value_in_list(json_object_get_string(persisted), want)
+                                    : !(json_object_object_get_ex(ev, "persisted_matches", &persisted) &&
+                                        json_object_get_boolean(persisted)))
                                 r = plan_add(p, ACTION_SYSCTL_FILE, SYSCTL_DROPIN, rule);
-                        if (r >= 0 && json_object_object_get_ex(res->finding.evidence, "runtime", &runtime) &&
-                            !harden_value_in_list(json_object_get_string(runtime), want))
+                        if (r >= 0 && (json_object_object_get_ex(ev, "runtime", &runtime)
+                                               ? !harden_value_in_list(json_object_get_string(runtime), want)
+                                               : json_object_object_get_ex(ev, "runtime_matches", &runtime) &&
+                                                 !json_object_get_boolean(runtime)))
                                 r = plan_add(p, ACTION_SYSCTL_RUNTIME, harden_rule_param(rule, "key"), rule);
                         break;
                 }

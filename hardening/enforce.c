@@ -2,8 +2,10 @@
 #include <stdio.h>
 
 #include "enforce-internal.h"
+#include "escape.h"
 #include "harden.h"
 #include "log.h"
+#include "report.h"
 
 /*
  * harden enforce: the failing rules that have a remediation become actions. Files cchost owns
@@ -12,7 +14,8 @@
  * (fstab, sshd_config) only add what is missing. Every action is journaled in
  * var/lib/cchost/harden-journal.json (atomic replace) before and after it runs; a failing action
  * is recorded with its reason and the others still run. After the run the state of every rule is
- * recorded in var/lib/cchost/harden-state.json for "harden drift".
+ * recorded in var/lib/cchost/harden-state.json for "harden drift". Both files are 0600 (and no
+ * finding carries content of a file that is not world-readable).
  */
 /*
  * This file: the journal and the recorded state, the enforce run and drift. Planning is in
@@ -46,8 +49,9 @@ static int journal_write(Host *h, const HPlan *p) {
         json_object_object_add(o, "schema", json_object_new_string("cchost.harden-journal/v1"));
         json_object_object_add(o, "profile", json_object_new_string(p->scan->profile->name));
         json_object_object_add(o, "actions", plan_json(p));
-        text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-        return hostfs_write_file_atomic(host_fs(h), HARDEN_JOURNAL_PATH, text, strlen(text), 0644);
+        text = json_object_to_json_string_ext(json_sanitize_utf8(o),
+                                              JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        return hostfs_write_file_atomic(host_fs(h), HARDEN_JOURNAL_PATH, text, strlen(text), 0600);
 }
 
 /* The state drift compares against: per rule, status and evidence (no times: a re-run is byte-stable). */
@@ -92,9 +96,12 @@ int harden_enforce(Host *h, const HardenEnforceOptions *o, FILE *out, json_objec
         if (o->dry_run) {
                 if (out) {
                         fprintf(out, "%zu action(s) would run:\n", p.n);
-                        for (size_t i = 0; i < p.n; i++)
-                                fprintf(out, "  %-15s %-45s (%s)\n", enforce_action_names[p.actions[i].kind], p.actions[i].target,
-                                        p.actions[i].rules);
+                        for (size_t i = 0; i < p.n; i++) {
+                                _cleanup_(text_esc_done) TextEsc e = {};
+
+                                fprintf(out, "  %-15s %-45s (%s)\n", enforce_action_names[p.actions[i].kind],
+                                        text_esc(&e, p.actions[i].target), text_esc(&e, p.actions[i].rules));
+                        }
                 }
                 if (ret_json) {
                         *ret_json = json_object_new_object();
@@ -127,9 +134,12 @@ int harden_enforce(Host *h, const HardenEnforceOptions *o, FILE *out, json_objec
                         changed += r > 0;
                         (void) enforce_set_str(&a->status, r > 0 ? "done" : "unchanged");
                 }
-                if (out)
-                        fprintf(out, "%-9s %-15s %-45s%s%s\n", a->status, enforce_action_names[a->kind], a->target,
-                                a->error ? "  " : "", strempty(a->error));
+                if (out) {
+                        _cleanup_(text_esc_done) TextEsc e = {};
+
+                        fprintf(out, "%-9s %-15s %-45s%s%s\n", a->status, enforce_action_names[a->kind],
+                                text_esc(&e, a->target), a->error ? "  " : "", text_esc(&e, a->error));
+                }
                 r = journal_write(h, &p);
                 if (r < 0) {
                         enforce_plan_free(&p);
@@ -148,8 +158,9 @@ int harden_enforce(Host *h, const HardenEnforceOptions *o, FILE *out, json_objec
                 enforce_plan_free(&p);
                 return -ENOMEM;
         }
-        text = json_object_to_json_string_ext(state, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-        r = hostfs_write_file_atomic(host_fs(h), HARDEN_STATE_PATH, text, strlen(text), 0644);
+        text = json_object_to_json_string_ext(json_sanitize_utf8(state),
+                                              JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        r = hostfs_write_file_atomic(host_fs(h), HARDEN_STATE_PATH, text, strlen(text), 0600);
         if (r < 0) {
                 enforce_plan_free(&p);
                 return error_set(ret_error, r, "cannot write /%s: %s", HARDEN_STATE_PATH, strerror(-r));
@@ -217,8 +228,12 @@ int harden_drift(Host *h, const char *profile_path, FILE *out, json_object **ret
                 json_object_object_add(d, "now", json_object_new_string(now));
                 json_object_object_add(d, "summary", json_object_new_string(strempty(res->finding.summary)));
                 json_object_array_add(drift, d);
-                if (out)
-                        fprintf(out, "%-40s %s -> %s: %s\n", res->rule->id, then, now, strempty(res->finding.summary));
+                if (out) {
+                        _cleanup_(text_esc_done) TextEsc e = {};
+
+                        fprintf(out, "%-40s %s -> %s: %s\n", text_esc(&e, res->rule->id), text_esc(&e, then), now,
+                                text_esc(&e, res->finding.summary));
+                }
         }
         if (out)
                 fprintf(out, "%zu rule(s) drifted since the last enforce\n", json_object_array_length(drift));

@@ -25,6 +25,13 @@ int harden_read_file(Host *h, const char *path, char **ret);
 const char *harden_rel(const char *path);
 /* The *suffix files of the fragment directories dirs (precedence order), by name, each from its first directory. */
 int harden_conf_files(Host *h, const char *const *dirs, const char *suffix, char ***ret);
+/*
+ * Evidence from a file that is not world-readable (mode & 0004 == 0 under the root; a file that
+ * cannot be looked at counts as such) is never copied into findings: they go to stdout, the 0644
+ * reports and the state files. Say whether it matched, show HARDEN_REDACTED for the value.
+ */
+#define HARDEN_REDACTED "<redacted>"
+bool harden_world_readable(Host *h, const char *path);
 /* Two sysctl keys are the same ('.' and '/' are interchangeable). */
 bool harden_sysctl_key_eq(const char *a, const char *b);
 

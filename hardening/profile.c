@@ -6,6 +6,7 @@
 
 #include "build-config.h"
 #include "harden.h"
+#include "profile-validate.h"
 #include "strv.h"
 #include "time-util.h"
 #include "yaml-util.h"
@@ -244,6 +245,9 @@ static int parse_rule(Parse *p, yaml_node_t *n, HardenRule *rule) {
                                                               !harden_rule_fix_param(rule, "line")))
                         return yaml_fail(p, fix, "rule %s: a file_line remediation needs \"file\" and \"line\"", rule->id);
         }
+        r = harden_rule_validate(p, n, rule);
+        if (r < 0)
+                return r;
         if (asprintf(&rule->finding_id, "hardening.%s", rule->id) < 0)
                 return -ENOMEM;
         return 0;
@@ -309,6 +313,9 @@ int harden_profile_parse(const char *text, size_t size, const char *name, Harden
                 if (r < 0)
                         goto finish;
         }
+        r = harden_profile_validate(&p, root);
+        if (r < 0)
+                goto finish;
         if (!prof->name || !rules) {
                 r = yaml_fail(&p, root, "a profile needs \"profile\" (its name) and \"rules\"");
                 goto finish;
@@ -483,7 +490,7 @@ static int parse_waiver(Parse *p, yaml_node_t *n, const HardenProfile *prof, Wai
         }
         if (!w->rule || !w->reason || !w->approver || !w->expires)
                 return yaml_fail(p, n, "a waiver needs rule, reason, approver and expires");
-        return 0;
+        return harden_waiver_validate(p, n);
 }
 
 int waivers_parse(const char *text, size_t size, const char *name, const HardenProfile *prof, Waivers *ret,

@@ -2,6 +2,7 @@
 #include <libxml/xmlwriter.h>
 #include <stdio.h>
 
+#include "escape.h"
 #include "harden.h"
 #include "report.h"
 #include "time-util.h"
@@ -133,22 +134,30 @@ json_object *harden_scan_to_json(const HardenScan *s, const char *schema) {
 void harden_scan_print_text(const HardenScan *s, FILE *out) {
         HardenCounts c;
 
+        /* rule ids and texts are validated with the profile; summaries, remedies and waivers come from elsewhere */
         for (size_t i = 0; i < s->n_results; i++) {
+                _cleanup_(text_esc_done) TextEsc e = {};
                 const HardenResult *r = s->results + i;
 
-                fprintf(out, "%-8s %-40s %s\n", harden_result_status(r), r->rule->id, strempty(r->finding.summary));
+                fprintf(out, "%-8s %-40s %s\n", harden_result_status(r), text_esc(&e, r->rule->id),
+                        text_esc(&e, r->finding.summary));
                 if (r->waiver && r->waived)
-                        fprintf(out, "         waived by %s until %s: %s\n", r->waiver->approver, r->waiver->expires,
-                                r->waiver->reason);
+                        fprintf(out, "         waived by %s until %s: %s\n", text_esc(&e, r->waiver->approver),
+                                text_esc(&e, r->waiver->expires), text_esc(&e, r->waiver->reason));
                 else if (r->waiver && r->finding.status == FINDING_FAIL)
-                        fprintf(out, "         waiver EXPIRED on %s (approver %s: %s)\n", r->waiver->expires,
-                                r->waiver->approver, r->waiver->reason);
+                        fprintf(out, "         waiver EXPIRED on %s (approver %s: %s)\n", text_esc(&e, r->waiver->expires),
+                                text_esc(&e, r->waiver->approver), text_esc(&e, r->waiver->reason));
                 if (r->finding.status == FINDING_FAIL && !r->waived && r->finding.remedy)
-                        fprintf(out, "         fix: %s\n", r->finding.remedy);
+                        fprintf(out, "         fix: %s\n", text_esc(&e, r->finding.remedy));
         }
         harden_scan_count(s, &c);
-        fprintf(out, "\nprofile %s: %u pass, %u fail, %u waived, %u unknown, %u skipped; score %.1f\n", s->profile->name,
-                c.pass, c.fail, c.waived, c.unknown, c.skip, harden_scan_score(s));
+        {
+                _cleanup_(text_esc_done) TextEsc e = {};
+
+                fprintf(out, "\nprofile %s: %u pass, %u fail, %u waived, %u unknown, %u skipped; score %.1f\n",
+                        text_esc(&e, s->profile->name), c.pass, c.fail, c.waived, c.unknown, c.skip,
+                        harden_scan_score(s));
+        }
 }
 
 /* Node identity */
@@ -219,6 +228,29 @@ static void rule_xid(const HardenRule *r, char *buf, size_t size) {
                         *c = '_';
 }
 
+/*
+ * Everything written into the document goes through these: tree content (hostname, serial,
+ * evidence in summaries) is arbitrary bytes, XML 1.0 takes neither invalid UTF-8 nor most control
+ * characters (not even as references).
+ */
+static int xml_element(xmlTextWriterPtr w, const char *name, const char *text) {
+        _cleanup_free_ char *x = xml_text_escape(text);
+
+        return x ? xmlTextWriterWriteElement(w, BAD_CAST name, BAD_CAST x) : -ENOMEM;
+}
+
+static int xml_attribute(xmlTextWriterPtr w, const char *name, const char *text) {
+        _cleanup_free_ char *x = xml_text_escape(text);
+
+        return x ? xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST x) : -ENOMEM;
+}
+
+static int xml_string(xmlTextWriterPtr w, const char *text) {
+        _cleanup_free_ char *x = xml_text_escape(text);
+
+        return x ? xmlTextWriterWriteString(w, BAD_CAST x) : -ENOMEM;
+}
+
 #define W(call)                   \
         do {                      \
                 if ((call) < 0)   \
@@ -243,12 +275,12 @@ int compliance_to_xccdf(const HardenScan *s, const NodeIdentity *n, char **ret) 
         xmlTextWriterSetIndent(w, 1);
         W(xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL));
         W(xmlTextWriterStartElementNS(w, NULL, BAD_CAST "Benchmark", BAD_CAST XCCDF_NS));
-        W(xmlTextWriterWriteAttribute(w, BAD_CAST "id", BAD_CAST bench));
+        W(xml_attribute(w, "id", bench));
         W(xmlTextWriterWriteAttribute(w, BAD_CAST "resolved", BAD_CAST "1"));
         W(xmlTextWriterWriteAttribute(w, BAD_CAST "xml:lang", BAD_CAST "en"));
         W(xmlTextWriterWriteElement(w, BAD_CAST "status", BAD_CAST "draft"));
         W(xmlTextWriterWriteFormatElement(w, BAD_CAST "title", "cchost hardened host profile %s", s->profile->name));
-        W(xmlTextWriterWriteElement(w, BAD_CAST "version", BAD_CAST(s->profile->version ?: "0")));
+        W(xml_element(w, "version", s->profile->version ?: "0"));
 
         for (size_t i = 0; i < s->n_results; i++) {
                 const HardenRule *rule = s->results[i].rule;
@@ -257,15 +289,15 @@ int compliance_to_xccdf(const HardenScan *s, const NodeIdentity *n, char **ret) 
                 W(xmlTextWriterStartElement(w, BAD_CAST "Rule"));
                 W(xmlTextWriterWriteAttribute(w, BAD_CAST "id", BAD_CAST id));
                 W(xmlTextWriterWriteAttribute(w, BAD_CAST "selected", BAD_CAST "true"));
-                W(xmlTextWriterWriteAttribute(w, BAD_CAST "severity", BAD_CAST rule->severity));
-                W(xmlTextWriterWriteElement(w, BAD_CAST "title", BAD_CAST rule->title));
+                W(xml_attribute(w, "severity", rule->severity));
+                W(xml_element(w, "title", rule->title));
                 /* XCCDF order: title, reference*, rationale */
                 for (char **ref = rule->references; ref && *ref; ref++)
-                        W(xmlTextWriterWriteElement(w, BAD_CAST "reference", BAD_CAST * ref));
+                        W(xml_element(w, "reference", *ref));
                 if (rule->rationale)
-                        W(xmlTextWriterWriteElement(w, BAD_CAST "rationale", BAD_CAST rule->rationale));
+                        W(xml_element(w, "rationale", rule->rationale));
                 if (s->results[i].finding.remedy)
-                        W(xmlTextWriterWriteElement(w, BAD_CAST "fixtext", BAD_CAST s->results[i].finding.remedy));
+                        W(xml_element(w, "fixtext", s->results[i].finding.remedy));
                 W(xmlTextWriterEndElement(w));
         }
 
@@ -275,21 +307,21 @@ int compliance_to_xccdf(const HardenScan *s, const NodeIdentity *n, char **ret) 
         W(xmlTextWriterWriteAttribute(w, BAD_CAST "end-time", BAD_CAST end));
         W(xmlTextWriterStartElement(w, BAD_CAST "benchmark"));
         W(xmlTextWriterWriteFormatAttribute(w, BAD_CAST "href", "#%s", bench));
-        W(xmlTextWriterWriteAttribute(w, BAD_CAST "id", BAD_CAST bench));
+        W(xml_attribute(w, "id", bench));
         W(xmlTextWriterEndElement(w));
-        W(xmlTextWriterWriteElement(w, BAD_CAST "target", BAD_CAST(n->hostname ?: "unknown")));
+        W(xml_element(w, "target", n->hostname ?: "unknown"));
         if (n->machine_id) {
                 W(xmlTextWriterStartElement(w, BAD_CAST "target-facts"));
                 W(xmlTextWriterStartElement(w, BAD_CAST "fact"));
                 W(xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST "urn:cchost:machine-id"));
                 W(xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "string"));
-                W(xmlTextWriterWriteString(w, BAD_CAST n->machine_id));
+                W(xml_string(w, n->machine_id));
                 W(xmlTextWriterEndElement(w));
                 if (n->dmi_serial) {
                         W(xmlTextWriterStartElement(w, BAD_CAST "fact"));
                         W(xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST "urn:cchost:dmi-serial"));
                         W(xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "string"));
-                        W(xmlTextWriterWriteString(w, BAD_CAST n->dmi_serial));
+                        W(xml_string(w, n->dmi_serial));
                         W(xmlTextWriterEndElement(w));
                 }
                 W(xmlTextWriterEndElement(w));
@@ -301,25 +333,28 @@ int compliance_to_xccdf(const HardenScan *s, const NodeIdentity *n, char **ret) 
                 W(xmlTextWriterStartElement(w, BAD_CAST "rule-result"));
                 W(xmlTextWriterWriteAttribute(w, BAD_CAST "idref", BAD_CAST id));
                 W(xmlTextWriterWriteAttribute(w, BAD_CAST "time", BAD_CAST end));
-                W(xmlTextWriterWriteAttribute(w, BAD_CAST "severity", BAD_CAST res->rule->severity));
+                W(xml_attribute(w, "severity", res->rule->severity));
                 W(xmlTextWriterWriteAttribute(w, BAD_CAST "weight", BAD_CAST "1.0"));
                 W(xmlTextWriterWriteElement(w, BAD_CAST "result", BAD_CAST xccdf_result(res)));
                 if (res->finding.summary) {
                         W(xmlTextWriterStartElement(w, BAD_CAST "message"));
                         W(xmlTextWriterWriteAttribute(w, BAD_CAST "severity", BAD_CAST "info"));
-                        if (res->waived)
-                                W(xmlTextWriterWriteFormatString(w, "%s (waived by %s until %s: %s)", res->finding.summary,
-                                                                 res->waiver->approver, res->waiver->expires,
-                                                                 res->waiver->reason));
-                        else
-                                W(xmlTextWriterWriteString(w, BAD_CAST res->finding.summary));
+                        if (res->waived) {
+                                _cleanup_free_ char *m = NULL;
+
+                                if (asprintf(&m, "%s (waived by %s until %s: %s)", res->finding.summary,
+                                             res->waiver->approver, res->waiver->expires, res->waiver->reason) < 0)
+                                        goto fail;
+                                W(xml_string(w, m));
+                        } else
+                                W(xml_string(w, res->finding.summary));
                         W(xmlTextWriterEndElement(w));
                 }
                 W(xmlTextWriterStartElement(w, BAD_CAST "check"));
                 W(xmlTextWriterWriteAttribute(w, BAD_CAST "system", BAD_CAST "urn:cchost:check"));
                 W(xmlTextWriterStartElement(w, BAD_CAST "check-content-ref"));
                 W(xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST check_type_to_string(res->rule->check)));
-                W(xmlTextWriterWriteAttribute(w, BAD_CAST "href", BAD_CAST s->profile->path));
+                W(xml_attribute(w, "href", s->profile->path));
                 W(xmlTextWriterEndElement(w));
                 W(xmlTextWriterEndElement(w));
                 W(xmlTextWriterEndElement(w));
@@ -346,19 +381,21 @@ fail:
 }
 
 void compliance_print_text(const HardenScan *s, const NodeIdentity *n, FILE *out) {
+        _cleanup_(text_esc_done) TextEsc e = {};
         char buf[32];
 
-        fprintf(out, "Compliance report: profile %s%s%s\n", s->profile->name, s->profile->version ? " version " : "",
-                strempty(s->profile->version));
-        fprintf(out, "node: %s  machine-id: %s  serial: %s\n", n->hostname ?: "-", n->machine_id ?: "-",
-                n->dmi_serial ?: "-");
+        fprintf(out, "Compliance report: profile %s%s%s\n", text_esc(&e, s->profile->name),
+                s->profile->version ? " version " : "", text_esc(&e, s->profile->version));
+        fprintf(out, "node: %s  machine-id: %s  serial: %s\n", text_esc(&e, n->hostname ?: "-"),
+                text_esc(&e, n->machine_id ?: "-"), text_esc(&e, n->dmi_serial ?: "-"));
         fprintf(out, "time: %s\n\n", format_timestamp(s->end, buf, sizeof(buf)));
         fprintf(out, "%-8s %-8s %-40s %s\n", "STATUS", "SEVERITY", "RULE", "EVIDENCE");
         for (size_t i = 0; i < s->n_results; i++) {
+                _cleanup_(text_esc_done) TextEsc re = {};
                 const HardenResult *r = s->results + i;
 
-                fprintf(out, "%-8s %-8s %-40s %s\n", harden_result_status(r), r->rule->severity, r->rule->id,
-                        strempty(r->finding.summary));
+                fprintf(out, "%-8s %-8s %-40s %s\n", harden_result_status(r), r->rule->severity, text_esc(&re, r->rule->id),
+                        text_esc(&re, r->finding.summary));
         }
         {
                 HardenCounts c;

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "escape.h"
 #include "log.h"
 
 static int max_level = LOG_INFO;
@@ -16,7 +17,9 @@ int log_get_max_level(void) {
 
 int log_internal(int level, int error, const char *file, int line, const char *format, ...) {
         int e = error < 0 ? -error : error;
+        char *msg = NULL, *escaped;
         va_list ap;
+        int k;
 
         if (level > max_level)
                 return -e;
@@ -24,10 +27,15 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         /* %m in the format refers to the error we were given, not to whatever errno is now */
         errno = e;
         va_start(ap, format);
+        k = vasprintf(&msg, format, ap);
+        va_end(ap);
         if (level >= LOG_DEBUG)
                 fprintf(stderr, "%s:%d: ", file, line);
-        vfprintf(stderr, format, ap);
-        va_end(ap);
+        /* messages quote file content and names: no control byte of theirs reaches the terminal */
+        escaped = k >= 0 ? text_escape(msg) : NULL;
+        fputs(escaped ?: k >= 0 ? "(message not escaped: out of memory)" : "(out of memory)", stderr);
+        free(escaped);
+        free(msg);
         fputc('\n', stderr);
         return -e;
 }

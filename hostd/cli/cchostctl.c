@@ -290,7 +290,7 @@ int open_host(Host **ret) {
 }
 
 void print_json(json_object *o) {
-        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        puts(json_object_to_json_string_ext(json_sanitize_utf8(o), JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 static int verb_check(int argc, char *argv[]) {

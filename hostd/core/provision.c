@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "engine.h"
+#include "escape.h"
 #include "parse-util.h"
 #include "provision.h"
 #include "redfish.h"
@@ -392,25 +393,30 @@ void plan_print_text(const Plan *p, FILE *out) {
         if (p->n_actions == 0)
                 fputs("Nothing to change.\n", out);
         for (size_t i = 0; i < p->n_actions; i++) {
+                _cleanup_(text_esc_done) TextEsc e = {}; /* descriptions and errors quote the config and the tree */
                 const Action *a = &p->actions[i];
 
-                fprintf(out, "%2zu. %s%s", i + 1, a->description, a->reboot ? " [takes effect after the reboot]" : "");
+                fprintf(out, "%2zu. %s%s", i + 1, text_esc(&e, a->description),
+                        a->reboot ? " [takes effect after the reboot]" : "");
                 if (a->fixes && a->fixes[0]) {
                         fputs("\n    fixes:", out);
                         STRV_FOREACH(f, a->fixes)
-                                fprintf(out, " %s", *f);
+                                fprintf(out, " %s", text_esc(&e, *f));
                 }
                 if (a->state != ACTION_PENDING)
                         fprintf(out, "\n    state: %s%s%s", action_state_to_string(a->state), a->error ? ": " : "",
-                                strempty(a->error));
+                                text_esc(&e, a->error));
                 fputc('\n', out);
         }
         if (p->reboot)
                 fputs("One reboot is needed after these changes.\n", out);
         if (p->manual && p->manual[0]) {
                 fputs("Needs an operator (not changed):\n", out);
-                STRV_FOREACH(m, p->manual)
-                        fprintf(out, "  - %s\n", *m);
+                STRV_FOREACH(m, p->manual) {
+                        _cleanup_(text_esc_done) TextEsc e = {};
+
+                        fprintf(out, "  - %s\n", text_esc(&e, *m));
+                }
         }
 }
 
@@ -418,8 +424,10 @@ static void print_not_ready(const Report *r, FILE *out) {
         for (size_t i = 0; i < r->n_findings; i++) {
                 const Finding *f = &r->findings[i];
 
+                _cleanup_(text_esc_done) TextEsc e = {};
+
                 if (f->status == FINDING_FAIL || f->status == FINDING_UNKNOWN)
-                        fprintf(out, "  %s: %s\n", f->id, strempty(f->summary));
+                        fprintf(out, "  %s: %s\n", text_esc(&e, f->id), text_esc(&e, f->summary));
         }
 }
 
@@ -475,7 +483,7 @@ static int verify(Host *h, Journal *j, Tee tee, FILE *out, char **ret_error) {
         }
         if (j && set_state(h, j, J_COMPLETE) < 0)
                 return error_set(ret_error, -EIO, "cannot write the journal");
-        r = hostfs_write_file_atomic(host_fs(h), PROVISIONED_PATH, "ready\n", 6, 0644);
+        r = hostfs_write_file_atomic(host_fs(h), PROVISIONED_PATH, "ready\n", 6, 0600); /* state: 0600 */
         if (r < 0)
                 return error_set(ret_error, r, "cannot write /%s: %s", PROVISIONED_PATH, strerror(-r));
         (void) hostfs_unlink(host_fs(h), REBOOT_REQUIRED_PATH);

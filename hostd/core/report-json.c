@@ -2,7 +2,9 @@
 #include <stdio.h>
 
 #include "action.h"
+#include "escape.h"
 #include "report.h"
+#include "strv.h"
 
 /*
  * The one JSON serializer. Everything that leaves the process as JSON (cchostctl --json, and the
@@ -10,7 +12,51 @@
  */
 
 static json_object *string_or_null(const char *s) {
+        _cleanup_free_ char *valid = NULL;
+
+        if (s && !utf8_is_valid(s))
+                s = valid = utf8_make_valid(s);
         return s ? json_object_new_string(s) : json_object_new_null();
+}
+
+json_object *json_sanitize_utf8(json_object *o) {
+        _cleanup_(strv_freep) char **bad = NULL;
+
+        switch (json_object_get_type(o)) {
+        case json_type_string:
+                if (!utf8_is_valid(json_object_get_string(o))) {
+                        _cleanup_free_ char *valid = utf8_make_valid(json_object_get_string(o));
+
+                        /* out of memory: an empty string is still valid JSON, the bytes are not */
+                        (void) json_object_set_string(o, valid ?: "");
+                }
+                break;
+        case json_type_array:
+                for (size_t i = 0; i < json_object_array_length(o); i++)
+                        (void) json_sanitize_utf8(json_object_array_get_idx(o, i));
+                break;
+        case json_type_object: {
+                json_object_object_foreach(o, key, value) {
+                        (void) json_sanitize_utf8(value);
+                        if (!utf8_is_valid(key) && strv_extend(&bad, key) < 0)
+                                json_object_object_del(o, key); /* cannot rename it: drop it rather than emit it */
+                }
+                STRV_FOREACH(k, bad) {
+                        _cleanup_free_ char *valid = utf8_make_valid(*k);
+                        json_object *v = json_object_get(json_object_object_get(o, *k));
+
+                        json_object_object_del(o, *k);
+                        if (valid)
+                                json_object_object_add(o, valid, v);
+                        else
+                                json_object_put(v);
+                }
+                break;
+        }
+        default:
+                break;
+        }
+        return o;
 }
 
 json_object *finding_to_json(const Finding *f) {

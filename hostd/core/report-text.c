@@ -1,6 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "escape.h"
 #include "report.h"
 #include "strv.h"
+
+/*
+ * Every string here can come from the host tree, the config or a capture: each one goes through
+ * text_esc(), so an ESC sequence (or any control or non-UTF-8 byte) is shown as "\x1b", never sent
+ * to the terminal. The only escape sequences written are our own colours.
+ */
 
 #define ANSI_RED "\033[1;31m"
 #define ANSI_GREEN "\033[32m"
@@ -21,20 +28,22 @@ static const struct {
 };
 
 static void print_host(const Report *r, FILE *out) {
-        fprintf(out, "root %s, TEE %s", r->root, tee_to_string(r->tee));
+        _cleanup_(text_esc_done) TextEsc e = {};
+
+        fprintf(out, "root %s, TEE %s", text_esc(&e, r->root), tee_to_string(r->tee));
         if (r->have_cpu) {
-                fprintf(out, ", %s family 0x%x model 0x%x stepping %u", r->cpu.vendor, r->cpu.family, r->cpu.model,
-                        r->cpu.stepping);
+                fprintf(out, ", %s family 0x%x model 0x%x stepping %u", text_esc(&e, r->cpu.vendor), r->cpu.family,
+                        r->cpu.model, r->cpu.stepping);
                 if (r->generation)
-                        fprintf(out, " (%s)", r->generation);
+                        fprintf(out, " (%s)", text_esc(&e, r->generation));
         }
         fputc('\n', out);
         if (r->have_cpu && r->cpu.brand[0])
-                fprintf(out, "cpu %s", r->cpu.brand);
+                fprintf(out, "cpu %s", text_esc(&e, r->cpu.brand));
         if (r->microcode)
-                fprintf(out, ", microcode %s", r->microcode);
+                fprintf(out, ", microcode %s", text_esc(&e, r->microcode));
         if (r->kernel)
-                fprintf(out, "%skernel %s", r->have_cpu && r->cpu.brand[0] ? ", " : "", r->kernel);
+                fprintf(out, "%skernel %s", r->have_cpu && r->cpu.brand[0] ? ", " : "", text_esc(&e, r->kernel));
         fputs("\n\n", out);
 }
 
@@ -50,25 +59,32 @@ void report_print_text(const Report *r, FILE *out, bool color) {
                         (void) strv_extend(&components, r->findings[i].component);
 
         STRV_FOREACH(comp, components) {
-                fprintf(out, "%s%s%s\n", color ? ANSI_BOLD : "", *comp, color ? ANSI_RESET : "");
+                _cleanup_(text_esc_done) TextEsc ce = {};
+
+                fprintf(out, "%s%s%s\n", color ? ANSI_BOLD : "", text_esc(&ce, *comp), color ? ANSI_RESET : "");
                 for (size_t i = 0; i < r->n_findings; i++) {
+                        _cleanup_(text_esc_done) TextEsc e = {};
                         const Finding *f = &r->findings[i];
 
                         if (!streq(f->component, *comp))
                                 continue;
                         fprintf(out, "  [%s%s%s] %-28s %s\n", color ? status_style[f->status].color : "",
-                                status_style[f->status].label, color ? ANSI_RESET : "", f->id, strempty(f->summary));
+                                status_style[f->status].label, color ? ANSI_RESET : "", text_esc(&e, f->id),
+                                text_esc(&e, f->summary));
                         if ((f->status == FINDING_FAIL || f->status == FINDING_WARN || f->status == FINDING_UNKNOWN) &&
                             f->remedy)
-                                fprintf(out, "         %-28s -> %s%s\n", "", f->remedy,
+                                fprintf(out, "         %-28s -> %s%s\n", "", text_esc(&e, f->remedy),
                                         f->reboot ? " (needs a reboot)" : "");
                 }
         }
 
         if (r->capacity && json_object_object_length(r->capacity) > 0) {
                 fputs("\ncapacity", out);
-                json_object_object_foreach(r->capacity, key, value)
-                        fprintf(out, " %s=%s", key, json_object_get_string(value));
+                json_object_object_foreach(r->capacity, key, value) {
+                        _cleanup_(text_esc_done) TextEsc e = {};
+
+                        fprintf(out, " %s=%s", text_esc(&e, key), text_esc(&e, json_object_get_string(value)));
+                }
                 fputc('\n', out);
         }
 

@@ -39,6 +39,11 @@ bool report_ready(const Report *r);
 /* The one serializer: cchost.check/v1. Feeds --json now and D-Bus later. */
 json_object *report_to_json(const Report *r);
 json_object *finding_to_json(const Finding *f);
+/*
+ * Makes every string and key under o valid UTF-8 (each invalid byte becomes U+FFFD), in place;
+ * returns o. Whatever leaves the process as JSON goes through it: tree content is arbitrary bytes.
+ */
+json_object *json_sanitize_utf8(json_object *o);
 
 /* Human output: grouped by component, remedy under each problem; colour when asked. */
 void report_print_text(const Report *r, FILE *out, bool color);
