@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
-#include <regex.h>
 #include <stdio.h>
 #include <yaml.h>
 
@@ -117,27 +116,6 @@ static const char *params_get(char **params, const char *key) {
         return NULL;
 }
 
-/* A file_line regex that does not compile is refused here, where its position is known. */
-static int check_regex(Parse *p, yaml_node_t *check, const HardenRule *rule) {
-        const char *re = rule->check == CHECK_FILE_LINE ? params_get(rule->params, "regex") : NULL;
-        char why[128];
-        regex_t rx;
-        int e;
-
-        if (!re)
-                return 0;
-        e = regcomp(&rx, re, REG_EXTENDED | REG_NOSUB);
-        if (e == 0) {
-                regfree(&rx);
-                return 0;
-        }
-        regerror(e, &rx, why, sizeof(why));
-        for (yaml_node_pair_t *q = check->data.mapping.pairs.start; q < check->data.mapping.pairs.top; q++)
-                if (streq(yaml_scalar(node(p, q->key)), "regex"))
-                        check = node(p, q->value);
-        return yaml_fail(p, check, "rule %s: regex: %s", rule->id, why);
-}
-
 static int parse_rule(Parse *p, yaml_node_t *n, HardenRule *rule) {
         static const char *const severities[] = { "low", "medium", "high", NULL };
         yaml_node_t *check = NULL, *fix = NULL, *type = NULL;
@@ -219,10 +197,6 @@ static int parse_rule(Parse *p, yaml_node_t *n, HardenRule *rule) {
         for (const char *const *k = check_type_required(rule->check); k && *k; k++)
                 if (!params_get(rule->params, *k))
                         return yaml_fail(p, check, "rule %s: check type %s needs \"%s\"", rule->id, yaml_scalar(type), *k);
-        r = check_regex(p, check, rule);
-        if (r < 0)
-                return r;
-
         if (fix) {
                 const char *ftype, *allowed = check_type_remediation(rule->check);
 

@@ -84,9 +84,9 @@ TEST(test_profile_errors) {
                      "p.yaml:3:65: expected a plain key, got a list");
         expect_error("x: &x a\nprofile: *x\nrules: []\n", "p.yaml:2:10: YAML aliases (*x) are not supported");
         expect_error("profile: t\nrules:\n  - {id: a, title: t, severity: low, check: {type: file_line, path: /x, "
-                     "regex: \"[z-a]\"}}\n", "p.yaml:3:80: rule a: regex: Invalid range end");
+                     "regex: \"[z-a]\"}}\n", "p.yaml:3:80: rule a: check regex: \"[z-a]\" is not a valid POSIX extended regular expression");
         expect_error("profile: t\nrules:\n  - id: a\n    title: t\n    severity: low\n    check:\n      type: file_line\n"
-                     "      path: /x\n      regex: [\"(\", b]\n", "p.yaml:9:14: rule a: regex: ");
+                     "      path: /x\n      regex: [\"(\", b]\n", "p.yaml:9:14: rule a: check regex: expected one value, not a list");
 }
 
 /* A repeated key is found in linear time, here as the last of 4096 keys of one mapping. */
