@@ -109,20 +109,23 @@ TEST(test_fallback) {
         check_resolution(false);
 }
 
-TEST(test_hostile_nodes) {
+static void check_hostile_nodes(bool use_openat2) {
         _cleanup_(hostfs_freep) HostFs *fs = NULL;
         char p[512], big[10000];
         char *s;
 
         ASSERT_INT(hostfs_new(root, &fs), 0);
+        hostfs_set_openat2(fs, use_openat2);
         /* a FIFO would block a reader forever: refused without being opened */
         snprintf(p, sizeof(p), "%s/proc/fifo", root);
+        (void) unlink(p);
         ASSERT_INT(mkfifo(p, 0644), 0);
         ASSERT_INT(hostfs_read_line(fs, "proc/fifo", &s), -ENOTSUP);
         ASSERT_INT(hostfs_read_line(fs, "etc", &s), -EISDIR);
         /* a device node planted in a capture is neither read nor taken for this machine's device */
         if (geteuid() == 0) {
                 snprintf(p, sizeof(p), "%s/proc/kmsg-like", root);
+                (void) unlink(p);
                 ASSERT_INT(mknod(p, S_IFCHR | 0600, makedev(1, 3)), 0);
                 ASSERT_INT(hostfs_read_line(fs, "proc/kmsg-like", &s), -ENOTSUP);
                 ASSERT_INT(hostfs_is_chardev(fs, "proc/kmsg-like"), 1);
@@ -138,24 +141,45 @@ TEST(test_hostile_nodes) {
         free(s);
 }
 
-TEST(test_atomic_write) {
+TEST(test_hostile_nodes_openat2) {
+        check_hostile_nodes(true);
+}
+
+TEST(test_hostile_nodes_fallback) {
+        check_hostile_nodes(false);
+}
+
+static void check_atomic_write(bool use_openat2) {
         _cleanup_(hostfs_freep) HostFs *fs = NULL;
+        char p[512];
         char *s;
 
         ASSERT_INT(hostfs_new(root, &fs), 0);
+        hostfs_set_openat2(fs, use_openat2);
         ASSERT_INT(hostfs_write_file_atomic(fs, "var/lib/cchost/state", "one\n", 4, 0600), 1);
         ASSERT_INT(hostfs_write_file_atomic(fs, "var/lib/cchost/state", "one\n", 4, 0600), 0);
         ASSERT_INT(hostfs_write_file_atomic(fs, "var/lib/cchost/state", "two\n", 4, 0600), 1);
         ASSERT_INT(hostfs_read_line(fs, "var/lib/cchost/state", &s), 0);
         ASSERT_STR(s, "two");
         free(s);
-        /* writes stay inside the root too: etc/up points far above it */
+        /* writes stay inside the root too: the link is replaced, never followed out of it */
+        snprintf(p, sizeof(p), "%s/etc/abs", root);
+        (void) unlink(p);
+        ASSERT_INT(symlink("/secret", p), 0);
         ASSERT_INT(hostfs_write_file_atomic(fs, "etc/abs", "in\n", 3, 0644), 1);
         ASSERT_INT(hostfs_read_line(fs, "secret", &s), 0);
         ASSERT_STR(s, "inside");
         free(s);
         ASSERT_INT(hostfs_unlink(fs, "var/lib/cchost/state"), 1);
         ASSERT_INT(hostfs_unlink(fs, "var/lib/cchost/state"), 0);
+}
+
+TEST(test_atomic_write_openat2) {
+        check_atomic_write(true);
+}
+
+TEST(test_atomic_write_fallback) {
+        check_atomic_write(false);
 }
 
 /* mode bits of a path on the real filesystem, or -1 */
@@ -515,6 +539,53 @@ TEST(test_keep_owner) {
         ASSERT_INT(st.st_uid, 0);
 }
 
+/* a caller that asks for a device node explicitly gets only this machine's own */
+static void check_open_devices(bool use_openat2) {
+        _cleanup_(hostfs_freep) HostFs *fs = NULL, *live = NULL;
+        char p[512];
+        int fd;
+
+        ASSERT_INT(hostfs_new("/", &live), 0);
+        hostfs_set_openat2(live, use_openat2);
+        fd = hostfs_open_typed(live, "dev/null", O_RDONLY, 0, HOSTFS_TYPE_CHR);
+        ASSERT_TRUE(fd >= 0);
+        close(fd);
+        ASSERT_INT(hostfs_open(live, "dev/null", O_RDONLY), -ENOTSUP);
+        ASSERT_INT(hostfs_open_typed(live, "dev/null", O_RDONLY, 0, HOSTFS_TYPE_BLK), -ENOTSUP);
+        ASSERT_INT(hostfs_open_typed(live, "proc/self/status", O_RDONLY, 0, HOSTFS_TYPE_CHR), -ENOTSUP);
+
+        ASSERT_INT(hostfs_new(root, &fs), 0);
+        hostfs_set_openat2(fs, use_openat2);
+        snprintf(p, sizeof(p), "%s/dev", root);
+        (void) mkdir(p, 0755);
+        snprintf(p, sizeof(p), "%s/dev/sev", root);
+        (void) unlink(p);
+        ASSERT_INT(mkfifo(p, 0600), 0);
+        ASSERT_INT(hostfs_open_typed(fs, "dev/sev", O_RDONLY, 0, HOSTFS_TYPE_REG | HOSTFS_TYPE_CHR | HOSTFS_TYPE_BLK),
+                   -ENOTSUP);
+        ASSERT_INT(unlink(p), 0);
+        if (geteuid() == 0) {
+                ASSERT_INT(mknod(p, S_IFCHR | 0600, makedev(1, 3)), 0);
+                ASSERT_INT(hostfs_open_typed(fs, "dev/sev", O_RDONLY, 0, HOSTFS_TYPE_CHR), -ENODEV);
+                ASSERT_INT(unlink(p), 0);
+        }
+        /* a regular file where a device or an image is acceptable: the image */
+        put(root, "dev/sev", "image\n");
+        fd = hostfs_open_typed(fs, "dev/sev", O_RDONLY, 0, HOSTFS_TYPE_REG | HOSTFS_TYPE_BLK);
+        ASSERT_TRUE(fd >= 0);
+        close(fd);
+        ASSERT_INT(hostfs_open_typed(fs, "dev/sev", O_RDONLY, 0, HOSTFS_TYPE_CHR), -ENOTSUP);
+        ASSERT_INT(unlink(p), 0);
+}
+
+TEST(test_open_devices_openat2) {
+        check_open_devices(true);
+}
+
+TEST(test_open_devices_fallback) {
+        check_open_devices(false);
+}
+
 TEST(test_bad_root) {
         HostFs *fs = NULL;
 
@@ -539,8 +610,10 @@ int main(void) {
         alarm(60);
         RUN(test_openat2);
         RUN(test_fallback);
-        RUN(test_hostile_nodes);
-        RUN(test_atomic_write);
+        RUN(test_hostile_nodes_openat2);
+        RUN(test_hostile_nodes_fallback);
+        RUN(test_atomic_write_openat2);
+        RUN(test_atomic_write_fallback);
         RUN(test_fifo_and_nodes_openat2);
         RUN(test_fifo_and_nodes_fallback);
         RUN(test_nofollow_openat2);
@@ -552,6 +625,8 @@ int main(void) {
         RUN(test_dir_modes_openat2);
         RUN(test_dir_modes_fallback);
         RUN(test_keep_owner);
+        RUN(test_open_devices_openat2);
+        RUN(test_open_devices_fallback);
         RUN(test_bad_root);
         RUN(test_live_root);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", outside);
