@@ -19,7 +19,7 @@
 #define SYMLINK_MAX_FOLLOW 40
 
 /* errno values of a file system (or kernel) without O_TMPFILE */
-#define IN_SET_TMPFILE_UNSUPPORTED(e) ((e) == EOPNOTSUPP || (e) == EISDIR || (e) == EINVAL || (e) == ENOENT)
+#define IN_SET_TMPFILE_UNSUPPORTED(e) ((e) == EOPNOTSUPP || (e) == EISDIR || (e) == EINVAL)
 
 struct HostFs {
         char *root;
@@ -864,12 +864,13 @@ int hostfs_write_file_atomic(HostFs *fs, const char *path, const char *data, siz
                 return r;
         /* the file replaced (a regular file; a link is replaced, never followed) */
         old_fd = openat(dfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (old_fd >= 0 && (fstat(old_fd, &old_st) < 0 || !S_ISREG(old_st.st_mode)))
-                closep(&old_fd);
-        else if (old_fd < 0 && errno != ENOENT)
-                return negative_errno();
-        if (old_fd < 0)
+        if (old_fd < 0) {
+                if (errno != ENOENT)
+                        return negative_errno();
+        } else if (fstat(old_fd, &old_st) < 0 || !S_ISREG(old_st.st_mode)) {
+                close(old_fd);
                 old_fd = -1;
+        }
 
         r = write_temp(dfd, base, data, size, mode, old_fd, &old_st, &tmp);
         if (r < 0)
