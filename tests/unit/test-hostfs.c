@@ -8,6 +8,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "hostfs.h"
 #include "strv.h"
 #include "tests.h"
@@ -586,6 +587,42 @@ TEST(test_open_devices_fallback) {
         check_open_devices(false);
 }
 
+/* operator files (command-line paths, not under the root): only regular files, never blocking (item 19) */
+TEST(test_operator_file) {
+        char p[512], *buf = NULL, *error = NULL;
+        size_t size;
+        int dfd;
+
+        put(outside, "op.yaml", "profile: x\n");
+        snprintf(p, sizeof(p), "%s/op.yaml", outside);
+        ASSERT_INT(read_operator_file(AT_FDCWD, p, NULL, 1024, &buf, &size, &error), 0);
+        ASSERT_STR(buf, "profile: x\n");
+        ASSERT_INT(size, 11);
+        free(buf);
+        ASSERT_INT(read_operator_file(AT_FDCWD, p, "op", 10, &buf, &size, &error), -EFBIG);
+        ASSERT_STR(error, "op: larger than 10 bytes");
+        dfd = open(outside, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_TRUE(dfd >= 0);
+        ASSERT_INT(read_operator_file(dfd, "op.yaml", "bundle/op.yaml", 11, &buf, &size, &error), 0);
+        free(buf);
+        ASSERT_INT(read_operator_file(dfd, "missing", "bundle/missing", 11, &buf, &size, &error), -ENOENT);
+        ASSERT_STR(error, "bundle/missing: does not exist");
+        close(dfd);
+
+        /* a FIFO (no writer) is refused at once instead of blocking the reader */
+        snprintf(p, sizeof(p), "%s/op.fifo", outside);
+        ASSERT_INT(mkfifo(p, 0600), 0);
+        ASSERT_INT(read_operator_file(AT_FDCWD, p, "op.fifo", 1024, &buf, &size, &error), -ENOTSUP);
+        ASSERT_STR(error, "op.fifo: not a regular file (a FIFO)");
+        ASSERT_INT(read_full_file(p, 1024, &buf, &size), -ENOTSUP);
+        ASSERT_INT(unlink(p), 0);
+        ASSERT_INT(read_operator_file(AT_FDCWD, outside, "dir", 1024, &buf, &size, &error), -EISDIR);
+        ASSERT_STR(error, "dir: is a directory, not a regular file");
+        ASSERT_INT(read_operator_file(AT_FDCWD, "/dev/null", NULL, 1024, &buf, &size, &error), -ENOTSUP);
+        ASSERT_STR(error, "/dev/null: not a regular file (a character device)");
+        free(error);
+}
+
 TEST(test_bad_root) {
         HostFs *fs = NULL;
 
@@ -627,6 +664,7 @@ int main(void) {
         RUN(test_keep_owner);
         RUN(test_open_devices_openat2);
         RUN(test_open_devices_fallback);
+        RUN(test_operator_file);
         RUN(test_bad_root);
         RUN(test_live_root);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", outside);
