@@ -268,7 +268,7 @@ static bool device_is_live(HostFs *fs, const char *path, const struct stat *st) 
 static int reopen_checked(HostFs *fs, const char *path, int pfd, const struct stat *st, int flags) {
         char proc[FD_PATH_MAX];
         struct stat st2;
-        int fd, fl;
+        int fd, fl, nofollow = flags & O_NOFOLLOW;
 
         flags &= ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_DIRECTORY | O_PATH);
         fd = open(fd_self_path(pfd, proc), flags | O_CLOEXEC);
@@ -277,7 +277,7 @@ static int reopen_checked(HostFs *fs, const char *path, int pfd, const struct st
         if (errno != ENOENT)
                 return negative_errno();
 
-        fd = resolve(fs, path, (flags & ~O_TRUNC) | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW, 0);
+        fd = resolve(fs, path, (flags & ~O_TRUNC) | O_NONBLOCK | O_NOCTTY | nofollow, 0);
         if (fd < 0)
                 return fd;
         if (fstat(fd, &st2) < 0 || st2.st_dev != st->st_dev || st2.st_ino != st->st_ino) {
