@@ -486,8 +486,12 @@ static int read_blob(Host *h, bool under_root, const char *path, size_t max, Blo
 
         if (asprintf(&ret->name, "%s%s", under_root && path[0] != '/' ? "/" : "", path) < 0)
                 return -ENOMEM;
-        r = under_root ? hostfs_read_file(host_fs(h), path, max, &ret->data, &ret->size)
-                       : read_full_file(path, max, &ret->data, &ret->size);
+        if (!under_root)
+                /* an operator's file: the one reader that refuses FIFOs and device nodes without blocking */
+                return read_operator_file(AT_FDCWD, path, NULL, max, &ret->data, &ret->size, ret_error);
+        r = hostfs_read_file(host_fs(h), path, max, &ret->data, &ret->size);
+        if (r == -ENOTSUP || r == -EISDIR)
+                return error_set(ret_error, r, "%s: not a regular file", ret->name);
         if (r == -ENOENT)
                 return error_set(ret_error, r, "%s does not exist", ret->name);
         if (r == -EFBIG)

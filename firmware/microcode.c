@@ -7,6 +7,7 @@
 
 #include <openssl/evp.h>
 
+#include "fileio.h"
 #include "microcode.h"
 
 static uint32_t le32(const uint8_t *p) {
@@ -553,45 +554,7 @@ int microcode_sha256_hex(const void *buf, size_t size, char hex[static 65]) {
 }
 
 int microcode_read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_size) {
-        _cleanup_close_ int fd = -1;
-        _cleanup_free_ uint8_t *buf = NULL;
-        size_t n = 0, alloc;
-        struct stat st;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return negative_errno();
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        if ((uint64_t) st.st_size > max)
-                return -EFBIG;
-
-        /* one byte more than stat said, to notice a file that grows while read */
-        alloc = (size_t) st.st_size + 1;
-        buf = malloc(alloc);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t k = read(fd, buf + n, alloc - n);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-                if (n == alloc)
-                        return -EFBIG;
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_size = n;
-        return 0;
+        return read_operator_file(AT_FDCWD, path, NULL, max, (char **) ret, ret_size, NULL);
 }
 
 /* ---- JSON ---- */

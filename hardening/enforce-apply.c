@@ -405,7 +405,8 @@ int enforce_run_action(Host *h, const HardenScan *s, HAction *a, char **error) {
                 if (r >= 0)
                         r = hostfs_chmod_chown(host_fs(h), harden_rel(a->target), (st.st_mode & 07777) & (mode_t) allowed,
                                                (uid_t) -1, (gid_t) -1);
-                if (r < 0 && asprintf(error, "chmod %s: %s", a->target, strerror(-r)) < 0)
+                if (r < 0 && asprintf(error, "chmod %s: %s", a->target,
+                                      r == -EMLINK ? "refused, the file has other hard links" : strerror(-r)) < 0)
                         *error = NULL;
                 return r;
         }
@@ -420,7 +421,8 @@ int enforce_run_action(Host *h, const HardenScan *s, HAction *a, char **error) {
                         r = harden_lookup_id(h, "etc/group", group, &gid);
                 if (r >= 0)
                         r = hostfs_chmod_chown(host_fs(h), harden_rel(a->target), (mode_t) -1, (uid_t) uid, (gid_t) gid);
-                if (r < 0 && asprintf(error, "chown %s: %s", a->target, strerror(-r)) < 0)
+                if (r < 0 && asprintf(error, "chown %s: %s", a->target,
+                                      r == -EMLINK ? "refused, the file has other hard links" : strerror(-r)) < 0)
                         *error = NULL;
                 return r;
         }

@@ -120,7 +120,10 @@ int fde_read_key_file(const char *path, char **ret, size_t *ret_size, char **ret
         } else {
                 r = read_full_file(path, 8192, &buf, &size);
                 if (r < 0)
-                        return fde_fail(ret_error, r, "%s: %s", path, r == -EFBIG ? "larger than 8 KiB" : strerror(-r));
+                        return fde_fail(ret_error, r, "%s: %s", path,
+                                        r == -EFBIG                     ? "larger than 8 KiB"
+                                        : r == -ENOTSUP || r == -EISDIR ? "not a regular file"
+                                                                        : strerror(-r));
         }
         if (size == 0)
                 return fde_fail(ret_error, -EINVAL, "%s: empty passphrase", path ?: "stdin");

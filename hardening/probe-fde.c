@@ -33,14 +33,21 @@ static void run(ProbeContext *c, Finding *f) {
         }
         devices = json_object_new_object();
         for (char **d = config.fde.devices; *d; d++) {
-                _cleanup_close_ int fd = hostfs_open(host_fs(c->host), *d + 1, O_RDONLY | O_CLOEXEC);
+                /* an image file or this machine's block device; a FIFO or a node made with mknod is refused */
+                _cleanup_close_ int fd = hostfs_open_typed(host_fs(c->host), *d + 1, O_RDONLY | O_NOCTTY, 0,
+                                                           HOSTFS_TYPE_REG | HOSTFS_TYPE_BLK);
                 _cleanup_(json_object_putp) json_object *o = NULL;
                 json_object *findings, *e;
                 char path[FD_PATH_MAX];
 
                 if (fd < 0) {
                         json_object_put(devices);
-                        finding_unknown(f, fd, *d, "cannot open %s", *d);
+                        if (fd == -ENOTSUP || fd == -EISDIR)
+                                finding_unknown(f, fd, *d, "%s is not a block device or an image file", *d);
+                        else if (fd == -ENODEV)
+                                finding_unknown(f, fd, *d, "%s is not this machine's block device (a node made in the tree?)", *d);
+                        else
+                                finding_unknown(f, fd, *d, "cannot open %s", *d);
                         config_done(&config);
                         return;
                 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <yaml.h>
 
 #include "build-config.h"
+#include "fileio.h"
 #include "harden.h"
 #include "profile-validate.h"
 #include "strv.h"
@@ -330,46 +332,16 @@ finish:
         return 0;
 }
 
-/* An operator file on the real filesystem (--profile FILE, or the installed profile). */
-static int read_operator_file(const char *path, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *buf = NULL;
-        FILE *f;
-        size_t n;
-
-        f = fopen(path, "re");
-        if (!f)
-                return negative_errno();
-        buf = malloc(PROFILE_MAX + 1);
-        if (!buf) {
-                fclose(f);
-                return -ENOMEM;
-        }
-        n = fread(buf, 1, PROFILE_MAX + 1, f);
-        if (ferror(f)) {
-                fclose(f);
-                return -EIO;
-        }
-        fclose(f);
-        if (n > PROFILE_MAX)
-                return -EFBIG;
-        buf[n] = 0;
-        *ret = TAKE_PTR(buf);
-        *ret_size = n;
-        return 0;
-}
-
 static int load_base(Host *h, const char *path, HardenProfile **ret, char **ret_error) {
         _cleanup_free_ char *text = NULL, *name = NULL;
         size_t size;
         int r;
 
         if (path) {
-                r = read_operator_file(path, &text, &size);
-                if (r < 0) {
-                        if (asprintf(ret_error, "%s: %s", path, strerror(-r)) < 0)
-                                *ret_error = NULL;
+                /* an operator file on the real filesystem (--profile FILE) */
+                r = read_operator_file(AT_FDCWD, path, NULL, PROFILE_MAX, &text, &size, ret_error);
+                if (r < 0)
                         return r;
-                }
                 return harden_profile_parse(text, size, path, ret, ret_error);
         }
         /* a site profile under the root replaces the shipped one */
@@ -393,9 +365,10 @@ static int load_base(Host *h, const char *path, HardenProfile **ret, char **ret_
 
                 if (asprintf(&full, "%s/%s", name, HARDEN_PROFILE_DEFAULT) < 0)
                         return -ENOMEM;
-                r = read_operator_file(full, &text, &size);
+                r = read_operator_file(AT_FDCWD, full, NULL, PROFILE_MAX, &text, &size, NULL);
                 if (r < 0) {
-                        if (asprintf(ret_error, "%s: %s (give one with --profile FILE)", full, strerror(-r)) < 0)
+                        if (asprintf(ret_error, "%s: %s (give one with --profile FILE)", full,
+                                     r == -ENOTSUP || r == -EISDIR ? "not a regular file" : strerror(-r)) < 0)
                                 *ret_error = NULL;
                         return r;
                 }

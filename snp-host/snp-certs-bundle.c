@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "fileio.h"
 #include "openssl-util.h"
 #include "log.h"
 #include "snp-certs-internal.h"
@@ -190,39 +191,10 @@ int snp_bundle_add(SnpBundle *b, const char *name, const uint8_t *data, size_t s
         return 0;
 }
 
-static int read_operator_file(int dirfd, const char *name, const char *path, uint8_t **ret, size_t *ret_size,
-                              char **ret_error) {
-        _cleanup_close_ int fd = -1;
-        _cleanup_free_ uint8_t *buf = NULL;
-        struct stat st;
-        size_t got = 0;
-
-        fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return error_set(ret_error, -errno, "%s: %m", path);
-        if (fstat(fd, &st) < 0)
-                return error_set(ret_error, -errno, "%s: %m", path);
-        if (!S_ISREG(st.st_mode))
-                return error_set(ret_error, -EBADMSG, "%s: not a regular file", path);
-        if (st.st_size > SNP_CERT_FILE_MAX)
-                return error_set(ret_error, -EFBIG, "%s: larger than %d bytes", path, SNP_CERT_FILE_MAX);
-        buf = malloc((size_t) st.st_size + 1);
-        if (!buf)
-                return -ENOMEM;
-        while (got <= (size_t) st.st_size) {
-                ssize_t n = read(fd, buf + got, (size_t) st.st_size + 1 - got);
-
-                if (n < 0)
-                        return error_set(ret_error, -errno, "%s: %m", path);
-                if (n == 0)
-                        break;
-                got += (size_t) n;
-        }
-        if (got > (size_t) st.st_size)
-                return error_set(ret_error, -EBADMSG, "%s: changed while being read", path);
-        *ret = TAKE_PTR(buf);
-        *ret_size = got;
-        return 0;
+/* A certificate file of a bundle: the operator-file reader, bounded by SNP_CERT_FILE_MAX. */
+static int read_cert_file(int dirfd, const char *name, const char *path, uint8_t **ret, size_t *ret_size,
+                          char **ret_error) {
+        return read_operator_file(dirfd, name, path, SNP_CERT_FILE_MAX, (char **) ret, ret_size, ret_error);
 }
 
 static bool cert_file_name(const char *n) {
@@ -279,8 +251,7 @@ int snp_bundle_load(const char *path, SnpBundle *ret, char **ret_error) {
                                 else if (asprintf(&display, "%s/%s", path, names[i]->d_name) < 0)
                                         r = -ENOMEM;
                                 else {
-                                        r = read_operator_file(fd, names[i]->d_name, display, &data, &size,
-                                                               ret_error);
+                                        r = read_cert_file(fd, names[i]->d_name, display, &data, &size, ret_error);
                                         if (r >= 0)
                                                 r = snp_bundle_add(&b, display, data, size, ret_error);
                                 }
@@ -296,7 +267,7 @@ int snp_bundle_load(const char *path, SnpBundle *ret, char **ret_error) {
                 _cleanup_free_ uint8_t *data = NULL;
                 size_t size;
 
-                r = read_operator_file(AT_FDCWD, path, path, &data, &size, ret_error);
+                r = read_cert_file(AT_FDCWD, path, path, &data, &size, ret_error);
                 if (r < 0)
                         return r;
                 r = snp_bundle_add(&b, path, data, size, ret_error);

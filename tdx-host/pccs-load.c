@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "finding.h"
 #include "hostfs.h"
 #include "pccs-internal.h"
@@ -352,48 +353,14 @@ int pccs_bundle_add_data(PccsBundle *b, const char *origin, const char *data, si
         return r < 0 ? r : 0;
 }
 
-static int read_fd_capped(int fd, size_t max, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *buf = NULL;
-        size_t n = 0;
-
-        buf = malloc(max + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t k = read(fd, buf + n, max + 1 - n);
-                if (k < 0)
-                        return negative_errno();
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-                if (n > max)
-                        return -EFBIG;
-        }
-        buf[n] = 0;
-        *ret = TAKE_PTR(buf);
-        *ret_size = n;
-        return 0;
-}
-
 static int load_file(PccsBundle *b, int dirfd, const char *name, const char *origin, size_t max, char **ret_error) {
-        _cleanup_close_ int fd = -1;
         _cleanup_free_ char *data = NULL;
-        struct stat st;
         size_t size;
         int r;
 
-        fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return fail(ret_error, negative_errno(), "%s: %s", origin, strerror(errno));
-        if (fstat(fd, &st) < 0)
-                return fail(ret_error, negative_errno(), "%s: %s", origin, strerror(errno));
-        if (!S_ISREG(st.st_mode))
-                return fail(ret_error, -EBADMSG, "%s: not a regular file", origin);
-        r = read_fd_capped(fd, max, &data, &size);
-        if (r == -EFBIG)
-                return fail(ret_error, r, "%s: larger than %zu bytes", origin, max);
+        r = read_operator_file(dirfd, name, origin, max, &data, &size, ret_error);
         if (r < 0)
-                return fail(ret_error, r, "%s: %s", origin, strerror(-r));
+                return r;
         return pccs_bundle_add_data(b, origin, data, size, ret_error);
 }
 

@@ -1,16 +1,25 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <time.h>
 
+#include "fileio.h"
 #include "hostfs.h"
 #include "strv.h"
 
 #define SYMLINK_MAX_FOLLOW 40
+
+/* errno values of a file system (or kernel) without O_TMPFILE */
+#define IN_SET_TMPFILE_UNSUPPORTED(e) ((e) == EOPNOTSUPP || (e) == EISDIR || (e) == EINVAL)
 
 struct HostFs {
         char *root;
@@ -172,6 +181,11 @@ static int chase_in_root(HostFs *fs, const char *path, int flags, mode_t mode) {
                 if (fstat(child, &st) < 0)
                         return negative_errno();
 
+                if (S_ISLNK(st.st_mode) && last && (flags & O_NOFOLLOW)) {
+                        /* as openat2() does: O_PATH gives the link itself, anything else ELOOP */
+                        int fd = openat(dir, name, (flags & ~(O_CREAT | O_EXCL)) | O_NOFOLLOW | O_CLOEXEC);
+                        return fd < 0 ? negative_errno() : fd;
+                }
                 if (S_ISLNK(st.st_mode)) {
                         char target[PATH_MAX];
                         _cleanup_free_ char *joined = NULL;
@@ -210,10 +224,8 @@ static int chase_in_root(HostFs *fs, const char *path, int flags, mode_t mode) {
         }
 }
 
-int hostfs_open_mode(HostFs *fs, const char *path, int flags, mode_t mode) {
-        if (!path || !*path)
-                return -EINVAL;
-
+/* Resolves path inside the root and opens it with flags, whatever its type (the callers check). */
+static int resolve(HostFs *fs, const char *path, int flags, mode_t mode) {
         if (fs->have_openat2) {
                 struct open_how how = {
                         .flags = (uint64_t) (flags | O_CLOEXEC),
@@ -226,50 +238,117 @@ int hostfs_open_mode(HostFs *fs, const char *path, int flags, mode_t mode) {
         return chase_in_root(fs, relative(path), flags, mode);
 }
 
-int hostfs_open(HostFs *fs, const char *path, int flags) {
-        return hostfs_open_mode(fs, path, flags, 0);
+/*
+ * A device node may be opened (or used live) only when it is the running system's own node: on the
+ * running system's root any node, on another root only the very inode found at the same path on
+ * the running system (a bind-mounted /dev). A node someone made with mknod in a capture tree is a
+ * different inode, whatever device number it names.
+ */
+static bool device_is_live(HostFs *fs, const char *path, const struct stat *st) {
+        char real[PATH_MAX];
+        struct stat st_real;
+
+        if (!S_ISCHR(st->st_mode) && !S_ISBLK(st->st_mode))
+                return false;
+        if (fs->live)
+                return true;
+        if (snprintf(real, sizeof(real), "/%s", relative(path)) >= (int) sizeof(real))
+                return false;
+        if (stat(real, &st_real) < 0)
+                return false;
+        return ((st_real.st_mode ^ st->st_mode) & S_IFMT) == 0 && st_real.st_rdev == st->st_rdev &&
+               st_real.st_dev == st->st_dev && st_real.st_ino == st->st_ino;
 }
 
 /*
- * Opens a regular file for reading. A FIFO, socket or device node in a capture tree must never be
- * opened for reading: a FIFO blocks forever, /dev/kmsg drains the host's log, a watchdog arms.
- * The path is opened with O_PATH (no side effects), checked, and reopened through /proc/self/fd,
- * so nothing can be swapped in between.
+ * Reopens the O_PATH fd pfd (checked to be of the wanted type) for I/O through /proc/self/fd, so
+ * the very inode that was checked is opened. Without /proc: opens the path again without blocking
+ * and without truncating, checks it is still the same inode, and only then truncates.
  */
-static int open_regular(HostFs *fs, const char *path) {
-        _cleanup_close_ int pfd = -1;
-        char proc[64];
-        struct stat st;
-        int fd;
+static int reopen_checked(HostFs *fs, const char *path, int pfd, const struct stat *st, int flags) {
+        char proc[FD_PATH_MAX];
+        struct stat st2;
+        int fd, fl, nofollow = flags & O_NOFOLLOW;
 
-        pfd = hostfs_open(fs, path, O_PATH);
-        if (pfd < 0)
-                return pfd;
-        if (fstat(pfd, &st) < 0)
-                return negative_errno();
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (!S_ISREG(st.st_mode))
-                return -ENOTSUP;
-        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
-        fd = open(proc, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        flags &= ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_DIRECTORY | O_PATH);
+        fd = open(fd_self_path(pfd, proc), flags | O_CLOEXEC);
         if (fd >= 0)
                 return fd;
         if (errno != ENOENT)
                 return negative_errno();
-        /* no /proc in this sandbox: open again, non-blocking, and check it is still the same file */
-        fd = hostfs_open(fs, path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+
+        fd = resolve(fs, path, (flags & ~O_TRUNC) | O_NONBLOCK | O_NOCTTY | nofollow, 0);
         if (fd < 0)
                 return fd;
-        {
-                struct stat st2;
-
-                if (fstat(fd, &st2) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino) {
-                        close(fd);
-                        return -ENOTSUP;
-                }
+        if (fstat(fd, &st2) < 0 || st2.st_dev != st->st_dev || st2.st_ino != st->st_ino) {
+                close(fd);
+                return -ENOTSUP;
+        }
+        fl = fcntl(fd, F_GETFL);
+        if (!(flags & O_NONBLOCK) && fl >= 0 && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+                fl = -1;
+        if (fl < 0 || ((flags & O_TRUNC) && S_ISREG(st2.st_mode) && ftruncate(fd, 0) < 0)) {
+                int r = negative_errno();
+                close(fd);
+                return r;
         }
         return fd;
+}
+
+int hostfs_open_typed(HostFs *fs, const char *path, int flags, mode_t mode, unsigned types) {
+        _cleanup_close_ int pfd = -1;
+        struct stat st;
+
+        if (!path || !*path)
+                return -EINVAL;
+        /* a pure lookup has no side effects, and O_DIRECTORY makes the kernel check the type itself */
+        if (flags & (O_PATH | O_DIRECTORY))
+                return resolve(fs, path, flags, mode);
+
+        for (unsigned attempt = 0;; attempt++) {
+                int fd;
+
+                if (!(flags & O_EXCL)) {
+                        pfd = resolve(fs, path, O_PATH | (flags & O_NOFOLLOW), 0);
+                        if (pfd >= 0)
+                                break;
+                        if (pfd != -ENOENT || !(flags & O_CREAT) || !(types & HOSTFS_TYPE_REG))
+                                return pfd;
+                }
+                if (!(flags & O_CREAT))
+                        return -EINVAL; /* O_EXCL without O_CREAT */
+                /* missing: create it exclusively, so what we open is the new regular file we made */
+                fd = resolve(fs, path, flags | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+                if (fd != -EEXIST || (flags & O_EXCL) || attempt >= 3)
+                        return fd;
+                /* someone made it meanwhile: look at what it is */
+        }
+
+        if (fstat(pfd, &st) < 0)
+                return negative_errno();
+        if (S_ISLNK(st.st_mode))
+                return -ELOOP; /* only with O_NOFOLLOW */
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (S_ISREG(st.st_mode)) {
+                if (!(types & HOSTFS_TYPE_REG))
+                        return -ENOTSUP;
+        } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+                if (!(types & (S_ISCHR(st.st_mode) ? HOSTFS_TYPE_CHR : HOSTFS_TYPE_BLK)))
+                        return -ENOTSUP;
+                if (!device_is_live(fs, path, &st))
+                        return -ENODEV;
+        } else
+                return -ENOTSUP; /* a FIFO or socket */
+        return reopen_checked(fs, path, pfd, &st, flags);
+}
+
+int hostfs_open_mode(HostFs *fs, const char *path, int flags, mode_t mode) {
+        return hostfs_open_typed(fs, path, flags, mode, HOSTFS_TYPE_REG);
+}
+
+int hostfs_open(HostFs *fs, const char *path, int flags) {
+        return hostfs_open_mode(fs, path, flags, 0);
 }
 
 int hostfs_read_file(HostFs *fs, const char *path, size_t max, char **ret, size_t *ret_size) {
@@ -277,7 +356,7 @@ int hostfs_read_file(HostFs *fs, const char *path, size_t max, char **ret, size_
         _cleanup_free_ char *buf = NULL;
         size_t size = 0, allocated = 0;
 
-        fd = open_regular(fs, path);
+        fd = hostfs_open(fs, path, O_RDONLY | O_NOCTTY);
         if (fd < 0)
                 return fd;
 
@@ -374,17 +453,11 @@ int hostfs_is_chardev(HostFs *fs, const char *path) {
 }
 
 int hostfs_is_live_device(HostFs *fs, const char *path) {
-        char real[PATH_MAX];
-        struct stat st, st_real;
+        struct stat st;
 
         if (hostfs_stat(fs, path, &st) < 0 || !S_ISCHR(st.st_mode))
                 return 0;
-        if (fs->live)
-                return 1;
-        snprintf(real, sizeof(real), "/%s", relative(path));
-        if (stat(real, &st_real) < 0 || !S_ISCHR(st_real.st_mode))
-                return 0;
-        return st.st_rdev == st_real.st_rdev;
+        return device_is_live(fs, path, &st);
 }
 
 int hostfs_device_exists(HostFs *fs, const char *path, bool *ret_chardev) {
@@ -508,8 +581,17 @@ int hostfs_mkdir_p(HostFs *fs, const char *path, mode_t mode) {
                                 parent = hostfs_open(fs, dir, O_PATH | O_DIRECTORY);
                                 if (parent < 0)
                                         return parent;
-                                if (mkdirat(parent, base, mode) < 0 && errno != EEXIST)
-                                        return negative_errno();
+                                if (mkdirat(parent, base, mode) < 0) {
+                                        if (errno != EEXIST)
+                                                return negative_errno();
+                                } else {
+                                        _cleanup_close_ int child = -1;
+
+                                        /* the mode asked for, whatever the umask */
+                                        child = openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                                        if (child < 0 || fchmod(child, mode & 07777) < 0)
+                                                return negative_errno();
+                                }
                         }
                 }
                 *p = saved;
@@ -533,10 +615,85 @@ static int same_content(HostFs *fs, const char *path, const char *data, size_t s
 }
 
 /*
- * For an atomic replace of path: its directory opened inside the root (created when missing), the
- * final name in it, and a temporary name next to it.
+ * Temporary names: ".#<name>.cchost-<pid>-<16 hex digits>", created exclusively (O_EXCL, linkat,
+ * symlinkat never replace a name). A name of this shape (or the older ".#<name>.cchost-<pid>")
+ * whose process no longer runs is a leftover of a killed run; the next write to that directory
+ * removes it.
  */
-static int atomic_prepare(HostFs *fs, const char *path, int *ret_dfd, const char **ret_base, char **ret_tmp) {
+#define TEMP_MARK ".cchost-"
+
+static pid_t temp_name_pid(const char *name) {
+        const char *m, *p;
+        char *end;
+        unsigned long pid;
+
+        if (!strneq(name, ".#", 2))
+                return 0;
+        m = strstr(name + 2, TEMP_MARK);
+        if (!m)
+                return 0;
+        for (const char *n; (n = strstr(m + 1, TEMP_MARK));)
+                m = n;
+        p = m + strlen(TEMP_MARK);
+        if (*p < '0' || *p > '9')
+                return 0;
+        errno = 0;
+        pid = strtoul(p, &end, 10);
+        if (errno || pid == 0 || pid > INT32_MAX)
+                return 0;
+        if (*end == '-') {
+                end++;
+                if (strspn(end, "0123456789abcdef") != 16 || end[16])
+                        return 0;
+        } else if (*end)
+                return 0;
+        return (pid_t) pid;
+}
+
+static void remove_leftovers(int dfd) {
+        DIR *d;
+        int fd;
+
+        fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return;
+        }
+        for (struct dirent *de; (de = readdir(d));) {
+                pid_t pid = temp_name_pid(de->d_name);
+
+                /* kill(pid, 0) fails with ESRCH only when no such process exists */
+                if (pid > 0 && kill(pid, 0) < 0 && errno == ESRCH)
+                        (void) unlinkat(dfd, de->d_name, 0);
+        }
+        closedir(d);
+}
+
+static int temp_name(const char *base, char **ret) {
+        static uint64_t counter;
+        uint64_t rnd;
+
+        if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t) sizeof(rnd))
+                /* uniqueness is what matters (the name is created exclusively), not secrecy */
+                rnd = ((uint64_t) time(NULL) << 20) ^ (uint64_t) (uintptr_t) &rnd ^ ++counter;
+        free(*ret);
+        *ret = NULL;
+        /* the name is cut so the temporary name stays within NAME_MAX */
+        if (asprintf(ret, ".#%.200s" TEMP_MARK "%ld-%016" PRIx64, base, (long) getpid(), rnd) < 0) {
+                *ret = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/*
+ * For an atomic replace of path: its directory opened inside the root (created when missing, 0755)
+ * and the final name in it. Leftover temporary files in that directory are removed.
+ */
+static int atomic_prepare(HostFs *fs, const char *path, int *ret_dfd, const char **ret_base) {
         _cleanup_free_ char *dir = NULL;
         const char *base;
         int r, dfd;
@@ -550,46 +707,174 @@ static int atomic_prepare(HostFs *fs, const char *path, int *ret_dfd, const char
         dfd = hostfs_open(fs, dir, O_RDONLY | O_DIRECTORY);
         if (dfd < 0)
                 return dfd;
-        if (asprintf(ret_tmp, ".#%s.cchost-%ld", base, (long) getpid()) < 0) {
-                close(dfd);
-                return -ENOMEM;
-        }
+        remove_leftovers(dfd);
         *ret_dfd = dfd;
-        *ret_base = base;
+        *ret_base = base; /* points into path */
         return 0;
 }
 
-int hostfs_write_file_atomic(HostFs *fs, const char *path, const char *data, size_t size, mode_t mode) {
-        _cleanup_free_ char *tmp = NULL;
-        _cleanup_close_ int dfd = -1, fd = -1;
-        const char *base;
+static bool xattr_to_keep(const char *name) {
+        return strneq(name, "security.", strlen("security.")) ||
+               strneq(name, "system.posix_acl_", strlen("system.posix_acl_"));
+}
+
+/* Copies the security and ACL xattrs of the file behind the O_PATH fd ofd to fd. */
+static int copy_xattrs(int ofd, int fd) {
+        _cleanup_free_ char *names = NULL;
+        char proc[FD_PATH_MAX];
+        ssize_t n;
+
+        fd_self_path(ofd, proc);
+        for (size_t size = 1024;; size *= 2) {
+                free(names);
+                names = malloc(size);
+                if (!names)
+                        return -ENOMEM;
+                n = listxattr(proc, names, size);
+                if (n >= 0)
+                        break;
+                if (errno == ENOTSUP)
+                        return 0;
+                if (errno != ERANGE || size > 1024 * 1024)
+                        return negative_errno();
+        }
+        for (char *name = names; name < names + n; name += strlen(name) + 1) {
+                _cleanup_free_ char *value = NULL;
+                ssize_t k;
+
+                if (!xattr_to_keep(name))
+                        continue;
+                k = getxattr(proc, name, NULL, 0);
+                if (k < 0) {
+                        if (errno == ENODATA)
+                                continue;
+                        return negative_errno();
+                }
+                value = malloc((size_t) k + 1);
+                if (!value)
+                        return -ENOMEM;
+                k = getxattr(proc, name, value, (size_t) k);
+                if (k < 0)
+                        return negative_errno();
+                if (fsetxattr(fd, name, value, (size_t) k, 0) < 0 && errno != ENOTSUP)
+                        return negative_errno();
+        }
+        return 0;
+}
+
+/*
+ * A new temporary file in dfd holding data, with mode, and (when old_fd >= 0) the owner, group and
+ * security/ACL xattrs of the file it replaces, written and fsynced; linked under a fresh temporary
+ * name returned in *ret_name. O_TMPFILE where the file system has it, so nothing is visible until
+ * the content is complete; otherwise a new name created with O_EXCL.
+ */
+static int write_temp(int dfd, const char *base, const char *data, size_t size, mode_t mode, int old_fd,
+                      const struct stat *old_st, char **ret_name) {
+        _cleanup_free_ char *name = NULL;
+        _cleanup_close_ int fd = -1;
+        bool anonymous = true;
         int r;
 
-        if (same_content(fs, path, data, size, mode))
-                return 0;
-        r = atomic_prepare(fs, path, &dfd, &base, &tmp);
-        if (r < 0)
-                return r;
-        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
-        if (fd < 0)
-                return negative_errno();
+        fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode & 07777);
+        if (fd < 0) {
+                if (!IN_SET_TMPFILE_UNSUPPORTED(errno))
+                        return negative_errno();
+                anonymous = false;
+                for (unsigned i = 0;; i++) {
+                        r = temp_name(base, &name);
+                        if (r < 0)
+                                return r;
+                        fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
+                        if (fd >= 0)
+                                break;
+                        if (errno != EEXIST || i >= 16)
+                                return negative_errno();
+                }
+        }
+
         for (size_t done = 0; done < size;) {
                 ssize_t n = write(fd, data + done, size - done);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
                         r = negative_errno();
-                        (void) unlinkat(dfd, tmp, 0);
-                        return r;
+                        goto fail;
                 }
                 done += (size_t) n;
         }
-        /* the mode, exactly (umask does not apply to what we promise in a plan) */
-        if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
-                r = negative_errno();
-                (void) unlinkat(dfd, tmp, 0);
-                return r;
+        /* the owner of the file replaced first (chown clears set-id bits and capabilities), its xattrs,
+         * then the mode exactly (umask does not apply to what we promise in a plan; a chmod after the
+         * ACL keeps its named entries) */
+        if (old_fd >= 0) {
+                struct stat st;
+
+                if (fstat(fd, &st) < 0) {
+                        r = negative_errno();
+                        goto fail;
+                }
+                if ((st.st_uid != old_st->st_uid || st.st_gid != old_st->st_gid) &&
+                    fchown(fd, old_st->st_uid, old_st->st_gid) < 0) {
+                        r = negative_errno();
+                        goto fail;
+                }
+                r = copy_xattrs(old_fd, fd);
+                if (r < 0)
+                        goto fail;
         }
+        if (fchmod(fd, mode & 07777) < 0 || fsync(fd) < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+
+        if (anonymous)
+                for (unsigned i = 0;; i++) {
+                        char proc[FD_PATH_MAX];
+
+                        r = temp_name(base, &name);
+                        if (r < 0)
+                                return r;
+                        if (linkat(AT_FDCWD, fd_self_path(fd, proc), dfd, name, AT_SYMLINK_FOLLOW) >= 0)
+                                break;
+                        /* no /proc: AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH) */
+                        if (errno == ENOENT && linkat(fd, "", dfd, name, AT_EMPTY_PATH) >= 0)
+                                break;
+                        if (errno != EEXIST || i >= 16)
+                                return negative_errno();
+                }
+        *ret_name = TAKE_PTR(name);
+        return 0;
+
+fail:
+        if (!anonymous)
+                (void) unlinkat(dfd, name, 0);
+        return r;
+}
+
+int hostfs_write_file_atomic(HostFs *fs, const char *path, const char *data, size_t size, mode_t mode) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int dfd = -1, old_fd = -1;
+        struct stat old_st;
+        const char *base;
+        int r;
+
+        if (same_content(fs, path, data, size, mode))
+                return 0;
+        r = atomic_prepare(fs, path, &dfd, &base);
+        if (r < 0)
+                return r;
+        /* the file replaced (a regular file; a link is replaced, never followed) */
+        old_fd = openat(dfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (old_fd < 0) {
+                if (errno != ENOENT)
+                        return negative_errno();
+        } else if (fstat(old_fd, &old_st) < 0 || !S_ISREG(old_st.st_mode)) {
+                close(old_fd);
+                old_fd = -1;
+        }
+
+        r = write_temp(dfd, base, data, size, mode, old_fd, &old_st, &tmp);
+        if (r < 0)
+                return r;
         if (renameat(dfd, tmp, dfd, base) < 0) {
                 r = negative_errno();
                 (void) unlinkat(dfd, tmp, 0);
@@ -662,12 +947,18 @@ int hostfs_symlink_atomic(HostFs *fs, const char *target, const char *path) {
 
         if (hostfs_readlink(fs, path, &old) >= 0 && streq(old, target))
                 return 0;
-        r = atomic_prepare(fs, path, &dfd, &base, &tmp);
+        r = atomic_prepare(fs, path, &dfd, &base);
         if (r < 0)
                 return r;
-        (void) unlinkat(dfd, tmp, 0);
-        if (symlinkat(target, dfd, tmp) < 0)
-                return negative_errno();
+        for (unsigned i = 0;; i++) {
+                r = temp_name(base, &tmp);
+                if (r < 0)
+                        return r;
+                if (symlinkat(target, dfd, tmp) >= 0)
+                        break;
+                if (errno != EEXIST || i >= 16)
+                        return negative_errno();
+        }
         if (renameat(dfd, tmp, dfd, base) < 0) {
                 r = negative_errno();
                 (void) unlinkat(dfd, tmp, 0);
@@ -681,6 +972,7 @@ int hostfs_symlink_atomic(HostFs *fs, const char *target, const char *path) {
 /* chmod/chown of the entry itself; a symlink is refused (-ELOOP), never followed. */
 int hostfs_chmod_chown(HostFs *fs, const char *path, mode_t mode, uid_t uid, gid_t gid) {
         _cleanup_close_ int fd = -1;
+        bool need_chown, need_chmod;
         struct stat st;
 
         fd = hostfs_open(fs, path, O_PATH | O_NOFOLLOW);
@@ -690,15 +982,18 @@ int hostfs_chmod_chown(HostFs *fs, const char *path, mode_t mode, uid_t uid, gid
                 return negative_errno();
         if (S_ISLNK(st.st_mode))
                 return -ELOOP;
-        if ((uid != (uid_t) -1 && st.st_uid != uid) || (gid != (gid_t) -1 && st.st_gid != gid))
-                if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0)
-                        return negative_errno();
-        if (mode != (mode_t) -1 && (st.st_mode & 07777) != mode) {
-                char proc[64];
+        need_chown = (uid != (uid_t) -1 && st.st_uid != uid) || (gid != (gid_t) -1 && st.st_gid != gid);
+        need_chmod = mode != (mode_t) -1 && (st.st_mode & 07777) != mode;
+        /* another name of this inode may be outside the root (a planted hard link): never change it */
+        if ((need_chown || need_chmod) && S_ISREG(st.st_mode) && st.st_nlink > 1)
+                return -EMLINK;
+        if (need_chown && fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0)
+                return negative_errno();
+        if (need_chmod) {
+                char proc[FD_PATH_MAX];
 
                 /* fchmod() refuses O_PATH fds; the /proc/self/fd alias changes the very inode */
-                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-                if (chmod(proc, mode) < 0)
+                if (chmod(fd_self_path(fd, proc), mode) < 0)
                         return negative_errno();
         }
         return 1;

@@ -44,10 +44,28 @@ void hostfs_set_openat2(HostFs *fs, bool enabled);
 /* Called for every successful access, so "capture" can copy what the probes used. */
 void hostfs_set_recorder(HostFs *fs, hostfs_record_fn fn, void *userdata);
 
-/* Opens a path inside the root. flags as for openat(); O_CLOEXEC is always added. */
+/*
+ * Opens a path inside the root. flags as for openat(); O_CLOEXEC is always added. Type-checked:
+ * the path is looked up with O_PATH (no side effects), fstat'ed and only then reopened for I/O
+ * (through /proc/self/fd, so the checked inode is the one opened). Without O_PATH or O_DIRECTORY
+ * only a regular file is opened: a FIFO, socket or device node gives -ENOTSUP, a directory -EISDIR,
+ * a final symlink with O_NOFOLLOW -ELOOP (in both resolvers). O_CREAT creates a missing file
+ * exclusively.
+ */
 int hostfs_open(HostFs *fs, const char *path, int flags);
 /* Like hostfs_open(), for writers: creates with mode when O_CREAT is in flags. */
 int hostfs_open_mode(HostFs *fs, const char *path, int flags, mode_t mode);
+
+/* What hostfs_open_typed() may open. */
+#define HOSTFS_TYPE_REG (1u << 0)
+#define HOSTFS_TYPE_CHR (1u << 1)
+#define HOSTFS_TYPE_BLK (1u << 2)
+/*
+ * Like hostfs_open_mode(), for callers that open device nodes explicitly: types says which file
+ * types are acceptable. A device node is opened only when hostfs_is_live_device() would say so
+ * (-ENODEV otherwise: a node made in a capture tree is never opened).
+ */
+int hostfs_open_typed(HostFs *fs, const char *path, int flags, mode_t mode, unsigned types);
 
 /*
  * Reads a whole regular file (at most max bytes; -EFBIG beyond) and NUL-terminates it. Anything that
@@ -65,23 +83,27 @@ int hostfs_exists(HostFs *fs, const char *path);
 int hostfs_is_chardev(HostFs *fs, const char *path);
 /*
  * 1 if path under the root is a character device that may be used live: on the running system's
- * root any character device; on another root only one that is the very same device as that path
- * on the running system (a bind-mounted /dev), never a node someone made in a capture tree.
+ * root any character device; on another root only the very same inode as that path on the running
+ * system (a bind-mounted /dev), never a node someone made with mknod in a capture tree, even with
+ * the same device number.
  */
 int hostfs_is_live_device(HostFs *fs, const char *path);
 /* Looks at a device node the way a probe does ("is /dev/sev there?") and records it. */
 int hostfs_device_exists(HostFs *fs, const char *path, bool *ret_chardev);
 
 /*
- * Replaces a file atomically and durably: writes a temporary file in the same directory, fsyncs
- * it, renames it over path and fsyncs the directory, so a crash leaves either the old or the new
- * content. Missing parent directories are created (0755). Returns 1 if the content changed, 0 if
- * the file already held exactly this content and mode (nothing is written then).
+ * Replaces a file atomically and durably: writes a new temporary file in the same directory
+ * (O_TMPFILE, or an exclusively created random name), fsyncs it, renames it over path and fsyncs
+ * the directory, so a crash leaves either the old or the new content. The file gets exactly mode
+ * (no umask) and keeps the owner, group and security.* / POSIX ACL xattrs of the regular file it
+ * replaces. Leftover temporary files of killed runs in that directory are removed. Missing parent
+ * directories are created (0755). Returns 1 if the content changed, 0 if the file already held
+ * exactly this content and mode (nothing is written then).
  */
 int hostfs_write_file_atomic(HostFs *fs, const char *path, const char *data, size_t size, mode_t mode);
 /* Removes a file; 0 also when it did not exist. The directory is fsynced. */
 int hostfs_unlink(HostFs *fs, const char *path);
-/* Creates a directory and its parents inside the root. */
+/* Creates a directory and its parents inside the root, each new one with exactly mode (no umask). */
 int hostfs_mkdir_p(HostFs *fs, const char *path, mode_t mode);
 
 /* What a masked systemd unit links to (systemctl mask). */
@@ -92,7 +114,10 @@ int hostfs_lstat(HostFs *fs, const char *path, struct stat *ret);
 int hostfs_readlink(HostFs *fs, const char *path, char **ret);
 /* Points path at target (a symlink, replaced atomically); 0 when it already pointed there. */
 int hostfs_symlink_atomic(HostFs *fs, const char *target, const char *path);
-/* Sets mode and owner ((mode_t) -1 / (uid_t) -1: keep); a symlink is refused with -ELOOP. */
+/*
+ * Sets mode and owner ((mode_t) -1 / (uid_t) -1: keep); a symlink is refused with -ELOOP, a regular
+ * file with more than one hard link (another name may be outside the root) with -EMLINK.
+ */
 int hostfs_chmod_chown(HostFs *fs, const char *path, mode_t mode, uid_t uid, gid_t gid);
 
 /* Lists a directory: a NULL-terminated, sorted array of names without "." and "..". */

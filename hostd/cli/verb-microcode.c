@@ -86,7 +86,7 @@ static int verify_one(const char *path, json_object *files) {
         if (r < 0) {
                 if (r == -EFBIG)
                         reason = strdup("larger than 64 MiB, not a microcode file");
-                else if (r == -EBADFD)
+                else if (r == -ENOTSUP)
                         reason = strdup("not a regular file");
                 else if (asprintf(&reason, "cannot read: %s", strerror(-r)) < 0)
                         reason = NULL;

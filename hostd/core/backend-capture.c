@@ -382,7 +382,9 @@ static int log_action(Host *h, json_object *o) {
                 r = fd;
         else if (write(fd, line, n) != (ssize_t) n || write(fd, "\n", 1) != 1 || fsync(fd) < 0)
                 r = negative_errno();
-        if (r < 0)
+        if (r == -ENOTSUP || r == -EISDIR)
+                host_set_detail(h, "cannot record the action in %s: not a regular file", ACTIONS_LOG);
+        else if (r < 0)
                 host_set_detail(h, "cannot record the action in %s: %s", ACTIONS_LOG, strerror(-r));
         json_object_put(o);
         return r;

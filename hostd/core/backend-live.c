@@ -21,9 +21,14 @@
 #define QEMU_HELP_MAX (1024 * 1024)
 
 static int open_device(Host *h, const char *path, int flags) {
-        int fd = hostfs_open(host_fs(h), path, flags | O_NOCTTY);
+        /* only a character device, and only this machine's own node (never one made in a capture tree) */
+        int fd = hostfs_open_typed(host_fs(h), path, flags | O_NOCTTY, 0, HOSTFS_TYPE_CHR);
 
-        if (fd == -EACCES || fd == -EPERM)
+        if (fd == -ENOTSUP || fd == -EISDIR)
+                host_set_detail(h, "/%s is not a character device", path);
+        else if (fd == -ENODEV)
+                host_set_detail(h, "/%s is not this machine's device node", path);
+        else if (fd == -EACCES || fd == -EPERM)
                 host_set_detail(h, "permission denied opening /%s (needs root)", path);
         else if (fd == -ENOENT)
                 host_set_detail(h, "/%s does not exist", path);
