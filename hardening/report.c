@@ -2,6 +2,7 @@
 #include <libxml/xmlwriter.h>
 #include <stdio.h>
 
+#include "build-config.h"
 #include "harden.h"
 #include "report.h"
 #include "time-util.h"
@@ -225,6 +226,20 @@ static void rule_xid(const HardenRule *r, char *buf, size_t size) {
                         goto fail; \
         } while (0)
 
+/* The rule's check, written alike in its Rule and in its rule-result (oscap matches the two). */
+static int write_check(xmlTextWriterPtr w, const HardenRule *rule, const char *profile_path) {
+        W(xmlTextWriterStartElement(w, BAD_CAST "check"));
+        W(xmlTextWriterWriteAttribute(w, BAD_CAST "system", BAD_CAST "urn:cchost:check"));
+        W(xmlTextWriterStartElement(w, BAD_CAST "check-content-ref"));
+        W(xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST check_type_to_string(rule->check)));
+        W(xmlTextWriterWriteAttribute(w, BAD_CAST "href", BAD_CAST profile_path));
+        W(xmlTextWriterEndElement(w));
+        W(xmlTextWriterEndElement(w));
+        return 0;
+fail:
+        return -ENOMEM;
+}
+
 int compliance_to_xccdf(const HardenScan *s, const NodeIdentity *n, char **ret) {
         xmlBufferPtr buf = xmlBufferCreate();
         xmlTextWriterPtr w = buf ? xmlNewTextWriterMemory(buf, 0) : NULL;
@@ -248,7 +263,21 @@ int compliance_to_xccdf(const HardenScan *s, const NodeIdentity *n, char **ret) 
         W(xmlTextWriterWriteAttribute(w, BAD_CAST "xml:lang", BAD_CAST "en"));
         W(xmlTextWriterWriteElement(w, BAD_CAST "status", BAD_CAST "draft"));
         W(xmlTextWriterWriteFormatElement(w, BAD_CAST "title", "cchost hardened host profile %s", s->profile->name));
+        /* XCCDF order: status, title, description, platform, version, metadata, Rule* */
+        W(xmlTextWriterWriteFormatElement(w, BAD_CAST "description", "The rules of the cchost hardening profile %s "
+                                          "and how this host met them, as checked by cchostctl report compliance.",
+                                          s->profile->name));
+        /* the CPE 2.2 URI: oscap 1.3.7 prefers a CPE 2.3 formatted string but fails to validate one here */
+        W(xmlTextWriterStartElement(w, BAD_CAST "platform"));
+        W(xmlTextWriterWriteAttribute(w, BAD_CAST "idref", BAD_CAST "cpe:/o:linux:linux_kernel"));
+        W(xmlTextWriterEndElement(w));
         W(xmlTextWriterWriteElement(w, BAD_CAST "version", BAD_CAST(s->profile->version ?: "0")));
+        W(xmlTextWriterStartElement(w, BAD_CAST "metadata"));
+        W(xmlTextWriterWriteElementNS(w, BAD_CAST "dc", BAD_CAST "creator", BAD_CAST "http://purl.org/dc/elements/1.1/",
+                                      BAD_CAST "cchost"));
+        W(xmlTextWriterWriteElementNS(w, BAD_CAST "dc", BAD_CAST "source", BAD_CAST "http://purl.org/dc/elements/1.1/",
+                                      BAD_CAST s->profile->path));
+        W(xmlTextWriterEndElement(w));
 
         for (size_t i = 0; i < s->n_results; i++) {
                 const HardenRule *rule = s->results[i].rule;
@@ -266,6 +295,7 @@ int compliance_to_xccdf(const HardenScan *s, const NodeIdentity *n, char **ret) 
                         W(xmlTextWriterWriteElement(w, BAD_CAST "rationale", BAD_CAST rule->rationale));
                 if (s->results[i].finding.remedy)
                         W(xmlTextWriterWriteElement(w, BAD_CAST "fixtext", BAD_CAST s->results[i].finding.remedy));
+                W(write_check(w, rule, s->profile->path));
                 W(xmlTextWriterEndElement(w));
         }
 
@@ -273,6 +303,7 @@ int compliance_to_xccdf(const HardenScan *s, const NodeIdentity *n, char **ret) 
         W(xmlTextWriterWriteAttribute(w, BAD_CAST "id", BAD_CAST XCCDF_RDNS "_testresult_default"));
         W(xmlTextWriterWriteAttribute(w, BAD_CAST "start-time", BAD_CAST start));
         W(xmlTextWriterWriteAttribute(w, BAD_CAST "end-time", BAD_CAST end));
+        W(xmlTextWriterWriteAttribute(w, BAD_CAST "test-system", BAD_CAST "cpe:2.3:a:cchost:cchostctl:" PACKAGE_VERSION ":*:*:*:*:*:*:*"));
         W(xmlTextWriterStartElement(w, BAD_CAST "benchmark"));
         W(xmlTextWriterWriteFormatAttribute(w, BAD_CAST "href", "#%s", bench));
         W(xmlTextWriterWriteAttribute(w, BAD_CAST "id", BAD_CAST bench));
@@ -315,13 +346,7 @@ int compliance_to_xccdf(const HardenScan *s, const NodeIdentity *n, char **ret) 
                                 W(xmlTextWriterWriteString(w, BAD_CAST res->finding.summary));
                         W(xmlTextWriterEndElement(w));
                 }
-                W(xmlTextWriterStartElement(w, BAD_CAST "check"));
-                W(xmlTextWriterWriteAttribute(w, BAD_CAST "system", BAD_CAST "urn:cchost:check"));
-                W(xmlTextWriterStartElement(w, BAD_CAST "check-content-ref"));
-                W(xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST check_type_to_string(res->rule->check)));
-                W(xmlTextWriterWriteAttribute(w, BAD_CAST "href", BAD_CAST s->profile->path));
-                W(xmlTextWriterEndElement(w));
-                W(xmlTextWriterEndElement(w));
+                W(write_check(w, res->rule, s->profile->path));
                 W(xmlTextWriterEndElement(w));
         }
         snprintf(score, sizeof(score), "%.2f", harden_scan_score(s));
