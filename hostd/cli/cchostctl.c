@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -120,8 +121,8 @@ static const char *const option_help[_OPT_MAX][2] = {
         [OPT_OUTPUT] = { "-o --output=PATH", "capture: the new directory to write the capture tree into;\n"
                                              "report: the file to write the report to (default stdout)" },
         [OPT_VERBOSE] = { "-v --verbose", "Log debug messages to stderr" },
-        [OPT_CONFIG] = { "   --config=FILE", "Configuration file on this machine (default\n"
-                                             "/etc/cchost/cchost.yaml under the root); it must exist" },
+        [OPT_CONFIG] = { "   --config=FILE", "Configuration file on this machine (default: under\n"
+                                             "the root, /etc/cchost/cchost.yaml); it must exist" },
         [OPT_DRY_RUN] = { "   --dry-run", "Print what would change, change nothing" },
         [OPT_REBOOT] = { "   --reboot", "Reboot when the changes need it" },
         [OPT_RESUME] = { "   --resume", "Continue an interrupted run" },
@@ -221,11 +222,11 @@ static const Verb verbs[] = {
           OPTS_HOST | O(DRY_RUN) | O(REBOOT) | O(RESUME), VERB_MUTATING | VERB_DRY_RUN, verb_microcode },
         { "harden", "check", "[--root DIR] [--profile FILE] [--json] harden check",
           "Check the hardened host profile (every rule a finding; waivers from\n"
-          "/etc/cchost/waivers.yaml)",
+          "the root's /etc/cchost/waivers.yaml)",
           O(PROFILE) | O(JSON), 0, verb_harden },
         { "harden", "enforce", "[--root DIR] [--profile FILE] [--json] harden enforce [--dry-run]",
-          "Apply the profile's remediations, journaled in\n"
-          "/var/lib/cchost/harden-journal.json (--dry-run: plan only)",
+          "Apply the profile's remediations (--dry-run: plan only), journaled in\n"
+          "the root's /var/lib/cchost/harden-journal.json",
           O(PROFILE) | O(JSON) | O(DRY_RUN), VERB_MUTATING | VERB_DRY_RUN, verb_harden },
         { "harden", "drift", "[--root DIR] [--profile FILE] [--json] harden drift", "What changed since the last enforce",
           O(PROFILE) | O(JSON), 0, verb_harden },
@@ -706,7 +707,18 @@ int main(int argc, char *argv[]) {
                 return 0;
         }
         if (!v && family) {
-                log_error("Unknown or missing sub-verb for \"%s\"; see cchostctl %s --help", argv[optind], argv[optind]);
+                char subs[256] = "";
+
+                for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                        if (streq(verbs[i].name, argv[optind]))
+                                snprintf(subs + strlen(subs), sizeof(subs) - strlen(subs), "%s%s", subs[0] ? " | " : "",
+                                         verbs[i].sub);
+                if (optind + 1 < argc)
+                        log_error("Unknown sub-verb \"%s\"; usage: cchostctl %s %s (see cchostctl %s --help)",
+                                  argv[optind + 1], argv[optind], subs, argv[optind]);
+                else
+                        log_error("No sub-verb given; usage: cchostctl %s %s (see cchostctl %s --help)", argv[optind],
+                                  subs, argv[optind]);
                 return EXIT_ERROR;
         }
         if (!v) {

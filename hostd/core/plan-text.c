@@ -157,8 +157,8 @@ int plan_file_diff(const char *path, const char *old, const char *new, char **re
                 return r;
         }
 
-        fprintf(f, "--- %s%s\n+++ /%s\n", old ? "/" : "/dev/null", old ? path + (path[0] == '/') : "",
-                path + (path[0] == '/'));
+        /* a new file is diffed against /dev/null, as diff -N does */
+        fprintf(f, "--- /%s\n+++ /%s\n", old ? path + (path[0] == '/') : "dev/null", path + (path[0] == '/'));
         for (size_t i = 0; i < n_ops;) {
                 size_t start, end, oi, ni, oc = 0, nc = 0;
 
