@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "escape.h"
+#include "build-config.h"
 #include "harden.h"
 #include "report.h"
 #include "time-util.h"
@@ -257,6 +258,20 @@ static int xml_string(xmlTextWriterPtr w, const char *text) {
                         goto fail; \
         } while (0)
 
+/* The rule's check, written alike in its Rule and in its rule-result (oscap matches the two). */
+static int write_check(xmlTextWriterPtr w, const HardenRule *rule, const char *profile_path) {
+        W(xmlTextWriterStartElement(w, BAD_CAST "check"));
+        W(xmlTextWriterWriteAttribute(w, BAD_CAST "system", BAD_CAST "urn:cchost:check"));
+        W(xmlTextWriterStartElement(w, BAD_CAST "check-content-ref"));
+        W(xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST check_type_to_string(rule->check)));
+        W(xml_attribute(w, "href", profile_path));
+        W(xmlTextWriterEndElement(w));
+        W(xmlTextWriterEndElement(w));
+        return 0;
+fail:
+        return -ENOMEM;
+}
+
 int compliance_to_xccdf(const HardenScan *s, const NodeIdentity *n, char **ret) {
         xmlBufferPtr buf = xmlBufferCreate();
         xmlTextWriterPtr w = buf ? xmlNewTextWriterMemory(buf, 0) : NULL;
@@ -280,7 +295,32 @@ int compliance_to_xccdf(const HardenScan *s, const NodeIdentity *n, char **ret) 
         W(xmlTextWriterWriteAttribute(w, BAD_CAST "xml:lang", BAD_CAST "en"));
         W(xmlTextWriterWriteElement(w, BAD_CAST "status", BAD_CAST "draft"));
         W(xmlTextWriterWriteFormatElement(w, BAD_CAST "title", "cchost hardened host profile %s", s->profile->name));
+        /* XCCDF order: status, title, description, platform, version, metadata, Rule* */
+        {
+                _cleanup_free_ char *d = NULL;
+
+                if (asprintf(&d, "The rules of the cchost hardening profile %s and how this host met them, as "
+                             "checked by cchostctl report compliance.", s->profile->name) < 0)
+                        goto fail;
+                W(xml_element(w, "description", d));
+        }
+        /* the CPE 2.2 URI: oscap 1.3.7 prefers a CPE 2.3 formatted string but fails to validate one here */
+        W(xmlTextWriterStartElement(w, BAD_CAST "platform"));
+        W(xmlTextWriterWriteAttribute(w, BAD_CAST "idref", BAD_CAST "cpe:/o:linux:linux_kernel"));
+        W(xmlTextWriterEndElement(w));
         W(xml_element(w, "version", s->profile->version ?: "0"));
+        W(xmlTextWriterStartElement(w, BAD_CAST "metadata"));
+        W(xmlTextWriterWriteElementNS(w, BAD_CAST "dc", BAD_CAST "creator", BAD_CAST "http://purl.org/dc/elements/1.1/",
+                                      BAD_CAST "cchost"));
+        {
+                _cleanup_free_ char *x = xml_text_escape(s->profile->path);
+
+                if (!x)
+                        goto fail;
+                W(xmlTextWriterWriteElementNS(w, BAD_CAST "dc", BAD_CAST "source",
+                                              BAD_CAST "http://purl.org/dc/elements/1.1/", BAD_CAST x));
+        }
+        W(xmlTextWriterEndElement(w));
 
         for (size_t i = 0; i < s->n_results; i++) {
                 const HardenRule *rule = s->results[i].rule;
@@ -298,6 +338,7 @@ int compliance_to_xccdf(const HardenScan *s, const NodeIdentity *n, char **ret) 
                         W(xml_element(w, "rationale", rule->rationale));
                 if (s->results[i].finding.remedy)
                         W(xml_element(w, "fixtext", s->results[i].finding.remedy));
+                W(write_check(w, rule, s->profile->path));
                 W(xmlTextWriterEndElement(w));
         }
 
@@ -305,6 +346,7 @@ int compliance_to_xccdf(const HardenScan *s, const NodeIdentity *n, char **ret) 
         W(xmlTextWriterWriteAttribute(w, BAD_CAST "id", BAD_CAST XCCDF_RDNS "_testresult_default"));
         W(xmlTextWriterWriteAttribute(w, BAD_CAST "start-time", BAD_CAST start));
         W(xmlTextWriterWriteAttribute(w, BAD_CAST "end-time", BAD_CAST end));
+        W(xmlTextWriterWriteAttribute(w, BAD_CAST "test-system", BAD_CAST "cpe:2.3:a:cchost:cchostctl:" PACKAGE_VERSION ":*:*:*:*:*:*:*"));
         W(xmlTextWriterStartElement(w, BAD_CAST "benchmark"));
         W(xmlTextWriterWriteFormatAttribute(w, BAD_CAST "href", "#%s", bench));
         W(xml_attribute(w, "id", bench));
@@ -350,13 +392,7 @@ int compliance_to_xccdf(const HardenScan *s, const NodeIdentity *n, char **ret) 
                                 W(xml_string(w, res->finding.summary));
                         W(xmlTextWriterEndElement(w));
                 }
-                W(xmlTextWriterStartElement(w, BAD_CAST "check"));
-                W(xmlTextWriterWriteAttribute(w, BAD_CAST "system", BAD_CAST "urn:cchost:check"));
-                W(xmlTextWriterStartElement(w, BAD_CAST "check-content-ref"));
-                W(xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST check_type_to_string(res->rule->check)));
-                W(xml_attribute(w, "href", s->profile->path));
-                W(xmlTextWriterEndElement(w));
-                W(xmlTextWriterEndElement(w));
+                W(write_check(w, res->rule, s->profile->path));
                 W(xmlTextWriterEndElement(w));
         }
         snprintf(score, sizeof(score), "%.2f", harden_scan_score(s));

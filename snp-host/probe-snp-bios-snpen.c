@@ -46,12 +46,44 @@ static void run(ProbeContext *c, Finding *f) {
         finding_set(f, FINDING_FAIL, "SYSCFG=0x%llx: SNP is not enabled (SNPEn, bit 24)", (unsigned long long) syscfg);
 }
 
-static int fix(ProbeContext *c, const Finding *f, Intents *in) {
-        int r = 0;
+/*
+ * SNPEn is the kernel's to set, once the BIOS has done its part (SMEE on, the RMP reserved: SEV-SNP
+ * Support) and nothing on the kernel side stops it. A BIOS change is planned only when that part is
+ * missing; otherwise the failing snp.kernel.* / snp.kvm.* findings are the cause, and their fixes are
+ * the plan. Neither: only an operator can tell why.
+ */
+static bool bios_part_done(ProbeContext *c) {
+        uint64_t syscfg, base, end;
 
-        if (r >= 0)
-                r = intents_add(&in->bios, BIOS_SNP);
-        return r < 0 ? r : 1;
+        return host_rdmsr(c->host, 0, MSR_AMD64_SYSCFG, &syscfg) >= 0 && (syscfg & BIT(SYSCFG_MEM_ENCRYPT_EN)) &&
+               host_rdmsr(c->host, 0, MSR_AMD64_RMP_BASE, &base) >= 0 &&
+               host_rdmsr(c->host, 0, MSR_AMD64_RMP_END, &end) >= 0 && (base & SNP_RMP_ADDR_MASK) &&
+               (end & SNP_RMP_ADDR_MASK);
+}
+
+static bool kernel_side_failing(ProbeContext *c) {
+        static const char *const ids[] = { "snp.kernel.version", "snp.kernel.cmdline", "snp.kernel.iommu",
+                                           "snp.kvm.params" };
+
+        for (size_t i = 0; c->report && i < ELEMENTSOF(ids); i++) {
+                const Finding *k = report_find(c->report, ids[i]);
+
+                if (k && k->status == FINDING_FAIL)
+                        return true;
+        }
+        return false;
+}
+
+static int fix(ProbeContext *c, const Finding *f, Intents *in) {
+        if (!bios_part_done(c))
+                return intents_add(&in->bios, BIOS_SNP) < 0 ? -ENOMEM : 1;
+        if (kernel_side_failing(c))
+                return 1; /* the kernel's fixes bring SNPEn after the reboot */
+        if (intents_add(&in->manual, "snp.bios.snpen: SMEE is on and the RMP is reserved, and no kernel check "
+                                     "fails, yet SYSCFG.SNPEn is 0: look for the reason in the kernel log "
+                                     "(dmesg | grep -i -e SEV -e SNP -e RMP) and check SEV-SNP Support in the BIOS") < 0)
+                return -ENOMEM;
+        return 0;
 }
 
 const Probe probe_snp_bios_snpen = {

@@ -48,6 +48,12 @@ static int verify_and_install(Host *h, const SnpBundle *b, const SnpHostFacts *f
         if (r < 0)
                 return log_error_errno(r, "Refusing SNP bundle %s: %s", bundle, strempty(error));
 
+        if (arg_dry_run) {
+                printf("Verified the %s %s chain; would install it into /%s (valid until %s) and write /%s\n",
+                       snp_generation_to_string(v.generation), b->vlek ? "VLEK" : "VCEK", SNP_CERTS_DIR,
+                       format_timestamp(v.not_after, until, sizeof(until)), SNP_CACHE_TABLE);
+                return 0;
+        }
         r = snp_cache_install(h, b, &v, f, now, &error);
         if (r < 0)
                 return log_error_errno(r, "Installing the SNP certificates failed: %s", strempty(error));

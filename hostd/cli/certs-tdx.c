@@ -38,6 +38,13 @@ int certs_import_tdx(Host *h, const char *bundle) {
                 config_done(&cfg);
                 return log_error_errno(r, "Refusing TDX collateral %s: %s", bundle, error ?: strerror(-r));
         }
+        if (arg_dry_run) {
+                printf("Verified TDX collateral from %s; would install it into /%s (valid until %s)%s%s\n", bundle,
+                       PCCS_CACHE_DIR, format_timestamp(b->valid_until, t, sizeof(t)),
+                       cfg.pccs.url ? " and write /" : "", cfg.pccs.url ? QCNL_CONF_PATH : "");
+                config_done(&cfg);
+                return 0;
+        }
         r = pccs_install(h, b, &cfg, now, bundle, &qcnl, &error);
         config_done(&cfg);
         if (r < 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <libudev.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "config.h"
@@ -137,9 +138,18 @@ static int disk_status(int argc, char *argv[]) {
         r = load_config(&h, &c);
         if (r < 0)
                 return r;
-        if (argc > 0)
+        if (argc > 0) {
+                /* a DEVICE the operator named that is not there is a usage error, not a failed check */
+                for (int i = 0; i < argc; i++) {
+                        struct stat st;
+
+                        if (stat(argv[i], &st) < 0) {
+                                config_done(&c);
+                                return log_error_errno(-errno, "%s: %m", argv[i]);
+                        }
+                }
                 devices = argv;
-        else if (c.fde.devices)
+        } else if (c.fde.devices)
                 devices = c.fde.devices;
         else if (streq(arg_root, "/")) {
                 r = udev_devices(&found);

@@ -54,6 +54,7 @@ typedef struct Action {
         char *description;
         char *path;             /* WRITE_FILE: root-relative */
         char *content;
+        char *diff;             /* WRITE_FILE: unified diff from the file as it was planned against (plan-text.c) */
         unsigned mode;
         char **argv;            /* RUN */
         char *module;           /* RELOAD_MODULE */

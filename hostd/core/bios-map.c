@@ -27,6 +27,47 @@ typedef struct BiosVendor {
 
 #include "bios-map-table.h"
 
+/* The setup menu's words (AMI Aptio / AMD CBS on AMD, Intel's Socket Configuration on Intel). */
+static const struct {
+        const char *knob, *label, *setting;
+} knob_labels[] = {
+        { BIOS_SMEE, "SMEE (Secure Memory Encryption)", "AMD CBS > CPU Common Options > SMEE = Enabled" },
+        { BIOS_SNP, "SEV-SNP Support", "NBIO Common Options > SEV-SNP Support = Enabled" },
+        { BIOS_SNP_MEMORY_COVERAGE, "SNP Memory Coverage",
+          "AMD CBS > CPU Common Options > SNP Memory (RMP Table) Coverage = Enabled" },
+        { BIOS_SEV_ES_ASID_LIMIT, "SEV-ES ASID Space Limit",
+          "AMD CBS > CPU Common Options > SEV-ES ASID Space Limit Control = Manual, SEV-ES ASID Space Limit = "
+          "the number of SNP guests + 1 (e.g. 100)" },
+        { BIOS_TME, "Total Memory Encryption (TME)",
+          "Socket Configuration > Processor Configuration > Total Memory Encryption (TME) = Enable" },
+        { BIOS_TME_MT, "Total Memory Encryption Multi-Tenant (TME-MT)",
+          "Socket Configuration > Processor Configuration > Total Memory Encryption Multi-Tenant (TME-MT) = "
+          "Enable" },
+        { BIOS_TDX, "Trust Domain Extension (TDX)",
+          "Socket Configuration > Processor Configuration > Trust Domain Extension (TDX) = Enable" },
+        { BIOS_SEAM_LOADER, "TDX Secure Arbitration Mode Loader (SEAM Loader)",
+          "Socket Configuration > Processor Configuration > TDX Secure Arbitration Mode Loader (SEAM Loader) = "
+          "Enable" },
+        { BIOS_TDX_KEY_SPLIT, "TME-MT/TDX Key Split",
+          "Socket Configuration > Processor Configuration > TME-MT/TDX Key Split = a non-zero value" },
+        { BIOS_SGX, "SW Guard Extensions (SGX)",
+          "Socket Configuration > Processor Configuration > SW Guard Extensions (SGX) = Enable" },
+};
+
+const char *bios_knob_label(const char *knob) {
+        for (size_t i = 0; knob && i < ELEMENTSOF(knob_labels); i++)
+                if (streq(knob_labels[i].knob, knob))
+                        return knob_labels[i].label;
+        return NULL;
+}
+
+const char *bios_knob_setting(const char *knob) {
+        for (size_t i = 0; knob && i < ELEMENTSOF(knob_labels); i++)
+                if (streq(knob_labels[i].knob, knob))
+                        return knob_labels[i].setting;
+        return NULL;
+}
+
 const char *bios_map_vendor(const char *bmc_vendor) {
         char lower[128];
         size_t i;
@@ -105,8 +146,8 @@ int bios_map_resolve(const char *vendor, char *const *knobs, json_object *attrib
                                 hit = n;
                 if (!hit) {
                         _cleanup_free_ char *list = offered(attributes);
-                        if (asprintf(ret_error, "the %s BMC offers no BIOS attribute for %s; attributes it offers: %s",
-                                     v->key, *knob, strempty(list)) < 0)
+                        if (asprintf(ret_error, "the %s BMC offers no BIOS attribute for %s (%s); attributes it "
+                                     "offers: %s", v->key, *knob, bios_knob_label(*knob) ?: "?", strempty(list)) < 0)
                                 *ret_error = NULL;
                         json_object_put(patch);
                         return -ENOENT;

@@ -22,6 +22,13 @@
 #define BIOS_TDX_KEY_SPLIT "tdx_key_split"
 #define BIOS_SGX "sgx"
 
+/*
+ * What the BIOS setup menu calls a knob ("SEV-ES ASID Space Limit"), and where to set it and to what
+ * ("AMD CBS > CPU Common Options > ... = Manual, ..."), for people; NULL for a knob we do not know.
+ */
+const char *bios_knob_label(const char *knob);
+const char *bios_knob_setting(const char *knob);
+
 /* The vendor key for a BMC's vendor string ("Dell Inc." -> "dell"), or NULL when unknown. */
 const char *bios_map_vendor(const char *bmc_vendor);
 

@@ -69,7 +69,9 @@ typedef struct Config {
 #define KDS_URL_DEFAULT "https://kdsintf.amd.com"
 
 /*
- * Reads the configuration under the host's root (a missing file gives the defaults). Unknown keys,
+ * Reads the configuration: path (else the host's config_path), a file on this machine named by the
+ * operator, which must exist; without either, /etc/cchost/cchost.yaml under the host's root (a missing
+ * file gives the defaults). Unknown keys,
  * wrong types and bad values are errors: -EINVAL with "FILE:LINE:COLUMN: what" in *ret_error.
  */
 int config_load(Host *h, const char *path, Config *ret, char **ret_error);

@@ -41,7 +41,7 @@ typedef struct CpuIdentity {
 typedef struct HostOptions {
         const char *root;
         const char *libvirt_uri;   /* NULL: qemu:///system */
-        const char *config_path;   /* NULL: /etc/cchost/cchost.yaml (under the root) */
+        const char *config_path;   /* a file on this machine (not under the root); NULL: /etc/cchost/cchost.yaml under the root */
 } HostOptions;
 
 /*

@@ -5,6 +5,7 @@
 
 #include "action.h"
 #include "bios-map.h"
+#include "plan-text.h"
 #include "bootloader.h"
 #include "redfish.h"
 #include "log.h"
@@ -73,6 +74,7 @@ static void action_done(Action *a) {
         free(a->description);
         free(a->path);
         free(a->content);
+        free(a->diff);
         strv_free(a->argv);
         free(a->module);
         free(a->attributes);
@@ -381,8 +383,9 @@ int plan_build(Host *h, const Config *config, const Report *report, char *const 
                 STRV_FOREACH(k, in.bios) {
                         _cleanup_free_ char *line = NULL;
 
-                        if (asprintf(&line, "bios: turn on %s in the BIOS setup (or set redfish in %s for cchost to "
-                                            "do it)", *k, config->path) < 0 || intents_add(&in.manual, line) < 0) {
+                        if (asprintf(&line, "bios: %s: in the BIOS setup, %s (or set redfish in %s for cchost to "
+                                            "do it)", bios_knob_label(*k) ?: *k, bios_knob_setting(*k) ?: "enable it",
+                                     config->path) < 0 || intents_add(&in.manual, line) < 0) {
                                 r = -ENOMEM;
                                 goto fail;
                         }
@@ -487,6 +490,9 @@ int plan_build(Host *h, const Config *config, const Report *report, char *const 
         }
 
         p.manual = TAKE_PTR(in.manual);
+        r = plan_add_diffs(h, &p);
+        if (r < 0)
+                goto fail;
         for (size_t i = 0; i < p.n_actions; i++)
                 p.reboot = p.reboot || p.actions[i].reboot;
         boot_plan_done(&boot);

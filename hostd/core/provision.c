@@ -8,6 +8,7 @@
 #include "escape.h"
 #include "parse-util.h"
 #include "provision.h"
+#include "plan-text.h"
 #include "redfish.h"
 #include "strv.h"
 #include "test-hooks.h"
@@ -407,6 +408,7 @@ void plan_print_text(const Plan *p, FILE *out) {
                         fprintf(out, "\n    state: %s%s%s", action_state_to_string(a->state), a->error ? ": " : "",
                                 text_esc(&e, a->error));
                 fputc('\n', out);
+                plan_print_diff(a, out);
         }
         if (p->reboot)
                 fputs("One reboot is needed after these changes.\n", out);

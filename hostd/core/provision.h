@@ -14,7 +14,7 @@ typedef struct ProvisionOptions {
         bool dry_run;
         bool reboot;             /* reboot when the plan needs it (and the policy allows) */
         bool resume;             /* continue an interrupted run */
-        const char *config_path; /* NULL: /etc/cchost/cchost.yaml under the root */
+        const char *config_path; /* a file on this machine; NULL: /etc/cchost/cchost.yaml under the root */
         char *const *only;       /* plan only for these finding ids (NULL: every fixable failure) */
 } ProvisionOptions;
 

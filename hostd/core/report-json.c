@@ -157,6 +157,8 @@ json_object *plan_to_json(const Plan *p) {
                         json_object_object_add(ao, "path", json_object_new_string(path));
                         json_object_object_add(ao, "content", json_object_new_string(a->content));
                         json_object_object_add(ao, "mode", json_object_new_int((int) a->mode));
+                        if (a->diff)
+                                json_object_object_add(ao, "diff", json_object_new_string(a->diff));
                 }
                 if (a->kind == ACTION_RUN)
                         json_object_object_add(ao, "argv", strv_to_json(a->argv));
