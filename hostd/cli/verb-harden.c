@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "harden.h"
 #include "log.h"
+#include "report.h"
 
 static int refused(int r, char *error, const char *what) {
         _cleanup_free_ char *e = error;
@@ -149,7 +150,7 @@ int verb_report(int argc, char *argv[]) {
                 _cleanup_(json_object_putp) json_object *o = compliance_to_json(s, &n);
 
                 if (o)
-                        fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                        fprintf(f, "%s\n", json_object_to_json_string_ext(json_sanitize_utf8(o), JSON_C_TO_STRING_PRETTY |
                                                                              JSON_C_TO_STRING_NOSLASHESCAPE));
                 r = o ? 0 : -ENOMEM;
         } else if (streq(format, "xccdf")) {

@@ -42,6 +42,18 @@ static char *boot_id(Host *h) {
                 return strdup("unknown");
         return id;
 }
+/* The journal is state: a write-file action's diff is for the person reading the plan, and the
+ * journal reader (plan_from_json) takes no such field. */
+static void journal_drop_diffs(json_object *o) {
+        json_object *plan, *actions;
+
+        if (!json_object_object_get_ex(o, "plan", &plan) || !json_object_object_get_ex(plan, "actions", &actions) ||
+            !json_object_is_type(actions, json_type_array))
+                return;
+        for (size_t i = 0; i < json_object_array_length(actions); i++)
+                json_object_object_del(json_object_array_get_idx(actions, i), "diff");
+}
+
 
 static int journal_write(Host *h, Journal *j) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
@@ -55,6 +67,7 @@ static int journal_write(Host *h, Journal *j) {
         json_object_object_add(o, "boot_id", json_object_new_string(j->boot_id));
         json_object_object_add(o, "tee", json_object_new_string(j->tee));
         json_object_object_add(o, "plan", plan_to_json(&j->plan));
+        journal_drop_diffs(o);
         text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
         r = hostfs_write_file_atomic(host_fs(h), JOURNAL_PATH, text, strlen(text), 0600);
         if (r < 0)
