@@ -45,6 +45,11 @@ int fde_fail(char **ret_error, int r, const char *format, ...) {
         return r < 0 ? r : -EINVAL;
 }
 
+void fde_progress(const FdeOptions *o, const char *phase, double fraction) {
+        if (o && o->progress)
+                o->progress(phase, fraction, o->progress_userdata);
+}
+
 void fde_crash_point(const char *name) {
         const char *e = getenv("CCHOST_FDE_CRASH_AT");
 
@@ -125,6 +130,21 @@ int fde_read_key_file(const char *path, char **ret, size_t *ret_size, char **ret
         }
         if (size == 0)
                 return fde_fail(ret_error, -EINVAL, "%s: empty passphrase", path ?: "stdin");
+        if (buf[strspn(buf, " \t\r\n")] == '{') {
+                /* the JSON an escrow file decrypts to (openssl cms -decrypt): take its passphrase */
+                FdeRecoveryKey k = {};
+
+                if (strlen(buf) != size || fde_recovery_key_from_json(buf, &k) < 0) {
+                        explicit_bzero(buf, size);
+                        return fde_fail(ret_error, -EBADMSG, "%s: JSON without a \"recovery_passphrase\" string "
+                                        "(expected a passphrase or a decrypted cchost escrow file)", path ?: "stdin");
+                }
+                explicit_bzero(buf, size);
+                free(buf);
+                buf = TAKE_PTR(k.passphrase);
+                size = strlen(buf);
+                fde_recovery_key_done(&k);
+        }
         *ret = TAKE_PTR(buf);
         *ret_size = size;
         return 0;

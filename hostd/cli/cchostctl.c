@@ -10,6 +10,7 @@
 #include "probe.h"
 #include "provision.h"
 #include "cli.h"
+#include "strv.h"
 #include "tpm2-util.h"
 
 /*
@@ -34,7 +35,8 @@ const char *arg_profile = NULL;
 const char *arg_format = NULL;
 const char *arg_tcti = NULL;
 uint32_t arg_pcr_mask = 0;
-const char *arg_unlock_key_file = NULL;
+char **arg_unlock_key_files = NULL; /* --unlock-key-file, multi-valued */
+const char *arg_escrow_key = NULL;
 bool arg_tpm2 = false;
 bool arg_volume_key = false;
 bool arg_recovery_key = true;
@@ -90,6 +92,9 @@ static void help(void) {
                "                        under a new volume key (offline, checksum resilience)\n"
                "  disk reseal DEVICE    Re-bind the TPM keyslots to the current PCRs, authorised by\n"
                "                        the recovery passphrase\n"
+               "  disk recover --escrow-key KEY.pem FILE.p7m [--output FILE]\n"
+               "                        Decrypt an escrowed recovery passphrase: print it (or write it\n"
+               "                        to FILE, mode 0600) and the volume UUID and keyslot it opens\n"
                "\n"
                "Options:\n"
                "  -h --help             Show this help\n"
@@ -103,7 +108,8 @@ static void help(void) {
                "                        (default qemu:///system)\n"
                "     --no-color         Never colour the output (colour is used only on a terminal)\n"
                "     --markdown         With list-checks: print a Markdown table\n"
-               "  -o --output=DIR       With capture: where to write the capture tree\n"
+               "  -o --output=DIR       With capture: where to write the capture tree; with disk\n"
+               "                        recover: a new file (mode 0600) for the passphrase\n"
                "     --config=FILE      Configuration under the root (default /etc/cchost/cchost.yaml)\n"
                "     --dry-run          With provision or harden enforce: print the plan, change\n"
                "                        nothing\n"
@@ -117,7 +123,12 @@ static void help(void) {
                "     --pcrs=LIST        With disk enroll/rotate/reseal: PCRs to bind, e.g. 7 or 7+11\n"
                "     --unlock-key-file=FILE\n"
                "                        With disk: an existing passphrase (enroll) or the recovery\n"
-               "                        passphrase (reseal, rotate); enroll reads stdin without it\n"
+               "                        passphrase (reseal, rotate); enroll reads stdin without it.\n"
+               "                        FILE may be the JSON an escrow file decrypts to. Repeatable\n"
+               "                        with rotate --volume-key: one FILE per keyslot to keep\n"
+               "     --escrow-key=KEY.pem\n"
+               "                        With disk recover, and rotate --volume-key (keeps the escrowed\n"
+               "                        recovery keyslots): the escrow service's private key\n"
                "     --tpm2             With disk enroll: bind to the TPM2\n"
                "     --volume-key       With disk rotate: rotate the volume key (re-encrypts the data)\n"
                "     --no-recovery-key  With disk enroll: do not add a recovery keyslot\n"
@@ -152,6 +163,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_VOLUME_KEY,
                 ARG_NO_RECOVERY_KEY,
                 ARG_PRINT_RECOVERY_KEY,
+                ARG_ESCROW_KEY,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -174,11 +186,12 @@ static int parse_argv(int argc, char *argv[]) {
                 { "format", required_argument, NULL, ARG_FORMAT },
                 { "tcti", required_argument, NULL, ARG_TCTI },
                 { "pcrs", required_argument, NULL, ARG_PCRS },
-                { "unlock-key-file", required_argument, NULL, ARG_UNLOCK_KEY_FILE },
+                { "unlock-key-file", required_argument, NULL, ARG_UNLOCK_KEY_FILE }, /* multi-valued */
                 { "tpm2", no_argument, NULL, ARG_TPM2 },
                 { "volume-key", no_argument, NULL, ARG_VOLUME_KEY },
                 { "no-recovery-key", no_argument, NULL, ARG_NO_RECOVERY_KEY },
                 { "print-recovery-key", no_argument, NULL, ARG_PRINT_RECOVERY_KEY },
+                { "escrow-key", required_argument, NULL, ARG_ESCROW_KEY },
                 {},
         };
         int c;
@@ -257,7 +270,9 @@ static int parse_argv(int argc, char *argv[]) {
                         }
                         break;
                 case ARG_UNLOCK_KEY_FILE:
-                        arg_unlock_key_file = optarg;
+                        /* multi-valued: each FILE opens one keyslot (disk rotate --volume-key) */
+                        if (strv_extend(&arg_unlock_key_files, optarg) < 0)
+                                return log_error_errno(-ENOMEM, "Out of memory");
                         break;
                 case ARG_TPM2:
                         arg_tpm2 = true;
@@ -270,6 +285,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_PRINT_RECOVERY_KEY:
                         arg_print_recovery_key = true;
+                        break;
+                case ARG_ESCROW_KEY:
+                        arg_escrow_key = optarg;
                         break;
                 case '?':
                         return -EINVAL;
