@@ -45,11 +45,6 @@ int fde_fail(char **ret_error, int r, const char *format, ...) {
         return r < 0 ? r : -EINVAL;
 }
 
-void fde_progress(const FdeOptions *o, const char *phase, double fraction) {
-        if (o && o->progress)
-                o->progress(phase, fraction, o->progress_userdata);
-}
-
 void fde_crash_point(const char *name) {
         const char *e = getenv("CCHOST_FDE_CRASH_AT");
 
@@ -263,4 +258,9 @@ int fde_make_recovery_passphrase(char **ret) {
         explicit_bzero(raw, sizeof(raw));
         *ret = s;
         return 0;
+}
+
+void fde_progress(const FdeOptions *o, const char *phase, double fraction) {
+        if (o && o->progress)
+                o->progress(phase, fraction, o->progress_userdata);
 }

@@ -481,6 +481,7 @@ int fde_rotate_volume_key(const char *device, const FdeOptions *o, char **ret_er
                                              device, new_slot[k]);
                                 goto finish;
                         }
+                        fde_crash_point("vk-escrowed");
                 }
 
         {

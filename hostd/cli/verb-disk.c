@@ -266,7 +266,8 @@ static int disk_change(const char *verb, const char *device) {
                 r = fde_rotate_keyslots(device, &o, &error);
         end_progress(&progress);
         config_done(&c);
-        if (r >= 0 && recovery.passphrase)
+        /* shown even when a later step failed: the keyslot it opens exists */
+        if (recovery.passphrase)
                 printf("Recovery passphrase for %s (keyslot %d): %s\n", device, recovery.keyslot, recovery.passphrase);
         fde_recovery_key_done(&recovery);
         if (r < 0)

@@ -95,6 +95,33 @@ class VolumeKeyReadmeEnrolment(Helpers):
         self.assertUnchanged(img, ["disk", "rotate", img, "--volume-key", "--unlock-key-file", kf,
                                    "--escrow-key", other], other)
 
+    def assertEscrowMatchesSlots(self, img):
+        """One escrow file, named for an active keyslot, holding the passphrase that opens it."""
+        files = glob.glob(os.path.join(self.root, "var/lib/cchost/escrow/*.p7m"))
+        self.assertEqual(len(files), 1, files)
+        doc = json.loads(self.decrypt_escrow(files[0]))
+        self.assertTrue(files[0].endswith("-keyslot-%d.p7m" % doc["keyslot"]), files[0])
+        self.assertTrue(self.opens(img, self.write_key("escrowed", doc["recovery_passphrase"]), doc["keyslot"]),
+                        self.last_open_error)
+
+    def test_killed_rotation_keeps_the_escrow_consistent(self):
+        for point in ("vk-slot-added", "vk-escrowed", "reencrypt-initialized"):
+            with self.subTest(point=point):
+                for f in glob.glob(os.path.join(self.root, "var/lib/cchost/escrow/*.p7m")):
+                    os.remove(f)
+                img, kf, p7m, rslot = self.readme_volume(pattern=False)
+                args = ["disk", "rotate", img, "--volume-key", "--unlock-key-file", kf, "--escrow-key",
+                        self.escrow_key]
+                rc, out, err = self.ctl(*args, env=dict(self.env, CCHOST_FDE_CRASH_AT=point))
+                self.assertEqual(rc, -9, err)
+                self.assertTrue(self.opens(img, kf))
+                rc, out, err = self.ctl(*args)
+                self.assertEqual(rc, 0, err)
+                self.assertEqual(len(self.keyslots(img)), 3)
+                self.assertTrue(self.opens(img, kf))
+                self.assertTrue(self.tpm_token_opens(img))
+                self.assertEscrowMatchesSlots(img)
+
     def test_single_valued_verbs_refuse_several_key_files(self):
         img, kf = self.make_image(pattern=False)
         for args in (["disk", "enroll", img, "--tpm2"], ["disk", "reseal", img], ["disk", "rotate", img]):
