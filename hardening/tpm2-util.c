@@ -261,7 +261,6 @@ int tpm2_context_new(const char *tcti, Tpm2Context **ret, char **ret_why) {
                 return -ENOMEM;
         for (int i = 0; i < _TPM2_PRIMARY_MAX; i++)
                 c->primary[i] = c->session[i] = ESYS_TR_NONE;
-        setenv("TSS2_LOG", "all+none", 0); /* tpm2-tss logs to stderr by default; errors are ours to report */
         rc = Tss2_TctiLdr_Initialize(tcti, &c->tcti);
         if (rc != TSS2_RC_SUCCESS) {
                 log_debug("TPM2 TCTI \"%s\": %s", tcti, Tss2_RC_Decode(rc));

@@ -339,6 +339,8 @@ static int disk_recover(int argc, char *argv[]) {
 }
 
 int verb_disk(int argc, char *argv[]) {
+        /* tpm2-tss logs to stderr by default; its errors are ours to report (an operator's TSS2_LOG wins) */
+        (void) setenv("TSS2_LOG", "all+none", 0);
         if (argc >= 2 && streq(argv[1], "status"))
                 return disk_status(argc - 2, argv + 2);
         if (argc >= 2 && streq(argv[1], "recover"))

@@ -257,6 +257,13 @@ class TpmUnreachable(Helpers):
         err = self.assertUnchanged(img, ["disk", "enroll", img, "--tpm2", "--unlock-key-file", kf],
                                    "TPM device %s not found" % node, tcti="device:" + node)
         self.assertNotIn("No route to host", err)
+        # tpm2-tss's own error lines stay out of stderr without TSS2_LOG in the environment too
+        env = {k: v for k, v in self.env.items() if k != "TSS2_LOG"}
+        rc, out, err = self.ctl("disk", "enroll", img, "--tpm2", "--unlock-key-file", kf,
+                                tcti="swtpm:host=127.0.0.1,port=%d" % port, env=env)
+        self.assertEqual(rc, 2, err)
+        self.assertEqual(err.strip().splitlines(), [line for line in err.strip().splitlines()
+                                                    if "connection refused" in line], err)
         # disk status says the same in its finding
         self.enroll(img, kf, "--no-recovery-key")
         rc, out, err = self.ctl("--json", "disk", "status", img, tcti="device:" + node)
