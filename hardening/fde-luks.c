@@ -8,7 +8,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
-#include <termios.h>
 
 #include "fde-luks.h"
 #include "fde-token.h"
@@ -92,37 +91,12 @@ int fde_read_key_file(const char *path, char **ret, size_t *ret_size, char **ret
         size_t size = 0;
         int r;
 
-        if (!path) {
-                /* no file: read one line from stdin (a prompt's answer or a pipe) */
-                char line[1024];
-                struct termios old, quiet;
-                bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) >= 0;
-                char *got;
-
-                if (tty) {
-                        fprintf(stderr, "Passphrase: ");
-                        quiet = old;
-                        quiet.c_lflag &= ~(tcflag_t) ECHO;
-                        (void) tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-                }
-                got = fgets(line, sizeof(line), stdin);
-                if (tty) {
-                        (void) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-                        fputc('\n', stderr);
-                }
-                if (!got)
-                        return fde_fail(ret_error, -ENODATA, "no passphrase given (--unlock-key-file FILE or stdin)");
-                line[strcspn(line, "\n")] = 0;
-                buf = strdup(line);
-                explicit_bzero(line, sizeof(line));
-                if (!buf)
-                        return -ENOMEM;
-                size = strlen(buf);
-        } else {
-                r = read_full_file(path, 8192, &buf, &size);
-                if (r < 0)
-                        return fde_fail(ret_error, r, "%s: %s", path, r == -EFBIG ? "larger than 8 KiB" : strerror(-r));
-        }
+        /* no file: the caller reads stdin (FdeOptions.unlock_passphrase); the library never prompts */
+        if (!path)
+                return fde_fail(ret_error, -ENODATA, "no passphrase given (--unlock-key-file FILE or stdin)");
+        r = read_full_file(path, 8192, &buf, &size);
+        if (r < 0)
+                return fde_fail(ret_error, r, "%s: %s", path, r == -EFBIG ? "larger than 8 KiB" : strerror(-r));
         if (size == 0)
                 return fde_fail(ret_error, -EINVAL, "%s: empty passphrase", path ?: "stdin");
         if (buf[strspn(buf, " \t\r\n")] == '{') {

@@ -25,8 +25,8 @@ const char *fde_last_crypt_error(void);
 
 /* Opens and loads the LUKS header; -EMEDIUMTYPE for non-LUKS/damaged (or LUKS1 when need_luks2). */
 int fde_open(const char *device, bool need_luks2, struct crypt_device **ret, char **ret_error);
-/* Reads a passphrase file (operator file, at most 8 KiB) or, with path NULL, one line of stdin. A file
- * holding the JSON an escrow file decrypts to gives its recovery_passphrase. */
+/* Reads a passphrase file (operator file, at most 8 KiB; path NULL: -ENODATA "no passphrase given"). A
+ * file holding the JSON an escrow file decrypts to gives its recovery_passphrase. */
 int fde_read_key_file(const char *path, char **ret, size_t *ret_size, char **ret_error);
 /* Checks a passphrase against slot (CRYPT_ANY_SLOT: any) without device-mapper; returns the slot. */
 int fde_verify_passphrase(struct crypt_device *cd, int slot, const char *pass, size_t size);

@@ -245,6 +245,22 @@ static int tpm_open(const FdeOptions *o, const char *device, Tpm2Context **ret, 
         return 0;
 }
 
+/* The unlock passphrase: from key_file, else the one the caller read (stdin). */
+static int read_unlock(const FdeOptions *o, const char *key_file, char **ret, size_t *ret_size, char **ret_error) {
+        char *p;
+
+        if (key_file || !o->unlock_passphrase)
+                return fde_read_key_file(key_file, ret, ret_size, ret_error);
+        if (!o->unlock_passphrase[0])
+                return fde_fail(ret_error, -EINVAL, "stdin: empty passphrase");
+        p = strdup(o->unlock_passphrase);
+        if (!p)
+                return -ENOMEM;
+        *ret = p;
+        *ret_size = strlen(p);
+        return 0;
+}
+
 /* enroll, reseal and keyslot rotation take one passphrase: a second --unlock-key-file is an error */
 static int single_key_file(const FdeOptions *o, const char *device, const char **ret, char **ret_error) {
         const char *first = o->unlock_key_files ? o->unlock_key_files[0] : NULL;
@@ -424,7 +440,7 @@ int fde_enroll(const char *device, const FdeOptions *o, char **ret_error) {
         r = fde_open(device, true, &cd, ret_error);
         if (r < 0)
                 return r;
-        r = fde_read_key_file(key_file, &unlock, &unlock_size, ret_error);
+        r = read_unlock(o, key_file, &unlock, &unlock_size, ret_error);
         if (r < 0)
                 return r;
         fde_progress(o, "checking the unlock passphrase", -1);
@@ -520,7 +536,7 @@ static int rebind(const char *device, const FdeOptions *o, bool reseal, char **r
         if (r < 0)
                 return r;
         if (reseal || key_file) {
-                r = fde_read_key_file(key_file, &unlock, &unlock_size, ret_error);
+                r = read_unlock(o, key_file, &unlock, &unlock_size, ret_error);
                 if (r < 0)
                         return r;
                 /* a recovery passphrase's slot is argon2id: this takes seconds */

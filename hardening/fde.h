@@ -48,6 +48,8 @@ typedef struct FdeOptions {
          * of one keyslot to keep. A file may hold the bare passphrase or the JSON an escrow file
          * decrypts to (its "recovery_passphrase"). */
         char *const *unlock_key_files;
+        const char *unlock_passphrase; /* enroll, reseal without a file: the passphrase the caller read
+                                        * (e.g. from stdin; the library never prompts), or NULL */
         const char *escrow_key;      /* rotate --volume-key: an operator PEM private key that decrypts the
                                       * escrowed recovery passphrases (NULL: none) */
         bool recovery_key;           /* enroll: add a recovery keyslot (default on) */

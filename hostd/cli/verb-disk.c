@@ -3,6 +3,7 @@
 #include <libudev.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -228,9 +229,42 @@ static void end_progress(ProgressState *p) {
         p->open_line = false;
 }
 
+/* One line of stdin: a prompt's answer (no echo on a terminal) or a pipe. NULL at end of input. */
+static char *read_passphrase_stdin(void) {
+        char line[1024], *got, *p;
+        struct termios old, quiet;
+        bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) >= 0;
+
+        if (tty) {
+                fprintf(stderr, "Passphrase: ");
+                quiet = old;
+                quiet.c_lflag &= ~(tcflag_t) ECHO;
+                (void) tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        }
+        got = fgets(line, sizeof(line), stdin);
+        if (tty) {
+                (void) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+                fputc('\n', stderr);
+        }
+        if (!got)
+                return NULL;
+        line[strcspn(line, "\n")] = 0;
+        p = strdup(line);
+        explicit_bzero(line, sizeof(line));
+        return p;
+}
+
+static void erase_freep(char **p) {
+        if (*p) {
+                explicit_bzero(*p, strlen(*p));
+                free(*p);
+        }
+}
+
 static int disk_change(const char *verb, const char *device) {
         _cleanup_(host_freep) Host *h = NULL;
         _cleanup_free_ char *error = NULL;
+        _cleanup_(erase_freep) char *typed = NULL;
         FdeRecoveryKey recovery = { .keyslot = -1 };
         ProgressState progress = { .percent = -1 };
         bool tty = isatty(STDERR_FILENO);
@@ -243,11 +277,15 @@ static int disk_change(const char *verb, const char *device) {
         r = load_config(&h, &c);
         if (r < 0)
                 return r;
+        /* enroll and reseal need a passphrase: without a file it comes from stdin */
+        if (!arg_unlock_key_files && (streq(verb, "enroll") || streq(verb, "reseal")))
+                typed = read_passphrase_stdin();
         o = (FdeOptions) {
                 .fs = host_fs(h),
                 .tcti = tcti_for(&c),
                 .pcr_mask = arg_pcr_mask,
                 .unlock_key_files = arg_unlock_key_files,
+                .unlock_passphrase = typed,
                 .escrow_key = arg_escrow_key,
                 .recovery_key = arg_recovery_key,
                 .print_recovery_key = arg_print_recovery_key,
