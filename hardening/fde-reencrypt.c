@@ -227,9 +227,8 @@ typedef struct Secrets {
 } Secrets;
 
 static void secrets_done(Secrets *s) {
-        for (size_t i = 0; i < s->n; i++) {
+        for (size_t i = 0; i < s->n; i++)
                 erase_freep(&s->pass[i]);
-        }
         s->n = 0;
 }
 
@@ -339,6 +338,10 @@ int fde_rotate_volume_key(const char *device, const FdeOptions *o, char **ret_er
                                      o->tcti ?: TPM2_TCTI_DEFAULT, tpm_why ?: strerror(-r));
                         goto finish;
                 }
+                /* the passphrases may open every slot; a TPM slot they do not open is refused below */
+                if (!tpm_why)
+                        tpm_why = strdup(strerror(-r));
+                r = 0;
         }
         if (crypt_reencrypt_status(cd, NULL) != CRYPT_REENCRYPT_NONE) {
                 /* an earlier rotation was interrupted: finishing it is the rotation. It needs one passphrase:
@@ -379,9 +382,10 @@ int fde_rotate_volume_key(const char *device, const FdeOptions *o, char **ret_er
                                 pass[k][strlen(pass[k]) - 1] = 0; /* the newline of an echo'd key file */
                 }
                 if (!pass[k])
-                        r = fde_fail(ret_error, -ENOKEY, "%s: keyslot %d opens neither with the TPM nor with any "
-                                     "--unlock-key-file%s; it would be lost (give its passphrase with one more "
+                        r = fde_fail(ret_error, -ENOKEY, "%s: keyslot %d opens neither with the TPM%s%s%s nor with "
+                                     "any --unlock-key-file%s; it would be lost (give its passphrase with one more "
                                      "--unlock-key-file%s); nothing changed", device, k,
+                                     tpm ? "" : " (unreachable: ", tpm ? "" : strempty(tpm_why), tpm ? "" : ")",
                                      o->escrow_key ? " or the escrow key" : "",
                                      fde_escrow_exists(o->fs, crypt_get_uuid(cd), k) ?
                                              ", or the escrow private key with --escrow-key" : "");

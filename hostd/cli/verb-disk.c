@@ -309,7 +309,8 @@ static int disk_change(const char *verb, const char *device) {
                 printf("Recovery passphrase for %s (keyslot %d): %s\n", device, recovery.keyslot, recovery.passphrase);
         fde_recovery_key_done(&recovery);
         if (r < 0)
-                return log_error_errno(r, "%s", error ?: "disk operation failed: %m");
+                return error ? log_error_errno(r, "%s", error) :
+                               log_error_errno(r, "%s: disk %s failed: %m", device, verb);
         if (!arg_json)
                 fprintf(stderr, "%s: %s done\n", device, verb);
         return 0;
@@ -360,7 +361,8 @@ static int disk_recover(int argc, char *argv[]) {
                 return log_error_errno(-EINVAL, "disk recover takes no --unlock-key-file");
         r = fde_escrow_decrypt(argv[0], arg_escrow_key, &k, &error);
         if (r < 0)
-                return log_error_errno(r, "%s", error ?: "cannot decrypt the escrow file: %m");
+                return error ? log_error_errno(r, "%s", error) :
+                               log_error_errno(r, "%s: cannot decrypt the escrow file: %m", argv[0]);
         if (arg_output)
                 r = write_secret_file(arg_output, k.passphrase);
         if (r >= 0) {

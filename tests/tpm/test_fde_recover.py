@@ -264,6 +264,12 @@ class TpmUnreachable(Helpers):
         self.assertEqual(rc, 2, err)
         self.assertEqual(err.strip().splitlines(), [line for line in err.strip().splitlines()
                                                     if "connection refused" in line], err)
+        # rotate --volume-key with a passphrase but no TPM: the TPM keyslot would be lost, said with the cause
+        img3, kf3 = self.make_image("disk3.img", pattern=False)
+        self.enroll(img3, kf3, "--no-recovery-key")
+        err = self.assertUnchanged(img3, ["disk", "rotate", img3, "--volume-key", "--unlock-key-file", kf3],
+                                   "would be lost", tcti="swtpm:host=127.0.0.1,port=%d" % port)
+        self.assertIn("connection refused at 127.0.0.1:%d" % port, err)
         # disk status says the same in its finding
         self.enroll(img, kf, "--no-recovery-key")
         rc, out, err = self.ctl("--json", "disk", "status", img, tcti="device:" + node)
