@@ -8,7 +8,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
-#include <termios.h>
 
 #include "fde-luks.h"
 #include "fde-token.h"
@@ -91,42 +90,32 @@ int fde_read_key_file(const char *path, char **ret, size_t *ret_size, char **ret
         size_t size = 0;
         int r;
 
-        if (!path) {
-                /* no file: read one line from stdin (a prompt's answer or a pipe) */
-                char line[1024];
-                struct termios old, quiet;
-                bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) >= 0;
-                char *got;
-
-                if (tty) {
-                        fprintf(stderr, "Passphrase: ");
-                        quiet = old;
-                        quiet.c_lflag &= ~(tcflag_t) ECHO;
-                        (void) tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-                }
-                got = fgets(line, sizeof(line), stdin);
-                if (tty) {
-                        (void) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-                        fputc('\n', stderr);
-                }
-                if (!got)
-                        return fde_fail(ret_error, -ENODATA, "no passphrase given (--unlock-key-file FILE or stdin)");
-                line[strcspn(line, "\n")] = 0;
-                buf = strdup(line);
-                explicit_bzero(line, sizeof(line));
-                if (!buf)
-                        return -ENOMEM;
-                size = strlen(buf);
-        } else {
-                r = read_full_file(path, 8192, &buf, &size);
-                if (r < 0)
-                        return fde_fail(ret_error, r, "%s: %s", path,
-                                        r == -EFBIG                     ? "larger than 8 KiB"
-                                        : r == -ENOTSUP || r == -EISDIR ? "not a regular file"
-                                                                        : strerror(-r));
-        }
+        /* no file: the caller reads stdin (FdeOptions.unlock_passphrase); the library never prompts */
+        if (!path)
+                return fde_fail(ret_error, -ENODATA, "no passphrase given (--unlock-key-file FILE or stdin)");
+        r = read_full_file(path, 8192, &buf, &size);
+        if (r < 0)
+                return fde_fail(ret_error, r, "%s: %s", path,
+                                r == -EFBIG                     ? "larger than 8 KiB"
+                                : r == -ENOTSUP || r == -EISDIR ? "not a regular file"
+                                                                : strerror(-r));
         if (size == 0)
                 return fde_fail(ret_error, -EINVAL, "%s: empty passphrase", path ?: "stdin");
+        if (buf[strspn(buf, " \t\r\n")] == '{') {
+                /* the JSON an escrow file decrypts to (openssl cms -decrypt): take its passphrase */
+                FdeRecoveryKey k = {};
+
+                if (strlen(buf) != size || fde_recovery_key_from_json(buf, &k) < 0) {
+                        explicit_bzero(buf, size);
+                        return fde_fail(ret_error, -EBADMSG, "%s: JSON without a \"recovery_passphrase\" string "
+                                        "(expected a passphrase or a decrypted cchost escrow file)", path ?: "stdin");
+                }
+                explicit_bzero(buf, size);
+                free(buf);
+                buf = TAKE_PTR(k.passphrase);
+                size = strlen(buf);
+                fde_recovery_key_done(&k);
+        }
         *ret = TAKE_PTR(buf);
         *ret_size = size;
         return 0;
@@ -243,4 +232,9 @@ int fde_make_recovery_passphrase(char **ret) {
         explicit_bzero(raw, sizeof(raw));
         *ret = s;
         return 0;
+}
+
+void fde_progress(const FdeOptions *o, const char *phase, double fraction) {
+        if (o && o->progress)
+                o->progress(phase, fraction, o->progress_userdata);
 }

@@ -19,11 +19,14 @@ typedef struct FdeTokenRef {
 #define FDE_TOKENS_MAX 32
 
 int fde_fail(char **ret_error, int r, const char *format, ...) _printf_(3, 4);
+/* Tells o->progress (if set) that phase starts; fraction -1, or 0..1 within a measurable phase. */
+void fde_progress(const FdeOptions *o, const char *phase, double fraction);
 const char *fde_last_crypt_error(void);
 
 /* Opens and loads the LUKS header; -EMEDIUMTYPE for non-LUKS/damaged (or LUKS1 when need_luks2). */
 int fde_open(const char *device, bool need_luks2, struct crypt_device **ret, char **ret_error);
-/* Reads a passphrase file (operator file, at most 8 KiB) or, with path NULL, one line of stdin. */
+/* Reads a passphrase file (operator file, at most 8 KiB; path NULL: -ENODATA "no passphrase given"). A
+ * file holding the JSON an escrow file decrypts to gives its recovery_passphrase. */
 int fde_read_key_file(const char *path, char **ret, size_t *ret_size, char **ret_error);
 /* Checks a passphrase against slot (CRYPT_ANY_SLOT: any) without device-mapper; returns the slot. */
 int fde_verify_passphrase(struct crypt_device *cd, int slot, const char *pass, size_t size);
@@ -42,6 +45,17 @@ int fde_escrow_write(HostFs *fs, const char *cert_path, const char *uuid, int ke
                      char **ret_error);
 /* Whether an escrow file exists for this volume and keyslot. */
 bool fde_escrow_exists(HostFs *fs, const char *uuid, int keyslot);
+/* The root-relative escrow file of this volume and keyslot (malloc'd), or NULL (out of memory). */
+char *fde_escrow_path(const char *uuid, int keyslot);
+/* Decrypts envelope (an escrow file's bytes; name is what messages show) with the operator's PEM key. */
+int fde_escrow_decrypt_data(const char *name, const char *envelope, size_t size, const char *key_file,
+                            FdeRecoveryKey *ret, char **ret_error);
+/* The same for the escrow file of this volume and keyslot under the root. */
+int fde_escrow_read(HostFs *fs, const char *uuid, int keyslot, const char *key_file, FdeRecoveryKey *ret,
+                    char **ret_error);
+int fde_escrow_remove(HostFs *fs, const char *uuid, int keyslot);
+/* Parses the JSON an escrow file decrypts to; -EBADMSG when it holds no "recovery_passphrase". */
+int fde_recovery_key_from_json(const char *text, FdeRecoveryKey *ret);
 
 /* fde-reencrypt.c: finishes an interrupted (or recovers a crashed) volume-key reencryption; 0 if none,
  * -ERESTART when the header was rewritten (cd is stale: reopen). */

@@ -236,11 +236,40 @@ static int seal_new(Tpm2Context *tpm, uint32_t mask, Tpm2Bank bank, Tpm2Sealed *
 }
 
 static int tpm_open(const FdeOptions *o, const char *device, Tpm2Context **ret, char **ret_error) {
-        int r = tpm2_context_new(o->tcti, ret);
+        _cleanup_free_ char *why = NULL;
+        int r = tpm2_context_new(o->tcti, ret, &why);
 
         if (r < 0)
                 return fde_fail(ret_error, r, "%s: the TPM (%s) is unreachable: %s; nothing changed", device,
-                                o->tcti ?: TPM2_TCTI_DEFAULT, strerror(-r));
+                                o->tcti ?: TPM2_TCTI_DEFAULT, why ?: strerror(-r));
+        return 0;
+}
+
+/* The unlock passphrase: from key_file, else the one the caller read (stdin). */
+static int read_unlock(const FdeOptions *o, const char *key_file, char **ret, size_t *ret_size, char **ret_error) {
+        char *p;
+
+        if (key_file || !o->unlock_passphrase)
+                return fde_read_key_file(key_file, ret, ret_size, ret_error);
+        if (!o->unlock_passphrase[0])
+                return fde_fail(ret_error, -EINVAL, "stdin: empty passphrase");
+        p = strdup(o->unlock_passphrase);
+        if (!p)
+                return -ENOMEM;
+        *ret = p;
+        *ret_size = strlen(p);
+        return 0;
+}
+
+/* enroll, reseal and keyslot rotation take one passphrase: a second --unlock-key-file is an error */
+static int single_key_file(const FdeOptions *o, const char *device, const char **ret, char **ret_error) {
+        const char *first = o->unlock_key_files ? o->unlock_key_files[0] : NULL;
+
+        if (first && o->unlock_key_files[1])
+                return fde_fail(ret_error, -EINVAL, "%s: only disk rotate --volume-key takes more than one "
+                                "--unlock-key-file (got %s and %s); nothing changed", device, first,
+                                o->unlock_key_files[1]);
+        *ret = first;
         return 0;
 }
 
@@ -330,23 +359,36 @@ static int add_recovery(struct crypt_device *cd, const char *device, const FdeOp
         r = fde_set_pbkdf_recovery(cd);
         if (r < 0)
                 return fde_fail(ret_error, r, "%s: cannot set the recovery PBKDF: %s", device, strerror(-r));
+        /* the slow step: libcryptsetup benchmarks argon2id, then derives the key with the costs found */
+        fde_progress(o, "adding the recovery keyslot (argon2id, ~13 s)", -1);
         slot = crypt_keyslot_add_by_passphrase(cd, CRYPT_ANY_SLOT, auth, auth_size, pass, strlen(pass));
         if (slot < 0)
                 return fde_fail(ret_error, slot, "%s: cannot add the recovery keyslot: %s", device,
                                 fde_last_crypt_error() ?: strerror(-slot));
         fde_crash_point("recovery-added");
+        fde_progress(o, "verifying the recovery keyslot (argon2id, a few seconds)", -1);
         r = fde_verify_passphrase(cd, slot, pass, strlen(pass));
         /* escrowed whenever a certificate is there; without one only when it is printed instead */
-        if (r >= 0 && (!o->print_recovery_key || fde_escrow_check_cert(o->fs, o->escrow_cert, NULL) >= 0))
+        if (r >= 0 && (!o->print_recovery_key || fde_escrow_check_cert(o->fs, o->escrow_cert, NULL) >= 0)) {
+                fde_progress(o, "escrowing the recovery key", -1);
                 r = fde_escrow_write(o->fs, o->escrow_cert, crypt_get_uuid(cd), slot, pass, ret_error);
+        }
         if (r < 0) {
                 (void) crypt_keyslot_destroy(cd, slot);
                 return fde_fail(ret_error, r, "%s: the recovery keyslot could not be verified or escrowed; removed it",
                                 device);
         }
         fde_crash_point("recovery-escrowed");
-        if (o->print_recovery_key)
-                printf("Recovery passphrase for %s (keyslot %d): %s\n", device, slot, pass);
+        if (o->print_recovery_key && o->ret_recovery) {
+                /* the caller shows it: the library never prints a secret */
+                const char *uuid = crypt_get_uuid(cd);
+
+                *o->ret_recovery = (FdeRecoveryKey) {
+                        .passphrase = TAKE_PTR(pass),
+                        .device_uuid = uuid ? strdup(uuid) : NULL,
+                        .keyslot = slot,
+                };
+        }
         return slot;
 }
 
@@ -386,22 +428,27 @@ int fde_enroll(const char *device, const FdeOptions *o, char **ret_error) {
         _cleanup_(tpm2_context_freep) Tpm2Context *tpm = NULL;
         _cleanup_erase_ char *unlock = NULL, *pass = NULL;
         _cleanup_(json_object_putp) json_object *j = NULL;
+        const char *key_file = NULL;
         Tpm2Sealed s = {};
         size_t unlock_size = 0;
         bool recovery;
         int r;
 
+        r = single_key_file(o, device, &key_file, ret_error);
+        if (r < 0)
+                return r;
         r = fde_open(device, true, &cd, ret_error);
         if (r < 0)
                 return r;
-        r = fde_read_key_file(o->unlock_key_file, &unlock, &unlock_size, ret_error);
+        r = read_unlock(o, key_file, &unlock, &unlock_size, ret_error);
         if (r < 0)
                 return r;
+        fde_progress(o, "checking the unlock passphrase", -1);
         r = crypt_reencrypt_status(cd, NULL) == CRYPT_REENCRYPT_NONE ?
                     fde_verify_passphrase(cd, CRYPT_ANY_SLOT, unlock, unlock_size) : 0;
         if (r < 0)
                 return fde_fail(ret_error, -EPERM, "%s: the unlock passphrase%s%s opens no keyslot; nothing changed",
-                                device, o->unlock_key_file ? " in " : "", strempty(o->unlock_key_file));
+                                device, key_file ? " in " : "", strempty(key_file));
         recovery = o->recovery_key && !has_recovery_slot(cd, o);
         if (recovery && !o->print_recovery_key) {
                 r = fde_escrow_check_cert(o->fs, o->escrow_cert, NULL);
@@ -430,6 +477,7 @@ int fde_enroll(const char *device, const FdeOptions *o, char **ret_error) {
         }
 
         if (r == 0) {
+                fde_progress(o, "sealing a new key in the TPM", -1);
                 r = seal_new(tpm, o->pcr_mask ?: UINT32_C(1) << 7, TPM2_BANK_SHA256, &s, &pass, device, ret_error);
                 if (r < 0)
                         return r;
@@ -440,6 +488,7 @@ int fde_enroll(const char *device, const FdeOptions *o, char **ret_error) {
                         return fde_fail(ret_error, r, "%s: cannot write the journal: %s", device, strerror(-r));
                 }
                 fde_crash_point("journal-written");
+                fde_progress(o, "adding the TPM keyslot and its systemd-tpm2 token", -1);
                 r = install_sealed(cd, device, &s, pass, unlock, unlock_size, -1, -1, ret_error);
                 tpm2_sealed_done(&s);
                 if (r < 0)
@@ -477,15 +526,21 @@ static int rebind(const char *device, const FdeOptions *o, bool reseal, char **r
         _cleanup_erase_ char *unlock = NULL;
         FdeTokenRef tokens[FDE_TOKENS_MAX];
         size_t unlock_size = 0, n = 0, done = 0;
+        const char *key_file = NULL;
         int r;
 
+        r = single_key_file(o, device, &key_file, ret_error);
+        if (r < 0)
+                return r;
         r = fde_open(device, true, &cd, ret_error);
         if (r < 0)
                 return r;
-        if (reseal || o->unlock_key_file) {
-                r = fde_read_key_file(o->unlock_key_file, &unlock, &unlock_size, ret_error);
+        if (reseal || key_file) {
+                r = read_unlock(o, key_file, &unlock, &unlock_size, ret_error);
                 if (r < 0)
                         return r;
+                /* a recovery passphrase's slot is argon2id: this takes seconds */
+                fde_progress(o, "checking the passphrase (argon2id for a recovery keyslot, a few seconds)", -1);
                 if (crypt_reencrypt_status(cd, NULL) == CRYPT_REENCRYPT_NONE &&
                     fde_verify_passphrase(cd, CRYPT_ANY_SLOT, unlock, unlock_size) < 0)
                         return fde_fail(ret_error, -EPERM, "%s: the %s passphrase opens no keyslot; nothing changed",
@@ -532,6 +587,7 @@ static int rebind(const char *device, const FdeOptions *o, bool reseal, char **r
                         auth = old;
                         auth_size = strlen(old);
                 }
+                fde_progress(o, "sealing a new key in the TPM", -1);
                 r = seal_new(tpm, o->pcr_mask ?: tokens[i].token.pcr_mask, tokens[i].token.bank, &s, &pass, device,
                              ret_error);
                 if (r < 0)
@@ -544,6 +600,9 @@ static int rebind(const char *device, const FdeOptions *o, bool reseal, char **r
                         break;
                 }
                 fde_crash_point("journal-written");
+                fde_progress(o, unlock ? "adding the new TPM keyslot (unlocking with the passphrase: argon2id for "
+                                         "a recovery keyslot, a few seconds)" :
+                                         "adding the new TPM keyslot, then removing the old one", -1);
                 r = install_sealed(cd, device, &s, pass, auth, auth_size, tokens[i].id, tokens[i].token.keyslot,
                                    ret_error);
                 tpm2_sealed_done(&s);

@@ -167,10 +167,12 @@ int fde_status(const char *path, const char *name, const char *tcti, bool check_
 
         (void) fde_load_tpm2_tokens(cd, tokens, FDE_TOKENS_MAX, &n);
         if (check_tpm && n > 0) {
-                r = tpm2_context_new(tcti, &tpm);
+                _cleanup_free_ char *why = NULL;
+
+                r = tpm2_context_new(tcti, &tpm, &why);
                 if (r < 0)
                         add_finding(findings, "hardening.fde.tpm2-policy", "unknown", "TPM %s unreachable: %s",
-                                    tcti ?: TPM2_TCTI_DEFAULT, strerror(-r));
+                                    tcti ?: TPM2_TCTI_DEFAULT, why ?: strerror(-r));
         }
 
         toks = json_object_new_array();

@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
@@ -121,27 +126,152 @@ static void flush(Tpm2Context *c, ESYS_TR *h) {
         }
 }
 
-int tpm2_context_new(const char *tcti, Tpm2Context **ret) {
+/* The value of key in a TCTI configuration "key=value,key=value" (malloc'd), or NULL. */
+static char *tcti_conf_get(const char *conf, const char *key) {
+        size_t n = strlen(key);
+
+        for (const char *p = conf; p && *p;) {
+                size_t len = strcspn(p, ",");
+
+                if (len > n && strneq(p, key, n) && p[n] == '=')
+                        return strndup(p + n + 1, len - n - 1);
+                p += len;
+                p += *p == ',';
+        }
+        return NULL;
+}
+
+static bool tcti_is(const char *tcti, const char *name, const char **ret_conf) {
+        size_t n = strlen(name);
+
+        if (!strneq(tcti, name, n) || (tcti[n] != 0 && tcti[n] != ':'))
+                return false;
+        *ret_conf = tcti[n] == ':' ? tcti + n + 1 : "";
+        return true;
+}
+
+/* Before the TCTI loader runs: a device TCTI naming a node that does not exist. */
+static int tcti_check_before(const char *tcti, char **ret_why) {
+        const char *conf;
+        struct stat st;
+
+        if (!tcti_is(tcti, "device", &conf) || !*conf)
+                return 0; /* no path: the loader tries /dev/tpmrm0, then /dev/tpm0 */
+        if (stat(conf, &st) < 0) {
+                if (errno == ENOENT || errno == ENOTDIR) {
+                        if (ret_why)
+                                (void) asprintf(ret_why, "TPM device %s not found", conf);
+                        return -ENODEV;
+                }
+                if (ret_why)
+                        (void) asprintf(ret_why, "TPM device %s: %s", conf, strerror(errno));
+                return -errno;
+        }
+        if (!S_ISCHR(st.st_mode)) {
+                if (ret_why)
+                        (void) asprintf(ret_why, "TPM device %s is not a character device", conf);
+                return -ENODEV;
+        }
+        return 0;
+}
+
+/* After the loader, Esys_Initialize or Esys_Startup failed: what the transport itself says. A TCP
+ * TCTI (swtpm, mssim) is asked with a connect of our own; a device TCTI with an open of its node.
+ * Returns the errno found (0: nothing more precise than the TSS2 error). */
+static int tcti_check_after(const char *tcti, char **ret_why) {
+        _cleanup_free_ char *host = NULL, *port = NULL;
+        struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+        const char *conf;
+        int e = 0;
+
+        if (tcti_is(tcti, "device", &conf)) {
+                int fd;
+
+                if (!*conf)
+                        return 0;
+                fd = open(conf, O_RDWR | O_CLOEXEC | O_NOCTTY);
+                if (fd >= 0) {
+                        close(fd);
+                        return 0;
+                }
+                e = errno;
+                if (ret_why)
+                        (void) asprintf(ret_why, "TPM device %s: %s", conf, strerror(e));
+                return -e;
+        }
+        if (!tcti_is(tcti, "swtpm", &conf) && !tcti_is(tcti, "mssim", &conf))
+                return 0;
+        host = tcti_conf_get(conf, "host") ?: strdup("localhost");
+        port = tcti_conf_get(conf, "port") ?: strdup("2321");
+        if (!host || !port)
+                return -ENOMEM;
+        e = getaddrinfo(host, port, &hints, &ai);
+        if (e != 0) {
+                if (ret_why)
+                        (void) asprintf(ret_why, "cannot resolve %s:%s: %s", host, port, gai_strerror(e));
+                return -EHOSTUNREACH;
+        }
+        e = 0;
+        for (struct addrinfo *a = ai; a; a = a->ai_next) {
+                int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+
+                if (fd < 0) {
+                        e = errno;
+                        continue;
+                }
+                if (connect(fd, a->ai_addr, a->ai_addrlen) >= 0) {
+                        close(fd);
+                        e = 0;
+                        break;
+                }
+                e = errno;
+                close(fd);
+        }
+        freeaddrinfo(ai);
+        if (e == 0)
+                return 0;
+        if (ret_why) {
+                if (e == ECONNREFUSED)
+                        (void) asprintf(ret_why, "connection refused at %s:%s", host, port);
+                else
+                        (void) asprintf(ret_why, "cannot connect to %s:%s: %s", host, port, strerror(e));
+        }
+        return -e;
+}
+
+static int context_fail(const char *tcti, int r, char **ret_why) {
+        int q = tcti_check_after(tcti, ret_why);
+
+        return q < 0 ? q : r;
+}
+
+int tpm2_context_new(const char *tcti, Tpm2Context **ret, char **ret_why) {
         _cleanup_(tpm2_context_freep) Tpm2Context *c = NULL;
         TSS2_RC rc;
+        int r;
 
+        tcti = tcti ?: TPM2_TCTI_DEFAULT;
+        if (ret_why)
+                *ret_why = NULL;
+        r = tcti_check_before(tcti, ret_why);
+        if (r < 0)
+                return r;
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
         for (int i = 0; i < _TPM2_PRIMARY_MAX; i++)
                 c->primary[i] = c->session[i] = ESYS_TR_NONE;
-        setenv("TSS2_LOG", "all+none", 0); /* tpm2-tss logs to stderr by default; errors are ours to report */
-        rc = Tss2_TctiLdr_Initialize(tcti ?: TPM2_TCTI_DEFAULT, &c->tcti);
+        rc = Tss2_TctiLdr_Initialize(tcti, &c->tcti);
         if (rc != TSS2_RC_SUCCESS) {
-                log_debug("TPM2 TCTI \"%s\": %s", tcti ?: TPM2_TCTI_DEFAULT, Tss2_RC_Decode(rc));
-                return -EHOSTUNREACH;
+                log_debug("TPM2 TCTI \"%s\": %s", tcti, Tss2_RC_Decode(rc));
+                return context_fail(tcti, -EHOSTUNREACH, ret_why);
         }
         rc = Esys_Initialize(&c->esys, c->tcti, NULL);
         if (rc != TSS2_RC_SUCCESS)
-                return tpm2_error(rc, "initialization");
+                return context_fail(tcti, tpm2_error(rc, "initialization"), ret_why);
         rc = Esys_Startup(c->esys, TPM2_SU_CLEAR);
         if (rc != TSS2_RC_SUCCESS && rc != TPM2_RC_INITIALIZE)
-                return tpm2_error(rc, "startup");
+                return context_fail(tcti, tpm2_error(rc, "startup"), ret_why);
         *ret = TAKE_PTR(c);
         return 0;
 }

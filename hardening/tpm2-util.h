@@ -50,8 +50,13 @@ int tpm2_parse_pcr_list(const char *s, uint32_t *ret_mask);
 
 typedef struct Tpm2Context Tpm2Context;
 
-/* Connects through the TCTI string and starts the TPM (already started is fine). */
-int tpm2_context_new(const char *tcti, Tpm2Context **ret);
+/* Connects through the TCTI string (NULL: TPM2_TCTI_DEFAULT) and starts the TPM (already started is
+ * fine). On failure *ret_why (may be NULL) gets the real cause when the transport tells one, found by
+ * looking at the TCTI before and after the loader: "TPM device PATH not found" (-ENODEV), "connection
+ * refused at HOST:PORT" (-ECONNREFUSED); else NULL and the errno of the TSS2 error. */
+int tpm2_context_new(const char *tcti, Tpm2Context **ret, char **ret_why);
+/* tpm2-tss logs to stderr unless TSS2_LOG says otherwise: a program that reports the errors itself
+ * sets TSS2_LOG=all+none in its environment before the first call (the library never calls setenv). */
 Tpm2Context *tpm2_context_free(Tpm2Context *c);
 /* Flushes the primary and session the context keeps between calls. Call it before anything that may
  * be interrupted: without a resource manager (swtpm, /dev/tpm0) a killed process leaks them. */

@@ -12,6 +12,7 @@
 #include "probe.h"
 #include "provision.h"
 #include "cli.h"
+#include "strv.h"
 #include "tpm2-util.h"
 
 /*
@@ -36,7 +37,8 @@ const char *arg_profile = NULL;
 const char *arg_format = NULL;
 const char *arg_tcti = NULL;
 uint32_t arg_pcr_mask = 0;
-const char *arg_unlock_key_file = NULL;
+char **arg_unlock_key_files = NULL; /* --unlock-key-file, multi-valued */
+const char *arg_escrow_key = NULL;
 bool arg_tpm2 = false;
 bool arg_volume_key = false;
 bool arg_recovery_key = true;
@@ -73,6 +75,7 @@ typedef enum Option {
         OPT_VOLUME_KEY,
         OPT_NO_RECOVERY_KEY,
         OPT_PRINT_RECOVERY_KEY,
+        OPT_ESCROW_KEY,
         _OPT_MAX,
 } Option;
 
@@ -102,6 +105,7 @@ static const struct option options[] = {
         [OPT_VOLUME_KEY] = { "volume-key", no_argument, NULL, 0x100 + OPT_VOLUME_KEY },
         [OPT_NO_RECOVERY_KEY] = { "no-recovery-key", no_argument, NULL, 0x100 + OPT_NO_RECOVERY_KEY },
         [OPT_PRINT_RECOVERY_KEY] = { "print-recovery-key", no_argument, NULL, 0x100 + OPT_PRINT_RECOVERY_KEY },
+        [OPT_ESCROW_KEY] = { "escrow-key", required_argument, NULL, 0x100 + OPT_ESCROW_KEY },
         [_OPT_MAX] = {},
 };
 
@@ -135,11 +139,15 @@ static const char *const option_help[_OPT_MAX][2] = {
                                            "device:/dev/tpmrm0), e.g. swtpm:host=127.0.0.1,port=2321" },
         [OPT_PCRS] = { "   --pcrs=LIST", "PCRs to bind, e.g. 7 or 7+11" },
         [OPT_UNLOCK_KEY_FILE] = { "   --unlock-key-file=FILE", "An existing passphrase (enroll; stdin without it) or\n"
-                                                               "the recovery passphrase (reseal, rotate)" },
+                                                               "the recovery passphrase (reseal, rotate); FILE may be the\n"
+                                                               "JSON an escrow file decrypts to. Repeatable with rotate\n"
+                                                               "--volume-key: one FILE per keyslot to keep" },
         [OPT_TPM2] = { "   --tpm2", "Bind to the TPM2" },
         [OPT_VOLUME_KEY] = { "   --volume-key", "Rotate the volume key (re-encrypts the data)" },
         [OPT_NO_RECOVERY_KEY] = { "   --no-recovery-key", "Do not add a recovery keyslot" },
         [OPT_PRINT_RECOVERY_KEY] = { "   --print-recovery-key", "Print the recovery passphrase on stdout" },
+        [OPT_ESCROW_KEY] = { "   --escrow-key=KEY.pem", "The escrow service's private key: disk recover, and rotate\n"
+                                                         "--volume-key (keeps the escrowed recovery keyslots)" },
 };
 
 #define O(x) (UINT32_C(1) << OPT_##x)
@@ -243,14 +251,19 @@ static const Verb verbs[] = {
           "and a recovery keyslot escrowed with CMS (no --dry-run)",
           OPTS_FDE | O(PCRS) | O(UNLOCK_KEY_FILE) | O(TPM2) | O(NO_RECOVERY_KEY) | O(PRINT_RECOVERY_KEY),
           VERB_MUTATING, verb_disk },
-        { "disk", "rotate", "[--root DIR] [--config FILE] [--tcti TCTI] disk rotate DEVICE [--volume-key] [--pcrs LIST] [--unlock-key-file FILE]",
+        { "disk", "rotate", "[--root DIR] [--config FILE] [--tcti TCTI] disk rotate DEVICE [--volume-key] [--pcrs LIST] [--unlock-key-file FILE...] [--escrow-key KEY.pem]",
           "Replace the TPM keyslots (safe order), or re-encrypt the data under a new volume\n"
-          "key (offline, checksum resilience) (no --dry-run)",
-          OPTS_FDE | O(PCRS) | O(UNLOCK_KEY_FILE) | O(VOLUME_KEY), VERB_MUTATING, verb_disk },
+          "key (offline, checksum resilience; every other keyslot is opened by a key file or\n"
+          "the escrow key and kept) (no --dry-run)",
+          OPTS_FDE | O(PCRS) | O(UNLOCK_KEY_FILE) | O(VOLUME_KEY) | O(ESCROW_KEY), VERB_MUTATING, verb_disk },
         { "disk", "reseal", "[--root DIR] [--config FILE] [--tcti TCTI] disk reseal DEVICE --unlock-key-file RECOVERY [--pcrs LIST]",
           "Re-bind the TPM keyslots to the current PCRs, authorised by the recovery\n"
           "passphrase (no --dry-run)",
           OPTS_FDE | O(PCRS) | O(UNLOCK_KEY_FILE), VERB_MUTATING, verb_disk },
+        { "disk", "recover", "disk recover --escrow-key KEY.pem FILE.p7m [--output FILE]",
+          "Decrypt an escrowed recovery passphrase: print it (or write it to FILE, a new file\n"
+          "of mode 0600) and the volume UUID and keyslot it opens (no --dry-run)",
+          O(ESCROW_KEY) | O(OUTPUT), VERB_MUTATING, verb_disk },
 };
 
 /* Prints text with every line after the first indented by indent columns. */
@@ -360,8 +373,10 @@ static int parse_argv(int argc, char *argv[]) {
                                 return -EINVAL; /* getopt said why */
                         opt = c - 0x100;
                 }
-                /* a value given twice is a mistake on one side or the other: never let the last one win */
-                if (options[opt].has_arg == required_argument && (arg_seen & (UINT32_C(1) << opt))) {
+                /* a value given twice is a mistake on one side or the other: never let the last one win
+                 * (--unlock-key-file alone is multi-valued: each FILE opens one keyslot) */
+                if (options[opt].has_arg == required_argument && opt != OPT_UNLOCK_KEY_FILE &&
+                    (arg_seen & (UINT32_C(1) << opt))) {
                         log_error("--%s given twice", options[opt].name);
                         return -EINVAL;
                 }
@@ -440,7 +455,8 @@ static int parse_argv(int argc, char *argv[]) {
                         }
                         break;
                 case OPT_UNLOCK_KEY_FILE:
-                        arg_unlock_key_file = optarg;
+                        if (strv_extend(&arg_unlock_key_files, optarg) < 0)
+                                return log_error_errno(-ENOMEM, "Out of memory");
                         break;
                 case OPT_TPM2:
                         arg_tpm2 = true;
@@ -453,6 +469,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case OPT_PRINT_RECOVERY_KEY:
                         arg_print_recovery_key = true;
+                        break;
+                case OPT_ESCROW_KEY:
+                        arg_escrow_key = optarg;
                         break;
                 default:
                         return -EINVAL;

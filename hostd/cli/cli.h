@@ -31,7 +31,8 @@ extern const char *arg_format;     /* report: --format json|xccdf|text */
 /* FDE (issue 6) */
 extern const char *arg_tcti;            /* --tcti: overrides tpm.tcti of cchost.yaml */
 extern uint32_t arg_pcr_mask;           /* --pcrs LIST; 0: the default (PCR 7, or the token's) */
-extern const char *arg_unlock_key_file; /* --unlock-key-file FILE */
+extern char **arg_unlock_key_files;     /* --unlock-key-file FILE, multi-valued (NULL: none) */
+extern const char *arg_escrow_key;      /* --escrow-key KEY.pem */
 extern bool arg_tpm2;                   /* disk enroll --tpm2 */
 extern bool arg_volume_key;             /* disk rotate --volume-key */
 extern bool arg_recovery_key;           /* --no-recovery-key clears it */

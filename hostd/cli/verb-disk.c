@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
 #include <libudev.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
@@ -11,7 +14,8 @@
 #include "tpm2-util.h"
 
 /*
- * disk status [DEVICE...] | enroll DEVICE --tpm2 | rotate DEVICE [--volume-key] | reseal DEVICE
+ * disk status [DEVICE...] | enroll DEVICE --tpm2 | rotate DEVICE [--volume-key] | reseal DEVICE |
+ * recover --escrow-key KEY.pem FILE.p7m
  *
  * DEVICE is an operator path on the real filesystem: a block device or a LUKS2 image file. Without
  * DEVICE arguments status looks at the configured fde.devices, or, when --root is "/" and none are
@@ -192,24 +196,112 @@ static int disk_status(int argc, char *argv[]) {
         return ok ? 0 : EXIT_NOT_READY;
 }
 
+/* Progress on a terminal (stderr): one line per phase, a bar redrawn in place for the reencryption.
+ * The library calls this; it never prints itself. */
+typedef struct ProgressState {
+        char phase[256];
+        int percent;     /* -1: the phase line has no bar */
+        bool open_line;  /* a bar line waits for its newline */
+} ProgressState;
+
+static void show_progress(const char *phase, double fraction, void *userdata) {
+        ProgressState *p = userdata;
+        bool same = streq(p->phase, phase);
+
+        if (!same) {
+                if (p->open_line)
+                        fputc('\n', stderr);
+                p->open_line = false;
+                p->percent = -1;
+                snprintf(p->phase, sizeof(p->phase), "%s", phase);
+                if (fraction < 0)
+                        fprintf(stderr, "%s...\n", phase);
+        }
+        if (fraction >= 0) {
+                int percent = (int) (fraction * 100.0 + 0.5), width = 30, filled;
+
+                percent = percent < 0 ? 0 : percent > 100 ? 100 : percent;
+                if (percent == p->percent)
+                        return;
+                p->percent = percent;
+                filled = percent * width / 100;
+                fprintf(stderr, "\r\033[K%s [%.*s%*s] %3d%%", phase, filled, "##############################",
+                        width - filled, "", percent);
+                p->open_line = true;
+        }
+        fflush(stderr);
+}
+
+static void end_progress(ProgressState *p) {
+        if (p->open_line)
+                fputc('\n', stderr);
+        p->open_line = false;
+}
+
+/* One line of stdin: a prompt's answer (no echo on a terminal) or a pipe. NULL at end of input. */
+static char *read_passphrase_stdin(void) {
+        char line[1024], *got, *p;
+        struct termios old, quiet;
+        bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) >= 0;
+
+        if (tty) {
+                fprintf(stderr, "Passphrase: ");
+                quiet = old;
+                quiet.c_lflag &= ~(tcflag_t) ECHO;
+                (void) tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        }
+        got = fgets(line, sizeof(line), stdin);
+        if (tty) {
+                (void) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+                fputc('\n', stderr);
+        }
+        if (!got)
+                return NULL;
+        line[strcspn(line, "\n")] = 0;
+        p = strdup(line);
+        explicit_bzero(line, sizeof(line));
+        return p;
+}
+
+static void erase_freep(char **p) {
+        if (*p) {
+                explicit_bzero(*p, strlen(*p));
+                free(*p);
+        }
+}
+
 static int disk_change(const char *verb, const char *device) {
         _cleanup_(host_freep) Host *h = NULL;
         _cleanup_free_ char *error = NULL;
+        _cleanup_(erase_freep) char *typed = NULL;
+        FdeRecoveryKey recovery = { .keyslot = -1 };
+        ProgressState progress = { .percent = -1 };
+        bool tty = isatty(STDERR_FILENO);
         Config c = {};
         FdeOptions o;
         int r;
 
+        if (arg_escrow_key && !(streq(verb, "rotate") && arg_volume_key))
+                return log_error_errno(-EINVAL, "--escrow-key is for disk recover and disk rotate --volume-key");
         r = load_config(&h, &c);
         if (r < 0)
                 return r;
+        /* enroll and reseal need a passphrase: without a file it comes from stdin */
+        if (!arg_unlock_key_files && (streq(verb, "enroll") || streq(verb, "reseal")))
+                typed = read_passphrase_stdin();
         o = (FdeOptions) {
                 .fs = host_fs(h),
                 .tcti = tcti_for(&c),
                 .pcr_mask = arg_pcr_mask,
-                .unlock_key_file = arg_unlock_key_file,
+                .unlock_key_files = arg_unlock_key_files,
+                .unlock_passphrase = typed,
+                .escrow_key = arg_escrow_key,
                 .recovery_key = arg_recovery_key,
                 .print_recovery_key = arg_print_recovery_key,
                 .escrow_cert = c.fde.escrow_certificate,
+                .progress = tty ? show_progress : NULL,
+                .progress_userdata = &progress,
+                .ret_recovery = &recovery,
         };
         if (streq(verb, "enroll"))
                 r = fde_enroll(device, &o, &error);
@@ -219,17 +311,89 @@ static int disk_change(const char *verb, const char *device) {
                 r = fde_rotate_volume_key(device, &o, &error);
         else
                 r = fde_rotate_keyslots(device, &o, &error);
+        end_progress(&progress);
         config_done(&c);
+        /* shown even when a later step failed: the keyslot it opens exists */
+        if (recovery.passphrase)
+                printf("Recovery passphrase for %s (keyslot %d): %s\n", device, recovery.keyslot, recovery.passphrase);
+        fde_recovery_key_done(&recovery);
         if (r < 0)
-                return error ? log_error_errno(r, "%s", error) : log_error_errno(r, "disk operation failed: %m");
+                return error ? log_error_errno(r, "%s", error) :
+                               log_error_errno(r, "%s: disk %s failed: %m", device, verb);
         if (!arg_json)
                 fprintf(stderr, "%s: %s done\n", device, verb);
         return 0;
 }
 
+/* A new file only (never one that exists, never through a symlink), mode 0600 whatever the umask. */
+static int write_secret_file(const char *path, const char *secret) {
+        size_t size = strlen(secret);
+        ssize_t n;
+        int fd, r = 0;
+
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return log_error_errno(-errno, "%s: %m%s", path, errno == EEXIST ? "; not overwriting it" : "");
+        if (fchmod(fd, 0600) < 0)
+                r = -errno;
+        if (r >= 0) {
+                n = write(fd, secret, size);
+                if (n < 0)
+                        r = -errno;
+                else if ((size_t) n != size || write(fd, "\n", 1) != 1)
+                        r = -EIO;
+        }
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r >= 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlink(path);
+                return log_error_errno(r, "%s: cannot write the passphrase: %m", path);
+        }
+        return 0;
+}
+
+/* disk recover --escrow-key KEY.pem FILE.p7m [--output FILE]: both are operator files on this machine. */
+static int disk_recover(int argc, char *argv[]) {
+        _cleanup_free_ char *error = NULL;
+        FdeRecoveryKey k = { .keyslot = -1 };
+        int r;
+
+        if (argc != 1)
+                return log_error_errno(-EINVAL, "usage: cchostctl disk recover --escrow-key KEY.pem FILE.p7m "
+                                       "[--output FILE]");
+        if (!arg_escrow_key)
+                return log_error_errno(-EINVAL, "disk recover needs --escrow-key KEY.pem (the escrow service's "
+                                       "private key) to decrypt %s", argv[0]);
+        if (arg_unlock_key_files)
+                return log_error_errno(-EINVAL, "disk recover takes no --unlock-key-file");
+        r = fde_escrow_decrypt(argv[0], arg_escrow_key, &k, &error);
+        if (r < 0)
+                return error ? log_error_errno(r, "%s", error) :
+                               log_error_errno(r, "%s: cannot decrypt the escrow file: %m", argv[0]);
+        if (arg_output)
+                r = write_secret_file(arg_output, k.passphrase);
+        if (r >= 0) {
+                if (!arg_output)
+                        printf("%s\n", k.passphrase);
+                fprintf(stderr, "Recovery passphrase of the LUKS2 volume %s (/dev/disk/by-uuid/%s), keyslot %d%s%s%s%s\n",
+                        k.device_uuid ?: "(unknown)", k.device_uuid ?: "(unknown)", k.keyslot, k.created ? ", escrowed " : "",
+                        strempty(k.created), arg_output ? ", written to " : "", strempty(arg_output));
+                fprintf(stderr, "Use it with: cchostctl disk reseal DEVICE --unlock-key-file %s\n",
+                        arg_output ?: "FILE");
+        }
+        fde_recovery_key_done(&k);
+        return r < 0 ? r : 0;
+}
+
 int verb_disk(int argc, char *argv[]) {
+        /* tpm2-tss logs to stderr by default; its errors are ours to report (an operator's TSS2_LOG wins) */
+        (void) setenv("TSS2_LOG", "all+none", 0);
         if (argc >= 2 && streq(argv[1], "status"))
                 return disk_status(argc - 2, argv + 2);
+        if (argc >= 2 && streq(argv[1], "recover"))
+                return disk_recover(argc - 2, argv + 2);
         if (argc == 3 && streq(argv[1], "enroll")) {
                 if (!arg_tpm2)
                         return log_error_errno(-EINVAL, "disk enroll needs --tpm2 (the only enrolment method)");
@@ -238,5 +402,5 @@ int verb_disk(int argc, char *argv[]) {
         if (argc == 3 && (streq(argv[1], "rotate") || streq(argv[1], "reseal")))
                 return disk_change(argv[1], argv[2]);
         return log_error_errno(-EINVAL, "usage: cchostctl disk status [DEVICE...] | enroll DEVICE --tpm2 | "
-                               "rotate DEVICE [--volume-key] | reseal DEVICE");
+                               "rotate DEVICE [--volume-key] | reseal DEVICE | recover --escrow-key KEY.pem FILE.p7m");
 }
