@@ -140,14 +140,14 @@ static const char *const option_help[_OPT_MAX][2] = {
         [OPT_PCRS] = { "   --pcrs=LIST", "PCRs to bind, e.g. 7 or 7+11" },
         [OPT_UNLOCK_KEY_FILE] = { "   --unlock-key-file=FILE", "An existing passphrase (enroll; stdin without it) or\n"
                                                                "the recovery passphrase (reseal, rotate); FILE may be the\n"
-                                                               "JSON an escrow file decrypts to. Repeatable with rotate\n"
-                                                               "--volume-key: one FILE per keyslot to keep" },
+                                                               "JSON an escrow file decrypts to. Repeatable with disk\n"
+                                                               "rotate --volume-key: one FILE per keyslot to keep" },
         [OPT_TPM2] = { "   --tpm2", "Bind to the TPM2" },
         [OPT_VOLUME_KEY] = { "   --volume-key", "Rotate the volume key (re-encrypts the data)" },
         [OPT_NO_RECOVERY_KEY] = { "   --no-recovery-key", "Do not add a recovery keyslot" },
         [OPT_PRINT_RECOVERY_KEY] = { "   --print-recovery-key", "Print the recovery passphrase on stdout" },
-        [OPT_ESCROW_KEY] = { "   --escrow-key=KEY.pem", "The escrow service's private key: disk recover, and rotate\n"
-                                                         "--volume-key (keeps the escrowed recovery keyslots)" },
+        [OPT_ESCROW_KEY] = { "   --escrow-key=KEY.pem", "The escrow service's private key: disk recover, and disk\n"
+                                                         "rotate --volume-key (keeps the escrowed recovery keyslots)" },
 };
 
 #define O(x) (UINT32_C(1) << OPT_##x)
