@@ -3,15 +3,11 @@
 #include <stdio.h>
 #include <yaml.h>
 
-#include "build-config.h"
+#include "data-dirs.h"
 #include "harden.h"
 #include "strv.h"
 #include "time-util.h"
 #include "yaml-util.h"
-
-static bool isempty(const char *s) {
-        return !s || !*s;
-}
 
 #define PROFILE_MAX (4 * 1024 * 1024)
 #define SITE_DIR "etc/cchost/profile.d"
@@ -400,8 +396,8 @@ static int load_base(Host *h, const char *path, HardenProfile **ret, char **ret_
                         *ret_error = NULL;
                 return r;
         }
-        /* tests point $CCHOST_PROFILE_DIR at the source tree */
-        name = strdup(!isempty(getenv("CCHOST_PROFILE_DIR")) ? getenv("CCHOST_PROFILE_DIR") : PROFILE_DIR);
+        /* the installed profiles, or the source tree's when running from the build tree */
+        name = strdup(data_dir_profiles());
         if (!name)
                 return -ENOMEM;
         {

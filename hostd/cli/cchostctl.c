@@ -93,7 +93,7 @@ static void help(void) {
                "\n"
                "Options:\n"
                "  -h --help             Show this help\n"
-               "     --version          Show the version\n"
+               "     --version          Show the version and the libraries compiled in\n"
                "  -r --root=DIR         Look at the host tree under DIR instead of / (a capture or\n"
                "                        a fixture host); registers come from DIR/.cchost/capture.json\n"
                "                        unless DIR/dev/cpu/N/{cpuid,msr} are character devices\n"
@@ -189,7 +189,7 @@ static int parse_argv(int argc, char *argv[]) {
                         help();
                         return 0;
                 case ARG_VERSION:
-                        printf("cchostctl %s\n", PACKAGE_VERSION);
+                        printf("cchostctl %s\n%s\n", PACKAGE_VERSION, CCHOST_FEATURES);
                         return 0;
                 case 'r':
                         arg_root = optarg;
