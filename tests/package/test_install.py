@@ -138,6 +138,28 @@ printf '%s\n' "${COMPREPLY[@]}"
             self.assertIn(feature, out[1])
 
 
+class Packaging(unittest.TestCase):
+    """debian/control's Build-Depends and tests/install-deps.sh name the same build packages."""
+
+    def test_build_depends_are_installed_by_install_deps(self):
+        with open(os.path.join(SOURCE, "debian", "control")) as f:
+            text = f.read()
+        field = text.split("Build-Depends:", 1)[1].split("\n\n", 1)[0]
+        field = field.split("\nStandards-Version:", 1)[0]
+        names = []
+        for item in field.split(","):
+            name = item.strip().split(" ", 1)[0]
+            if name and name != "debhelper-compat":
+                names.append(name)
+        with open(os.path.join(SOURCE, "tests", "install-deps.sh")) as f:
+            deps = f.read().split('packages="', 1)[1].split('"', 1)[0].split()
+        self.assertTrue(names)
+        self.assertEqual([n for n in names if n not in deps], [])
+        # and what the build links is in Build-Depends
+        for dev in [d for d in deps if d.endswith("-dev") and d not in ("libc6-dev", "dpkg-dev")]:
+            self.assertIn(dev, names)
+
+
 class Uninstalled(unittest.TestCase):
     """The build tree's cchostctl reads the source tree's profile without --profile or any
     environment variable; the same binary copied elsewhere does not."""
