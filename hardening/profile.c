@@ -6,15 +6,12 @@
 
 #include "build-config.h"
 #include "fileio.h"
+#include "data-dirs.h"
 #include "harden.h"
 #include "profile-validate.h"
 #include "strv.h"
 #include "time-util.h"
 #include "yaml-util.h"
-
-static bool isempty(const char *s) {
-        return !s || !*s;
-}
 
 #define PROFILE_MAX (4 * 1024 * 1024)
 #define SITE_DIR "etc/cchost/profile.d"
@@ -356,8 +353,8 @@ static int load_base(Host *h, const char *path, HardenProfile **ret, char **ret_
                         *ret_error = NULL;
                 return r;
         }
-        /* tests point $CCHOST_PROFILE_DIR at the source tree */
-        name = strdup(!isempty(getenv("CCHOST_PROFILE_DIR")) ? getenv("CCHOST_PROFILE_DIR") : PROFILE_DIR);
+        /* the installed profiles, or the source tree's when running from the build tree */
+        name = strdup(data_dir_profiles());
         if (!name)
                 return -ENOMEM;
         {

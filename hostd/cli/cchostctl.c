@@ -112,7 +112,7 @@ static const struct option options[] = {
 /* The help line of each option: how it is written, then what it does (continuation lines indented). */
 static const char *const option_help[_OPT_MAX][2] = {
         [OPT_HELP] = { "-h --help", "Show this help (after a verb: that verb's help)" },
-        [OPT_VERSION] = { "   --version", "Show the version" },
+        [OPT_VERSION] = { "   --version", "Show the version and the libraries compiled in" },
         [OPT_ROOT] = { "-r --root=DIR", "Look at the host tree under DIR instead of / (a capture or\n"
                                         "a fixture host); registers come from DIR/.cchost/capture.json\n"
                                         "unless DIR/dev/cpu/N/{cpuid,msr} are character devices" },
@@ -387,7 +387,7 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_help = true;
                         break;
                 case OPT_VERSION:
-                        printf("cchostctl %s\n", PACKAGE_VERSION);
+                        printf("cchostctl %s\n%s\n", PACKAGE_VERSION, CCHOST_FEATURES);
                         return 0;
                 case OPT_ROOT:
                         arg_root = optarg;

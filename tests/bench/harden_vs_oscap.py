@@ -18,9 +18,8 @@ import time
 import xml.etree.ElementTree as ET
 
 DS = "/usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml"
-# the profile of this source tree, unless the caller points elsewhere (an installed cchost)
-os.environ.setdefault("CCHOST_PROFILE_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
-                                                         "hardening", "profiles"))
+# the profile of this source tree (a build-tree cchostctl reads it by itself; bench-harden is given it)
+PROFILE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "hardening", "profiles")
 PROFILE = "xccdf_org.ssgproject.content_profile_anssi_np_nt28_high"
 NS = {"x": "http://checklists.nist.gov/xccdf/1.2"}
 RUNS_OURS, RUNS_OSCAP = 20, 3
@@ -104,7 +103,7 @@ def main():
           f"best of {RUNS_OSCAP}: {t_oscap:.2f} s")
     print(f"ratio (whole cchostctl process, start-up and dynamic linking included): {t_oscap / t_ours:.0f}x")
     bench = os.path.join(os.path.dirname(os.path.abspath(ctl)), "..", "..", "tests", "bench", "bench-harden")
-    prof = os.environ["CCHOST_PROFILE_DIR"] + "/cc-host.yaml"
+    prof = PROFILE_DIR + "/cc-host.yaml"
     if os.path.exists(bench):
         out = subprocess.run([bench, root, prof, "200"], capture_output=True, text=True, check=True).stdout
         ms = float(out.split(" ms per scan")[0].rsplit(" ", 1)[1])
