@@ -119,7 +119,8 @@ const Probe probe_snp_psp_platform = {
         .component = "psp",
         .parent = "snp.psp.device",
         .tee = TEE_SNP,
-        .reads = "ioctls SEV_PLATFORM_STATUS and SNP_PLATFORM_STATUS on /dev/sev",
+        .reads = "ioctls SEV_PLATFORM_STATUS and SNP_PLATFORM_STATUS on /dev/sev; the installed baseline's entry "
+                 "for this node",
         .rule = "SEV API >= 1.51, SNP state INIT, RMP initialized; ALIAS_CHECK_COMPLETE set (BadRAM fix), else warn, "
                 "or fail when the installed baseline certifies SEV firmware for this node",
         .remedy = "The SNP firmware did not initialize. Check dmesg for \"SEV-SNP: failed to INIT\" and "
