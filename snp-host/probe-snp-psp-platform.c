@@ -1,10 +1,45 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "baseline.h"
+#include "config.h"
 #include "probe-util.h"
 #include "snp-host.h"
+#include "time-util.h"
 
 static const char *const sev_states[] = { "UNINIT", "INIT", "WORKING" };
+
+/*
+ * Whether the installed, verified baseline certifies SEV firmware for this node: then attestation is
+ * verified against the fixed firmware it pins. Its own problems are firmware.baseline.manifest's to
+ * report; here any of them means "no baseline". ret_id is the baseline's id (malloc'ed).
+ */
+static bool baseline_pins_sev(ProbeContext *c, char **ret_id) {
+        _cleanup_(baseline_done) Baseline b = {};
+        _cleanup_free_ char *error = NULL;
+        const BaselinePlatform *p;
+        const CpuIdentity *cpu;
+        DmiIdentity dmi;
+        Config config;
+        time_t now;
+        int r;
+
+        if (config_load(c->host, NULL, &config, &error) < 0)
+                return false;
+        r = clock_now(&now);
+        if (r >= 0)
+                r = baseline_load(c->host, &config, now, &b, NULL);
+        config_done(&config);
+        if (r < 0 || host_cpu_identity(c->host, &cpu) < 0)
+                return false;
+        dmi_identity_read(c->host, &dmi);
+        p = baseline_match(&b, cpu, &dmi);
+        dmi_identity_done(&dmi);
+        if (!p || !p->has_sev)
+                return false;
+        *ret_id = strdup(b.id);
+        return *ret_id;
+}
 
 static void run(ProbeContext *c, Finding *f) {
         SevPlatformStatus sev;
@@ -58,6 +93,23 @@ static void run(ProbeContext *c, Finding *f) {
                 finding_set(f, FINDING_FAIL, "SNP firmware is initialized but reports the RMP as not initialized");
                 return;
         }
+        if (!snp.alias_check_complete) {
+                /* AMD-SB-3015 (CVE-2024-21944, BadRAM): only fixed firmware checks DIMM aliasing at SNP_INIT */
+                _cleanup_free_ char *id = NULL;
+                bool pinned = baseline_pins_sev(c, &id);
+
+                if (pinned)
+                        finding_evidence_str(f, "baseline", id);
+                finding_set(f, pinned ? FINDING_FAIL : FINDING_WARN,
+                            "SNP is up, but SEV firmware build %u never set ALIAS_CHECK_COMPLETE: it predates the "
+                            "BadRAM fix (AMD-SB-3015)%s%s%s", snp.build_id,
+                            pinned ? ", which the installed baseline " : "", pinned ? id : "",
+                            pinned ? " requires" : "; verifiers that pin the fixed firmware reject its reports");
+                finding_remedy(f, "Update the SEV firmware to a release with the AMD-SB-3015 (CVE-2024-21944) fix: a "
+                                  "BIOS with the newer AGESA, or on Milan the firmware file in /lib/firmware/amd/; "
+                                  "then reboot.");
+                return;
+        }
         finding_set(f, FINDING_PASS, "SNP initialized, RMP initialized, SEV API %s build %u, %u guest(s)", version,
                     snp.build_id, snp.guest_count);
 }
@@ -67,8 +119,10 @@ const Probe probe_snp_psp_platform = {
         .component = "psp",
         .parent = "snp.psp.device",
         .tee = TEE_SNP,
-        .reads = "ioctls SEV_PLATFORM_STATUS and SNP_PLATFORM_STATUS on /dev/sev",
-        .rule = "SEV API >= 1.51, SNP state INIT, RMP initialized",
+        .reads = "ioctls SEV_PLATFORM_STATUS and SNP_PLATFORM_STATUS on /dev/sev; the installed baseline's entry "
+                 "for this node",
+        .rule = "SEV API >= 1.51, SNP state INIT, RMP initialized; ALIAS_CHECK_COMPLETE set (BadRAM fix), else warn, "
+                "or fail when the installed baseline certifies SEV firmware for this node",
         .remedy = "The SNP firmware did not initialize. Check dmesg for \"SEV-SNP: failed to INIT\" and "
                   "\"AMD-Vi: SNP\" lines; fix the failing BIOS and kernel checks above, and on newer kernels "
                   "make sure kvm_amd is loaded (it initializes SNP).",

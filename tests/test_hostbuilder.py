@@ -156,6 +156,8 @@ class Builder(unittest.TestCase):
             spec = hostbuilder.load_spec(name)
             if spec["cpu"]["vendor"] != "AuthenticAMD":
                 continue
+            if (spec.get("files") or {}).get("/sys/module/kvm_amd/parameters/sev") == "N\n":
+                continue  # kvm_amd with SEV off registers no ASIDs (turin-snp-kvm-sev-off)
             with self.subTest(spec=name):
                 root = self.build(spec)
                 _, _, ecx, edx = (int(r, 16) for r in self.capture(root)["cpus"]["0"]["cpuid"]["0x8000001f/0"])
