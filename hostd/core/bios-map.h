@@ -21,6 +21,7 @@
 #define BIOS_SEAM_LOADER "seam_loader"
 #define BIOS_TDX_KEY_SPLIT "tdx_key_split"
 #define BIOS_SGX "sgx"
+#define BIOS_SGX_LAUNCH_CONTROL "sgx_launch_control"
 
 /* The vendor key for a BMC's vendor string ("Dell Inc." -> "dell"), or NULL when unknown. */
 const char *bios_map_vendor(const char *bmc_vendor);
