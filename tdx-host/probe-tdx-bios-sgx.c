@@ -57,8 +57,11 @@ static void run(ProbeContext *c, Finding *f) {
         if (kernel_lc >= 0)
                 finding_evidence_bool(f, "kernel_sgx_lc", kernel_lc);
         enclave = hostfs_device_exists(host_fs(c->host), "dev/sgx_enclave", &chardev);
-        if (enclave >= 0)
-                finding_evidence_bool(f, "/dev/sgx_enclave", enclave);
+        if (enclave >= 0) {
+                char disp[64];
+
+                finding_evidence_bool(f, probe_display_path("dev/sgx_enclave", disp, sizeof(disp)), enclave);
+        }
 
         if (!(v & BIT(FEATURE_CONTROL_SGX_LC_ENABLE))) {
                 if (cpu_lc == 0) {

@@ -181,7 +181,7 @@ const Probe probe_tdx_kernel_cmdline = {
         .component = "kernel",
         .parent = "tdx.cpu.vendor",
         .tee = TEE_TDX,
-        .reads = "/sys/power/state and /sys/power/disk (lockdown: /sys/kernel/security/lockdown); the kernel command "
+        .reads = "hibernation in /sys/power/state and /sys/power/disk (lockdown: /sys/kernel/security/lockdown); the kernel command "
                  "line (/proc/cmdline); \"options kvm_intel\" lines in /etc/modprobe.d/*.conf "
                  "(and /run, /usr/lib, /lib/modprobe.d); when nothing requests TDX, the kvm_intel parameter "
                  "in /sys/module/kvm_intel/parameters/tdx",
