@@ -23,7 +23,7 @@ static int cmdline_tdx_off(Finding *f, const char *cmdline) {
         STRV_FOREACH(w, words) {
                 const char *eq = strchr(*w, '=');
 
-                if (tdx_parse_bool(eq ? eq + 1 : NULL) <= 0)
+                if (parse_kernel_bool(eq ? eq + 1 : NULL) <= 0)
                         json_object_array_add(a, json_object_new_string(*w));
         }
         finding_evidence_obj(f, "cmdline_tdx_off", a);

@@ -91,7 +91,7 @@ static void run(ProbeContext *c, Finding *f) {
                                 STRV_FOREACH(w, words) {
                                         const char *eq = strchr(*w, '=');
 
-                                        if (tdx_parse_bool(eq ? eq + 1 : NULL) == 0)
+                                        if (parse_kernel_bool(eq ? eq + 1 : NULL) == 0)
                                                 json_object_array_add(cmd_off, json_object_new_string(*w));
                                 }
                                 any_cmdline = true;

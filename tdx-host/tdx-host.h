@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "host.h"
+#include "kernel-bool.h"
 #include "parse-util.h"
 
 #define MSR_IA32_MKTME_KEYID_PARTITIONING 0x87U
@@ -43,8 +44,6 @@ const char *tdx_generation_to_string(TdxGeneration g);
 /* The TDX module line a generation runs: "1.5" (SPR, EMR, SRF) or "2.0" (GNR). */
 const char *tdx_expected_module(TdxGeneration g);
 
-/* A boolean module parameter value as the kernel reads it (NULL: a bare "tdx"): 1, 0 or -EINVAL. */
-int tdx_parse_bool(const char *v);
 
 /*
  * Whether kvm_intel is asked to bring TDX up, decided the way modprobe does it: the "options kvm_intel"

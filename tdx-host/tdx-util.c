@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "kernel-bool.h"
 #include "parse-util.h"
 #include "strv.h"
 #include "tdx-host.h"
@@ -31,25 +32,6 @@ const char *tdx_generation_to_string(TdxGeneration g) {
 
 const char *tdx_expected_module(TdxGeneration g) {
         return g >= 0 && g < _TDX_GEN_MAX ? generations[g].module : NULL;
-}
-
-int tdx_parse_bool(const char *v) {
-        /* param_set_bool(): a bare parameter means true; then kstrtobool(), which looks at the first letters */
-        if (!v)
-                return 1;
-        switch (v[0]) {
-        case 'y': case 'Y': case 't': case 'T': case '1':
-                return 1;
-        case 'n': case 'N': case 'f': case 'F': case '0':
-                return 0;
-        case 'o': case 'O':
-                if (v[1] == 'n' || v[1] == 'N')
-                        return 1;
-                if (v[1] == 'f' || v[1] == 'F')
-                        return 0;
-                break;
-        }
-        return -EINVAL;
 }
 
 /* kmod normalizes "-" to "_" in module names */
@@ -101,9 +83,9 @@ static int conf_bool_option(const char *text, const char *module, const char *pa
                         continue;
                 for (char **o = w + 2; *o && (*o)[0] != '#'; o++) {
                         if (streq(*o, param))
-                                *value = tdx_parse_bool(NULL);
+                                *value = parse_kernel_bool(NULL);
                         else if (strneq(*o, param, plen) && (*o)[plen] == '=')
-                                *value = tdx_parse_bool(*o + plen + 1);
+                                *value = parse_kernel_bool(*o + plen + 1);
                         else
                                 continue;
                         found = true;
@@ -203,7 +185,7 @@ int kvm_bool_option(Host *h, const char *cmdline, const char *module, const char
         if (r < 0)
                 return r;
         if (r > 0) {
-                v = tdx_parse_bool(value);
+                v = parse_kernel_bool(value);
                 free(where);
                 where = strdup("kernel command line");
                 if (!where)
