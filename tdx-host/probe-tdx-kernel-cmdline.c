@@ -23,31 +23,59 @@ static int cmdline_tdx_off(Finding *f, const char *cmdline) {
         STRV_FOREACH(w, words) {
                 const char *eq = strchr(*w, '=');
 
-                if (tdx_parse_bool(eq ? eq + 1 : NULL) <= 0)
+                if (parse_kernel_bool(eq ? eq + 1 : NULL) <= 0)
                         json_object_array_add(a, json_object_new_string(*w));
         }
         finding_evidence_obj(f, "cmdline_tdx_off", a);
         return 0;
 }
 
+/* What /sys/power says about hibernation, for a summary: "" when the tree does not show it. */
+static const char *hibernation_note(TdxHibernation hib) {
+        switch (hib) {
+        case TDX_HIBERNATION_AVAILABLE:
+                return " (hibernation is available: /sys/power/state offers disk)";
+        case TDX_HIBERNATION_RUNTIME:
+                return " (hibernation is off only while secret or CXL memory is in use; at boot, when "
+                       "tdx_init() asks, it is available)";
+        default:
+                return "";
+        }
+}
+
 static void run(ProbeContext *c, Finding *f) {
         _cleanup_free_ char *cmdline = NULL, *where = NULL, *param = NULL;
-        bool loaded_by_hand = false;
+        bool loaded_by_hand = false, need_nohibernate;
+        TdxHibernation hib;
         int r, nohibernate, requested;
 
         if (probe_read_cmdline(c, f, &cmdline) < 0)
                 return;
-        nohibernate = cmdline_find(cmdline, "nohibernate", NULL);
+        nohibernate = cmdline_no_hibernation(cmdline);
         if (nohibernate < 0) {
                 finding_unknown(f, nohibernate, NULL, "cannot parse the kernel command line");
                 return;
         }
+        r = tdx_hibernation(c->host, cmdline, &hib);
+        if (r < 0) {
+                finding_unknown(f, r, NULL, "cannot read /sys/power");
+                return;
+        }
+        /*
+         * tdx_init() refuses while hibernation_available(): nohibernate, any lockdown level and a kernel
+         * built without hibernation all make it unavailable. Where the tree has no /sys/power, only the
+         * command line tells.
+         */
+        need_nohibernate = hib == TDX_HIBERNATION_UNKNOWN ? !nohibernate :
+                           hib == TDX_HIBERNATION_AVAILABLE || hib == TDX_HIBERNATION_RUNTIME;
         requested = tdx_requested(c->host, cmdline, &where);
         if (requested < 0) {
                 finding_unknown(f, requested, NULL, "cannot tell whether kvm_intel.tdx is requested");
                 return;
         }
         finding_evidence_bool(f, "nohibernate", nohibernate);
+        finding_evidence_str(f, "hibernation", tdx_hibernation_to_string(hib));
+        finding_evidence_bool(f, "needs_nohibernate", need_nohibernate);
         finding_evidence_str(f, "tdx_requested_in", requested ? where : NULL);
         if (!requested && where) {
                 finding_evidence_str(f, "tdx_disabled_in", where);
@@ -69,15 +97,15 @@ static void run(ProbeContext *c, Finding *f) {
                 loaded_by_hand = true;
         }
 
-        if (!nohibernate && !requested && !loaded_by_hand) {
-                finding_set(f, FINDING_FAIL, "kernel command line lacks nohibernate and kvm_intel.tdx=1%s%s",
-                            where ? "; TDX is turned off in " : "", strempty(where));
+        if (need_nohibernate && !requested && !loaded_by_hand) {
+                finding_set(f, FINDING_FAIL, "kernel command line lacks nohibernate and kvm_intel.tdx=1%s%s%s",
+                            hibernation_note(hib), where ? "; TDX is turned off in " : "", strempty(where));
                 finding_remedy(f, "Put \"nohibernate kvm_intel.tdx=1\" on the kernel command line: " GRUB_HOWTO ".");
                 return;
         }
-        if (!nohibernate) {
+        if (need_nohibernate) {
                 finding_set(f, FINDING_FAIL, "kernel command line lacks nohibernate: the kernel's TDX "
-                            "initialization refuses to run while hibernation is possible");
+                            "initialization refuses to run while hibernation is possible%s", hibernation_note(hib));
                 finding_remedy(f, "Put nohibernate on the kernel command line: " GRUB_HOWTO ".");
                 return;
         }
@@ -110,8 +138,12 @@ static void run(ProbeContext *c, Finding *f) {
                                   "\"options kvm_intel tdx=1\" to /etc/modprobe.d/kvm-intel-tdx.conf.)");
                 return;
         }
-        finding_set(f, FINDING_PASS, "nohibernate set, TDX requested %s %s",
-                    streq(where, "kernel command line") ? "on the" : "in", where);
+        if (nohibernate)
+                finding_set(f, FINDING_PASS, "nohibernate set, TDX requested %s %s",
+                            streq(where, "kernel command line") ? "on the" : "in", where);
+        else
+                finding_set(f, FINDING_PASS, "hibernation is %s, TDX requested %s %s", tdx_hibernation_to_string(hib),
+                            streq(where, "kernel command line") ? "on the" : "in", where);
 }
 
 static int fix(ProbeContext *c, const Finding *f, Intents *in) {
@@ -121,7 +153,7 @@ static int fix(ProbeContext *c, const Finding *f, Intents *in) {
 
         if (!f->evidence)
                 return 0;
-        if (json_object_object_get_ex(f->evidence, "nohibernate", &v) && !json_object_get_boolean(v)) {
+        if (json_object_object_get_ex(f->evidence, "needs_nohibernate", &v) && json_object_get_boolean(v)) {
                 r = intents_add(&in->cmdline_add, "nohibernate");
                 if (r < 0)
                         return r;
@@ -149,11 +181,13 @@ const Probe probe_tdx_kernel_cmdline = {
         .component = "kernel",
         .parent = "tdx.cpu.vendor",
         .tee = TEE_TDX,
-        .reads = "the kernel command line (/proc/cmdline); \"options kvm_intel\" lines in /etc/modprobe.d/*.conf "
+        .reads = "hibernation in /sys/power/state and /sys/power/disk (lockdown: /sys/kernel/security/lockdown); the kernel command "
+                 "line (/proc/cmdline); \"options kvm_intel\" lines in /etc/modprobe.d/*.conf "
                  "(and /run, /usr/lib, /lib/modprobe.d); when nothing requests TDX, the kvm_intel parameter "
                  "in /sys/module/kvm_intel/parameters/tdx",
-        .rule = "nohibernate present; kvm_intel.tdx=1 (1, Y or on) on the command line or tdx=1 in modprobe.d, "
-                "the command line winning",
+        .rule = "hibernation unavailable (no disk in /sys/power/state: nohibernate, lockdown or a kernel without "
+                "hibernation; without /sys/power, nohibernate present); kvm_intel.tdx=1 (1, Y or on) on the "
+                "command line or tdx=1 in modprobe.d, the command line winning",
         .remedy = "Add \"nohibernate kvm_intel.tdx=1\" to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub "
                   "and reboot.",
         .reboot = true,

@@ -9,9 +9,13 @@
 static const char *likely_cause(ProbeContext *c, Finding *f) {
         _cleanup_free_ char *cmdline = NULL;
         uint64_t partitioning;
+        TdxHibernation hib;
 
+        /* hibernation only matters where it is available: lockdown or a kernel without it rule it out */
         if (hostfs_read_line(host_fs(c->host), "proc/cmdline", &cmdline) >= 0 &&
-            cmdline_find(cmdline, "nohibernate", NULL) == 0) {
+            tdx_hibernation(c->host, cmdline, &hib) >= 0 &&
+            (hib == TDX_HIBERNATION_UNKNOWN ? cmdline_no_hibernation(cmdline) == 0 :
+             hib == TDX_HIBERNATION_AVAILABLE || hib == TDX_HIBERNATION_RUNTIME)) {
                 finding_evidence_bool(f, "nohibernate", false);
                 return " (likely: nohibernate is missing from the kernel command line, so initialization stops at "
                        "\"Hibernation support is enabled\")";
@@ -53,7 +57,8 @@ const Probe probe_tdx_kernel_flag = {
         .component = "kernel",
         .parent = "tdx.cpu.vendor",
         .tee = TEE_TDX,
-        .reads = "CPU flags in /proc/cpuinfo; to name the cause: nohibernate in /proc/cmdline, MSR 0x87",
+        .reads = "CPU flags in /proc/cpuinfo; to name the cause: /sys/power/state and nohibernate in /proc/cmdline, "
+                 "MSR 0x87",
         .rule = "tdx_host_platform present",
         .remedy = "Boot a kernel with TDX host support (mainline 6.16+, or a distribution's -intel kernel) with "
                   "nohibernate; check dmesg for \"virt/tdx\" lines (too few KeyIDs, hibernation enabled).",

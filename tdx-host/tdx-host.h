@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "host.h"
+#include "kernel-bool.h"
 #include "parse-util.h"
 
 #define MSR_IA32_MKTME_KEYID_PARTITIONING 0x87U
@@ -23,7 +24,9 @@
 #define SEAMRR_MASK_LOCKED 10
 #define SEAMRR_MASK_VALID 11
 #define FEATURE_CONTROL_LOCKED 0
+#define FEATURE_CONTROL_SGX_LC_ENABLE 17
 #define FEATURE_CONTROL_SGX_ENABLE 18
+#define CPUID_7_ECX_SGX_LC 30
 #define PLATFORM_INFO_PREPRODUCTION 27
 
 typedef enum TdxGeneration {
@@ -41,8 +44,6 @@ const char *tdx_generation_to_string(TdxGeneration g);
 /* The TDX module line a generation runs: "1.5" (SPR, EMR, SRF) or "2.0" (GNR). */
 const char *tdx_expected_module(TdxGeneration g);
 
-/* A boolean module parameter value as the kernel reads it (NULL: a bare "tdx"): 1, 0 or -EINVAL. */
-int tdx_parse_bool(const char *v);
 
 /*
  * Whether kvm_intel is asked to bring TDX up, decided the way modprobe does it: the "options kvm_intel"
@@ -53,3 +54,30 @@ int tdx_parse_bool(const char *v);
  * TDX was turned off there. cmdline may be NULL (then it is read); <0 when it cannot be read.
  */
 int tdx_requested(Host *h, const char *cmdline, char **ret_where);
+
+/*
+ * A boolean kernel module parameter as modprobe and the kernel settle it: "options MODULE PARAM=..." in
+ * modprobe.d (same order as tdx_requested()), then MODULE.PARAM= on the kernel command line. Returns 1
+ * when something sets it (value in *ret_value: 1, 0 or -EINVAL; *ret_where as for tdx_requested()),
+ * 0 when nothing does. cmdline may be NULL (then it is read).
+ */
+int kvm_bool_option(Host *h, const char *cmdline, const char *module, const char *param, int *ret_value,
+                    char **ret_where);
+
+/* 1 when the command line turns hibernation off (nohibernate, hibernate=no...), as hibernate.c parses it. */
+int cmdline_no_hibernation(const char *cmdline);
+
+/* Whether hibernation is available, as tdx_init() asks hibernation_available(), read from /sys/power. */
+typedef enum TdxHibernation {
+        TDX_HIBERNATION_UNKNOWN,        /* no /sys/power in the tree: only the command line tells */
+        TDX_HIBERNATION_AVAILABLE,      /* "disk" in /sys/power/state: tdx_init() refuses */
+        TDX_HIBERNATION_NOHIBERNATE,
+        TDX_HIBERNATION_LOCKDOWN,
+        TDX_HIBERNATION_NOT_BUILT,      /* no /sys/power/disk: a kernel without CONFIG_HIBERNATION */
+        TDX_HIBERNATION_RUNTIME,        /* disabled, but by nothing that holds at the next boot */
+        _TDX_HIBERNATION_MAX,
+        _TDX_HIBERNATION_INVALID = -EINVAL,
+} TdxHibernation;
+
+int tdx_hibernation(Host *h, const char *cmdline, TdxHibernation *ret);
+const char *tdx_hibernation_to_string(TdxHibernation h);

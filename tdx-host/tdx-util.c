@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "kernel-bool.h"
 #include "parse-util.h"
 #include "strv.h"
 #include "tdx-host.h"
@@ -33,36 +34,21 @@ const char *tdx_expected_module(TdxGeneration g) {
         return g >= 0 && g < _TDX_GEN_MAX ? generations[g].module : NULL;
 }
 
-int tdx_parse_bool(const char *v) {
-        /* param_set_bool(): a bare parameter means true; then kstrtobool(), which looks at the first letters */
-        if (!v)
-                return 1;
-        switch (v[0]) {
-        case 'y': case 'Y': case 't': case 'T': case '1':
-                return 1;
-        case 'n': case 'N': case 'f': case 'F': case '0':
-                return 0;
-        case 'o': case 'O':
-                if (v[1] == 'n' || v[1] == 'N')
-                        return 1;
-                if (v[1] == 'f' || v[1] == 'F')
-                        return 0;
-                break;
-        }
-        return -EINVAL;
-}
-
-static bool is_kvm_intel(const char *module) {
-        /* kmod normalizes "-" to "_" in module names */
-        return streq(module, "kvm_intel") || streq(module, "kvm-intel");
+/* kmod normalizes "-" to "_" in module names */
+static bool module_name_eq(const char *a, const char *b) {
+        for (; *a && *b; a++, b++)
+                if (*a != *b && !((*a == '-' || *a == '_') && (*b == '-' || *b == '_')))
+                        return false;
+        return *a == *b;
 }
 
 /*
- * Applies the "options kvm_intel ..." lines of one modprobe.d file: every tdx= word overrides the
+ * Applies the "options MODULE ..." lines of one modprobe.d file: every PARAM= word overrides the
  * previous one, as the kernel's parameter parser does with the concatenated option string.
- * Returns 1 when the file set tdx (value in *value, -EINVAL for an unparsable one), 0 otherwise.
+ * Returns 1 when the file set the parameter (value in *value, -EINVAL for an unparsable one), 0 otherwise.
  */
-static int conf_tdx_option(const char *text, int *value) {
+static int conf_bool_option(const char *text, const char *module, const char *param, int *value) {
+        size_t plen = strlen(param);
         _cleanup_free_ char *joined = NULL;
         size_t n = 0;
         bool found = false;
@@ -92,13 +78,14 @@ static int conf_tdx_option(const char *text, int *value) {
                 if (*line == '#' || *line == 0)
                         continue;
                 /* a line we cannot split (an unbalanced quote) is one modprobe would not apply either */
-                if (cmdline_split(line, &w) < 0 || !w || !w[0] || !w[1] || !streq(w[0], "options") || !is_kvm_intel(w[1]))
+                if (cmdline_split(line, &w) < 0 || !w || !w[0] || !w[1] || !streq(w[0], "options") ||
+                    !module_name_eq(w[1], module))
                         continue;
                 for (char **o = w + 2; *o && (*o)[0] != '#'; o++) {
-                        if (streq(*o, "tdx"))
-                                *value = tdx_parse_bool(NULL);
-                        else if (strneq(*o, "tdx=", 4))
-                                *value = tdx_parse_bool(*o + 4);
+                        if (streq(*o, param))
+                                *value = parse_kernel_bool(NULL);
+                        else if (strneq(*o, param, plen) && (*o)[plen] == '=')
+                                *value = parse_kernel_bool(*o + plen + 1);
                         else
                                 continue;
                         found = true;
@@ -158,10 +145,11 @@ static int modprobe_conf_files(Host *h, char ***ret) {
         return 0;
 }
 
-int tdx_requested(Host *h, const char *cmdline, char **ret_where) {
+int kvm_bool_option(Host *h, const char *cmdline, const char *module, const char *param, int *ret_value,
+                    char **ret_where) {
         _cleanup_(strv_freep) char **files = NULL;
-        _cleanup_free_ char *own = NULL, *value = NULL, *where = NULL;
-        int r, tdx = 0;
+        _cleanup_free_ char *own = NULL, *value = NULL, *where = NULL, *key = NULL;
+        int r, v = 0;
 
         if (!cmdline) {
                 r = hostfs_read_line(host_fs(h), "proc/cmdline", &own);
@@ -175,33 +163,141 @@ int tdx_requested(Host *h, const char *cmdline, char **ret_where) {
                 return r;
         STRV_FOREACH(path, files) {
                 _cleanup_free_ char *text = NULL;
-                int v = 0;
+                int fv = 0;
 
                 if (hostfs_read_file(host_fs(h), *path, 1024 * 1024, &text, NULL) < 0)
                         continue;
-                r = conf_tdx_option(text, &v);
+                r = conf_bool_option(text, module, param, &fv);
                 if (r < 0)
                         return r;
                 if (r == 0)
                         continue;
-                tdx = v;
+                v = fv;
                 free(where);
                 if (asprintf(&where, "/%s", *path) < 0)
                         return -ENOMEM;
         }
 
-        /* modprobe appends the command line's kvm_intel.* options last, so they win (built-in: the same) */
-        r = cmdline_find(cmdline, "kvm_intel.tdx", &value);
+        /* modprobe appends the command line's MODULE.* options last, so they win (built-in: the same) */
+        if (asprintf(&key, "%s.%s", module, param) < 0)
+                return -ENOMEM;
+        r = cmdline_find(cmdline, key, &value);
         if (r < 0)
                 return r;
         if (r > 0) {
-                tdx = tdx_parse_bool(value);
+                v = parse_kernel_bool(value);
                 free(where);
                 where = strdup("kernel command line");
                 if (!where)
                         return -ENOMEM;
         }
 
+        *ret_value = v;
         *ret_where = TAKE_PTR(where);
-        return tdx > 0;
+        return *ret_where ? 1 : 0;
+}
+
+int tdx_requested(Host *h, const char *cmdline, char **ret_where) {
+        int r, v = 0;
+
+        r = kvm_bool_option(h, cmdline, "kvm_intel", "tdx", &v, ret_where);
+        if (r < 0)
+                return r;
+        return v > 0;
+}
+
+int cmdline_no_hibernation(const char *cmdline) {
+        _cleanup_(strv_freep) char **words = NULL;
+        int r;
+
+        r = cmdline_find(cmdline, "nohibernate", NULL);
+        if (r != 0)
+                return r;
+        /* hibernate_setup(): any hibernate= value starting with "no" except noresume and nocompress */
+        r = cmdline_find_all(cmdline, "hibernate", &words);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(w, words) {
+                const char *v = strchr(*w, '=');
+
+                if (v && strneq(v + 1, "no", 2) && !strneq(v + 1, "noresume", 8) && !strneq(v + 1, "nocompress", 10))
+                        return 1;
+        }
+        return 0;
+}
+
+static bool word_in(const char *list, const char *word) {
+        size_t n = strlen(word);
+
+        for (const char *p = list; (p = strstr(p, word)); p += n)
+                if ((p == list || strchr(" \t[", p[-1])) && (p[n] == 0 || strchr(" \t\n]", p[n])))
+                        return true;
+        return false;
+}
+
+int tdx_hibernation(Host *h, const char *cmdline, TdxHibernation *ret) {
+        _cleanup_free_ char *state = NULL, *disk = NULL, *lockdown = NULL;
+        int r;
+
+        /*
+         * kernel/power/main.c lists "disk" in /sys/power/state only while hibernation_available(), and
+         * kernel/power/hibernate.c shows "[disabled]" in /sys/power/disk otherwise; without
+         * CONFIG_HIBERNATION there is no /sys/power/disk at all.
+         */
+        r = hostfs_read_line(host_fs(h), "sys/power/state", &state);
+        if (r == -ENOENT) {
+                r = hostfs_exists(host_fs(h), "sys/power");
+                if (r < 0)
+                        return r;
+                /* a /sys/power without state: no sleep states at all, so no hibernation either */
+                *ret = r > 0 ? TDX_HIBERNATION_NOT_BUILT : TDX_HIBERNATION_UNKNOWN;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        if (word_in(state, "disk")) {
+                *ret = TDX_HIBERNATION_AVAILABLE;
+                return 0;
+        }
+        r = hostfs_read_line(host_fs(h), "sys/power/disk", &disk);
+        if (r == -ENOENT) {
+                *ret = TDX_HIBERNATION_NOT_BUILT;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        if (!word_in(disk, "[disabled]")) {
+                /* the two files disagree: one of them was not captured from this boot */
+                *ret = TDX_HIBERNATION_UNKNOWN;
+                return 0;
+        }
+        r = cmdline_no_hibernation(cmdline);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                *ret = TDX_HIBERNATION_NOHIBERNATE;
+                return 0;
+        }
+        /* hibernation_available() is false under any lockdown level (LOCKDOWN_HIBERNATION is an integrity one) */
+        if (hostfs_read_line(host_fs(h), "sys/kernel/security/lockdown", &lockdown) >= 0 &&
+            (word_in(lockdown, "[integrity]") || word_in(lockdown, "[confidentiality]"))) {
+                *ret = TDX_HIBERNATION_LOCKDOWN;
+                return 0;
+        }
+        /* secret memory or CXL memory in use: a state of the running system, not of the next boot */
+        *ret = TDX_HIBERNATION_RUNTIME;
+        return 0;
+}
+
+static const char *const hibernation_table[_TDX_HIBERNATION_MAX] = {
+        [TDX_HIBERNATION_UNKNOWN] = "not shown (no /sys/power)",
+        [TDX_HIBERNATION_AVAILABLE] = "available",
+        [TDX_HIBERNATION_NOHIBERNATE] = "disabled by nohibernate",
+        [TDX_HIBERNATION_LOCKDOWN] = "disabled by kernel lockdown",
+        [TDX_HIBERNATION_NOT_BUILT] = "not built into this kernel",
+        [TDX_HIBERNATION_RUNTIME] = "disabled for now (secret or CXL memory in use)",
+};
+
+const char *tdx_hibernation_to_string(TdxHibernation h) {
+        return h >= 0 && h < _TDX_HIBERNATION_MAX ? hibernation_table[h] : NULL;
 }

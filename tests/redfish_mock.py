@@ -24,7 +24,8 @@ ATTRIBUTES = {
         "snp": {"ProcVirtualization": "Enabled", "SecureMemoryEncryption": "Enabled", "Snp": "Disabled",
                 "SnpMemCover": "Disabled", "MinSevAsid": 1, "IommuSupport": "Enabled", "LogicalProc": "Enabled"},
         "tdx": {"ProcVirtualization": "Enabled", "MemoryEncryption": "Disabled", "IntelTdx": "Disabled",
-                "TdxSeamLoader": "Disabled", "TdxKeySplit": 0, "IntelSgx": "Off", "LogicalProc": "Enabled"},
+                "TdxSeamLoader": "Disabled", "TdxKeySplit": 0, "IntelSgx": "Off", "SgxLeWr": "Disabled",
+                "LogicalProc": "Enabled"},
         "vendor": "Dell", "manufacturer": "Dell Inc.", "system": "System.Embedded.1", "apply_time": False,
     },
     "supermicro": {
@@ -32,7 +33,8 @@ ATTRIBUTES = {
                 "SNPMemoryCoverage": "Disabled", "SEV_ESASIDSpaceLimit": 1, "IOMMU": "Enabled"},
         "tdx": {"VMX": "Enabled", "TotalMemoryEncryption_TME": "Disabled", "TotalMemoryEncryptionMultiTenant_TME_MT": "Disabled",
                 "TrustDomainExtension_TDX": "Disabled", "TDXSecureArbitrationModeLoader_SEAMLoader": "Disabled",
-                "TME_MTTDXKeySplit": 0, "SWGuardExtensions_SGX": "Disabled"},
+                "TME_MTTDXKeySplit": 0, "SWGuardExtensions_SGX": "Disabled",
+                "SGXLaunchControlPolicy": "Intel Locked"},
         "vendor": "Supermicro", "manufacturer": "Supermicro", "system": "1", "apply_time": True,
     },
     "acme": {

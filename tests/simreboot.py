@@ -174,13 +174,41 @@ def _tdx(root, cap, words, kvm):
     bios_ok = (tme & 3) == 3 and keyids >= 2 and (mask & (1 << 11)) and (mask & (1 << 10))
     nohibernate = _cmdline_value(words, "nohibernate") is not None
     kernel_ok = _kernel(root) >= (6, 16)
-    platform = bios_ok and nohibernate and kernel_ok
+    # hibernation_available(): off with nohibernate or any lockdown; a tree with /sys/power shows it
+    hibernation = not nohibernate
+    if os.path.exists(os.path.join(root, "sys/power/state")):
+        lockdown = _cmdline_value(words, "lockdown") in ("integrity", "confidentiality") or \
+            re.search(r"\[(integrity|confidentiality)\]", _read(root, "sys/kernel/security/lockdown", "") or "")
+        built = os.path.exists(os.path.join(root, "sys/power/disk"))
+        hibernation = built and not nohibernate and not lockdown
+        states = [w for w in (_read(root, "sys/power/state", "") or "").split() if w != "disk"]
+        _write(root, "sys/power/state", " ".join(states + (["disk"] if hibernation else [])) + "\n")
+        if built:
+            _write(root, "sys/power/disk", "[platform] shutdown reboot\n" if hibernation else "[disabled]\n")
+    platform = bios_ok and not hibernation and kernel_ok
+    # tdx_bringup(): EPT, TDP MMU, MMIO caching, EPT A/D, APICv and virt at load must be on
+    settings_ok = True
+    for module, param in (("kvm_intel", "ept"), ("kvm", "tdp_mmu"), ("kvm", "mmio_caching"), ("kvm_intel", "eptad"),
+                          ("kvm_intel", "enable_apicv"), ("kvm", "enable_virt_at_load")):
+        v = _cmdline_value(words, f"{module}.{param}")
+        if v is None:
+            v = (kvm if module == "kvm_intel" else _module_options(root, module)).get(param)
+        on = v is None or _truthy(v)
+        settings_ok = settings_ok and on
+        path = f"sys/module/{module}/parameters/{param}"
+        if os.path.exists(os.path.join(root, path)):
+            _write(root, path, "Y\n" if on else "N\n")
     requested = _truthy(_cmdline_value(words, "kvm_intel.tdx")) or _truthy(kvm.get("tdx"))
-    up = platform and requested
+    up = platform and requested and settings_ok
     _set_flag(root, "tdx_host_platform", platform)
-    # the in-kernel SGX driver makes its nodes when the BIOS enabled and locked SGX
-    if (_msr(cap, 0x3A) & 0x40001) == 0x40001:
-        for node in ("dev/sgx_enclave", "dev/sgx_provision", "dev/sgx_vepc"):
+    # the in-kernel SGX driver makes its nodes when the BIOS enabled and locked SGX with launch control
+    # unlocked (feat_ctl.c); with launch control locked the kernel keeps SGX for guests only
+    fc = _msr(cap, 0x3A)
+    if fc & 0x40001 == 0x40001:
+        lc = bool(fc & (1 << 17))
+        if "sgx" in (_read(root, "proc/cpuinfo", "") or "").split():
+            _set_flag(root, "sgx_lc", lc)
+        for node in ("dev/sgx_enclave", "dev/sgx_provision", "dev/sgx_vepc") if lc else ("dev/sgx_vepc",):
             if not os.path.exists(os.path.join(root, node)):
                 _write(root, node, "")
     _write(root, "sys/module/kvm_intel/parameters/tdx", "Y\n" if up else "N\n")
@@ -207,8 +235,9 @@ BIOS_KNOBS = {
     "TdxSeamLoader": "seam_loader", "TDXSecureArbitrationModeLoader_SEAMLoader": "seam_loader",
     "TdxKeySplit": "tdx_key_split", "TME_MTTDXKeySplit": "tdx_key_split",
     "IntelSgx": "sgx", "SWGuardExtensions_SGX": "sgx",
+    "SgxLeWr": "sgx_launch_control", "SGXLaunchControlPolicy": "sgx_launch_control",
 }
-ON = ("Enabled", "On", "MultipleKeys", "Enable")
+ON = ("Enabled", "On", "MultipleKeys", "Enable", "Unlocked")
 
 
 def _ram_end(root):
@@ -253,6 +282,8 @@ def _apply_bios(root, cap, applied):
         _set_msr(cap, 0x1401, 0x3FFFFE000C00)
     if "sgx" in on:
         _set_msr(cap, 0x3A, _msr(cap, 0x3A) | 0x60005)
+    if "sgx_launch_control" in on:
+        _set_msr(cap, 0x3A, _msr(cap, 0x3A) | (1 << 17))
     return on
 
 

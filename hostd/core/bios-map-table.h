@@ -21,6 +21,7 @@ static const BiosName dell_names[] = {
         { BIOS_SEAM_LOADER, "TdxSeamLoader", "Enabled" },
         { BIOS_TDX_KEY_SPLIT, "TdxKeySplit", NULL, 1, 1 },
         { BIOS_SGX, "IntelSgx", "On" },
+        { BIOS_SGX_LAUNCH_CONTROL, "SgxLeWr", "Enabled" },      /* SGX Launch Enclave Public Key Hash Write */
         {},
 };
 
@@ -36,6 +37,7 @@ static const BiosName supermicro_names[] = {
         { BIOS_SEAM_LOADER, "TDXSecureArbitrationModeLoader_SEAMLoader", "Enabled" },
         { BIOS_TDX_KEY_SPLIT, "TME_MTTDXKeySplit", NULL, 1, 1 },
         { BIOS_SGX, "SWGuardExtensions_SGX", "Enabled" },
+        { BIOS_SGX_LAUNCH_CONTROL, "SGXLaunchControlPolicy", "Unlocked" },
         {},
 };
 
@@ -51,6 +53,7 @@ static const BiosName hpe_names[] = {
         { BIOS_SEAM_LOADER, "IntelTdxSeamLoader", "Enabled" },
         { BIOS_TDX_KEY_SPLIT, "IntelTdxKeySplit", NULL, 1, 1 },
         { BIOS_SGX, "IntelSgx", "Enabled" },
+        { BIOS_SGX_LAUNCH_CONTROL, "IntelSgxLaunchControlPolicy", "Unlocked" },
         {},
 };
 
@@ -66,6 +69,7 @@ static const BiosName lenovo_names[] = {
         { BIOS_SEAM_LOADER, "Processors_TDXSEAMLoader", "Enable" },
         { BIOS_TDX_KEY_SPLIT, "Processors_TMEMTTDXKeySplit", NULL, 1, 1 },
         { BIOS_SGX, "Processors_SGX", "Enable" },
+        { BIOS_SGX_LAUNCH_CONTROL, "Processors_SGXLaunchControlPolicy", "Unlocked" },
         {},
 };
 

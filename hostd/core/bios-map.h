@@ -21,6 +21,7 @@
 #define BIOS_SEAM_LOADER "seam_loader"
 #define BIOS_TDX_KEY_SPLIT "tdx_key_split"
 #define BIOS_SGX "sgx"
+#define BIOS_SGX_LAUNCH_CONTROL "sgx_launch_control"
 
 /*
  * What the BIOS setup menu calls a knob ("SEV-ES ASID Space Limit"), and where to set it and to what

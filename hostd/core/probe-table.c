@@ -18,6 +18,7 @@ extern const Probe probe_tdx_bios_tme, probe_tdx_bios_tme_mt, probe_tdx_bios_key
         probe_tdx_bios_seamldr, probe_tdx_bios_sgx, probe_tdx_bios_production, probe_tdx_bios_mcheck;
 extern const Probe probe_tdx_kernel_cmdline, probe_tdx_kernel_flag, probe_tdx_kvm_param, probe_tdx_module_version;
 extern const Probe probe_tdx_sgx_devices, probe_tdx_capacity;
+extern const Probe probe_tdx_kvm_settings;
 extern const Probe probe_tdx_pccs_collateral, probe_tdx_qcnl_config, probe_tdx_qgs_config;
 extern const Probe probe_host_kvm_device, probe_host_virt_libvirt, probe_host_virt_qemu;
 extern const Probe probe_host_microcode_consistent;
@@ -58,6 +59,7 @@ const Probe *const probe_table[] = {
         &probe_tdx_kernel_cmdline,
         &probe_tdx_kernel_flag,
         &probe_tdx_kvm_param,
+        &probe_tdx_kvm_settings,
         &probe_tdx_module_version,
         &probe_tdx_sgx_devices,
         &probe_tdx_capacity,

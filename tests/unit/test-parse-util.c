@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <limits.h>
 
+#include "kernel-bool.h"
 #include "parse-util.h"
 #include "strv.h"
 #include "tests.h"
@@ -245,6 +246,22 @@ TEST(test_hex_bytes) {
         ASSERT_INT(parse_hex_bytes("112233", 2, &b, &n), -EINVAL);
 }
 
+TEST(test_kernel_bool) {
+        ASSERT_INT(parse_kernel_bool(NULL), 1);
+        ASSERT_INT(parse_kernel_bool("1"), 1);
+        ASSERT_INT(parse_kernel_bool("Yes"), 1);
+        ASSERT_INT(parse_kernel_bool("true"), 1);
+        ASSERT_INT(parse_kernel_bool("On"), 1);
+        ASSERT_INT(parse_kernel_bool("0"), 0);
+        ASSERT_INT(parse_kernel_bool("n"), 0);
+        ASSERT_INT(parse_kernel_bool("False"), 0);
+        ASSERT_INT(parse_kernel_bool("off"), 0);
+        ASSERT_INT(parse_kernel_bool(""), -EINVAL);
+        ASSERT_INT(parse_kernel_bool("o"), -EINVAL);
+        ASSERT_INT(parse_kernel_bool("2"), -EINVAL);
+        ASSERT_INT(parse_kernel_bool("maybe"), -EINVAL);
+}
+
 int main(int argc, char **argv) {
         tests_init(argc, argv);
         RUN(test_parse_u64);
@@ -257,5 +274,6 @@ int main(int argc, char **argv) {
         RUN(test_iomem);
         RUN(test_misc_capacity);
         RUN(test_hex_bytes);
+        RUN(test_kernel_bool);
         return tests_summary();
 }
