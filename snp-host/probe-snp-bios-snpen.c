@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "action.h"
 #include "bios-map.h"
+#include "kernel-bool.h"
 #include "probe-util.h"
 #include "snp-host.h"
 
@@ -17,7 +18,7 @@ static bool snp_is_up(ProbeContext *c, Finding *f) {
                 return true;
         }
         if (hostfs_read_line(host_fs(c->host), "sys/module/kvm_amd/parameters/sev_snp", &s) >= 0 &&
-            parse_yes_no(s) > 0) {
+            parse_kernel_bool(s) > 0) {
                 finding_evidence_str(f, "kvm_amd.sev_snp", s);
                 return true;
         }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "action.h"
+#include "kernel-bool.h"
 #include "probe-util.h"
 #include "strv.h"
 #include "tdx-host.h"
@@ -64,7 +65,7 @@ static void run(ProbeContext *c, Finding *f) {
          */
         if (!requested && !where &&
             hostfs_read_line(host_fs(c->host), "sys/module/kvm_intel/parameters/tdx", &param) >= 0 &&
-            parse_yes_no(param) > 0) {
+            parse_kernel_bool(param) > 0) {
                 finding_evidence_str(f, "kvm_intel_tdx", param);
                 loaded_by_hand = true;
         }

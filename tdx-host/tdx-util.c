@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "kernel-bool.h"
 #include "parse-util.h"
 #include "strv.h"
 #include "tdx-host.h"
@@ -34,22 +35,8 @@ const char *tdx_expected_module(TdxGeneration g) {
 }
 
 int tdx_parse_bool(const char *v) {
-        /* param_set_bool(): a bare parameter means true; then kstrtobool(), which looks at the first letters */
-        if (!v)
-                return 1;
-        switch (v[0]) {
-        case 'y': case 'Y': case 't': case 'T': case '1':
-                return 1;
-        case 'n': case 'N': case 'f': case 'F': case '0':
-                return 0;
-        case 'o': case 'O':
-                if (v[1] == 'n' || v[1] == 'N')
-                        return 1;
-                if (v[1] == 'f' || v[1] == 'F')
-                        return 0;
-                break;
-        }
-        return -EINVAL;
+        /* param_set_bool(): a bare parameter means true; then kstrtobool() */
+        return parse_module_param_bool(v);
 }
 
 static bool is_kvm_intel(const char *module) {
