@@ -30,6 +30,8 @@ static void run(ProbeContext *c, Finding *f) {
 
         if (probe_rdmsr(c, f, MSR_AMD64_SYSCFG, "SYSCFG", &syscfg) < 0)
                 return;
+        if (snp_msr_uniform(c->host, f, MSR_AMD64_SYSCFG, "SYSCFG", syscfg) != 0)
+                return;
         if (syscfg & BIT(SYSCFG_SNP_EN)) {
                 finding_evidence_bool(f, "vmpl_en", syscfg & BIT(SYSCFG_VMPL_EN));
                 finding_set(f, FINDING_PASS, "SNP enabled (SYSCFG bit 24)");
@@ -60,8 +62,9 @@ const Probe probe_snp_bios_snpen = {
         .component = "bios",
         .parent = "snp.cpu.features",
         .tee = TEE_SNP,
-        .reads = "MSR 0xc0010010 (SYSCFG) bit 24; SNP_PLATFORM_STATUS and kvm_amd sev_snp when it is 0",
-        .rule = "SYSCFG.SNPEn = 1; warn when 0 but SMEE, the RMP and SNP firmware (or kvm_amd sev_snp) say SNP is up",
+        .reads = "MSR 0xc0010010 (SYSCFG) on every CPU, bit 24; SNP_PLATFORM_STATUS and kvm_amd sev_snp when it is 0",
+        .rule = "SYSCFG the same on every CPU; SYSCFG.SNPEn = 1; warn when 0 but SMEE, the RMP and SNP firmware (or "
+                "kvm_amd sev_snp) say SNP is up",
         .remedy = "SNPEn is set by the kernel once BIOS and IOMMU allow SNP: enable SEV-SNP Support (NBIO Common "
                   "Options) and SNP Memory Coverage in the BIOS, and fix any failing snp.kernel.* check "
                   "(an IOMMU in passthrough mode makes the kernel drop SNP).",
