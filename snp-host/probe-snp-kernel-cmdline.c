@@ -37,8 +37,8 @@ static const struct {
         { "nosmt", MATCH_ANY, NULL, true, "disables SMT, and SNP_INIT fails when threads are offline" },
         { "maxcpus", MATCH_ANY, NULL, true, "leaves CPUs offline, and SNP initialization needs all present CPUs online" },
         /* kernel/smp.c: nr_cpu_ids capped; arch/x86: the possible map capped; CPUs past it never start */
-        { "nr_cpus", MATCH_CPU_CAP, NULL, true, "caps the CPU count below the present CPUs, which stay offline" },
-        { "possible_cpus", MATCH_CPU_CAP, NULL, true, "caps the possible CPUs below the present ones, which stay offline" },
+        { "nr_cpus", MATCH_CPU_CAP, NULL, true, "caps the CPU count below the CPUs the BIOS enabled, which stay offline" },
+        { "possible_cpus", MATCH_CPU_CAP, NULL, true, "caps the possible CPUs below the ones the BIOS enabled, which stay offline" },
 };
 
 /* CPUs in a sysfs CPU list ("0-3,8-11"); -EBADMSG when it is not one. */
@@ -122,23 +122,53 @@ static bool word_matches(const char *word, size_t i, unsigned present) {
         }
 }
 
-/* Present CPUs, read only when a CPU cap is on the command line. */
-static int present_cpus(ProbeContext *c, Finding *f, unsigned *ret) {
+/*
+ * CPUs the BIOS enabled, read only when a CPU cap is on the command line. Under nr_cpus= the kernel
+ * sizes its CPU masks to the cap, so /sys/devices/system/cpu/present shows no more than the cap: the
+ * count also comes from CPUID leaf 1 (EBX[23:16], logical processors per package, when EDX.HTT is
+ * set) times the packages the kernel saw; the larger of the two counts.
+ */
+static int enabled_cpus(ProbeContext *c, Finding *f, unsigned *ret) {
+        _cleanup_(strv_freep) char **entries = NULL;
         _cleanup_free_ char *s = NULL;
+        unsigned present = 0, per_package = 0, packages = 0, n;
+        char seen[256] = "|";
+        uint32_t regs[4];
         int r;
 
         r = hostfs_read_line(host_fs(c->host), "sys/devices/system/cpu/present", &s);
-        if (r < 0) {
-                finding_unknown(f, r, NULL, "the command line caps the CPU count, but the present CPUs are unreadable "
-                                "(/sys/devices/system/cpu/present)");
-                return r;
-        }
-        r = cpu_list_count(s, ret);
-        if (r < 0) {
+        if (r >= 0 && cpu_list_count(s, &present) < 0) {
                 finding_unknown(f, 0, NULL, "/sys/devices/system/cpu/present holds \"%s\", not a CPU list", s);
-                return r;
+                return -EBADMSG;
         }
-        finding_evidence_int(f, "present_cpus", *ret);
+        if (host_cpuid(c->host, 0, 1, 0, regs) >= 0 && (regs[3] & BIT(28)))
+                per_package = (regs[1] >> 16) & 0xff;
+        if (per_package > 0 && hostfs_list_dir(host_fs(c->host), "sys/devices/system/cpu", &entries) >= 0)
+                STRV_FOREACH(e, entries) {
+                        _cleanup_free_ char *pkg = NULL;
+                        char path[128], tag[16];
+
+                        if (!strneq(*e, "cpu", 3) || (*e)[3] < '0' || (*e)[3] > '9')
+                                continue;
+                        snprintf(path, sizeof(path), "sys/devices/system/cpu/%s/topology/physical_package_id", *e);
+                        if (hostfs_read_line(host_fs(c->host), path, &pkg) < 0 || strlen(pkg) > 8)
+                                continue;
+                        snprintf(tag, sizeof(tag), "%s|", pkg);
+                        if (strstr(seen, tag) || strlen(seen) + strlen(tag) >= sizeof(seen))
+                                continue;
+                        strcat(seen, tag);
+                        packages++;
+                }
+        n = per_package * (packages > 0 ? packages : 1);
+        if (present > n)
+                n = present;
+        if (n == 0) {
+                finding_unknown(f, r < 0 ? r : 0, NULL, "the command line caps the CPU count, but neither "
+                                "/sys/devices/system/cpu/present nor CPUID leaf 1 tells how many CPUs the BIOS enabled");
+                return -ENODATA;
+        }
+        finding_evidence_int(f, "bios_enabled_cpus", n);
+        *ret = n;
         return 0;
 }
 
@@ -162,7 +192,7 @@ static void run(ProbeContext *c, Finding *f) {
                         finding_unknown(f, r, NULL, "cannot parse /proc/cmdline");
                         return;
                 }
-                if (words && words[0] && present == 0 && present_cpus(c, f, &present) < 0)
+                if (words && words[0] && present == 0 && enabled_cpus(c, f, &present) < 0)
                         return;
         }
 
@@ -192,7 +222,7 @@ static void run(ProbeContext *c, Finding *f) {
                         }
                         n = strlen(why);
                         if (forbidden[i].match == MATCH_CPU_CAP)
-                                snprintf(why + n, sizeof(why) - n, "%s%s %s (%u present)", n ? "; " : "", *w,
+                                snprintf(why + n, sizeof(why) - n, "%s%s %s (%u enabled by the BIOS)", n ? "; " : "", *w,
                                          forbidden[i].why, present);
                         else
                                 snprintf(why + n, sizeof(why) - n, "%s%s %s", n ? "; " : "", *w, forbidden[i].why);
@@ -291,10 +321,11 @@ const Probe probe_snp_kernel_cmdline = {
         .component = "kernel",
         .parent = "snp.cpu.features",
         .tee = TEE_SNP,
-        .reads = "the kernel command line, /proc/cmdline; /sys/devices/system/cpu/present when it caps the CPU count",
+        .reads = "the kernel command line, /proc/cmdline; when it caps the CPU count, /sys/devices/system/cpu/present "
+                 "and CPUID leaf 1 EBX[23:16] (logical processors per package) times the packages in topology/",
         .rule = "none of iommu=pt, iommu=off, iommu.passthrough=<true as kstrtobool reads it: 1, y, on, true...>, "
-                "amd_iommu=off, amd_iommu=pgtbl_v2, nosmt, maxcpus=, nr_cpus= or possible_cpus= below the present "
-                "CPU count",
+                "amd_iommu=off, amd_iommu=pgtbl_v2, nosmt, maxcpus=, nr_cpus= or possible_cpus= below the CPUs "
+                "the BIOS enabled",
         .remedy = "Remove the offending argument from the kernel command line and reboot.",
         .reboot = true,
         .run = run,
