@@ -138,7 +138,8 @@ static int enabled_cpus(ProbeContext *c, Finding *f, unsigned *ret) {
 
         r = hostfs_read_line(host_fs(c->host), "sys/devices/system/cpu/present", &s);
         if (r >= 0 && cpu_list_count(s, &present) < 0) {
-                finding_unknown(f, 0, NULL, "/sys/devices/system/cpu/present holds \"%s\", not a CPU list", s);
+                finding_unknown(f, 0, NULL, "the present CPU list /sys/devices/system/cpu/present holds \"%s\", "
+                                "not a CPU list", s);
                 return -EBADMSG;
         }
         if (host_cpuid(c->host, 0, 1, 0, regs) >= 0 && (regs[3] & BIT(28)))
@@ -164,7 +165,8 @@ static int enabled_cpus(ProbeContext *c, Finding *f, unsigned *ret) {
                 n = present;
         if (n == 0) {
                 finding_unknown(f, r < 0 ? r : 0, NULL, "the command line caps the CPU count, but neither "
-                                "/sys/devices/system/cpu/present nor CPUID leaf 1 tells how many CPUs the BIOS enabled");
+                                "the present CPU list /sys/devices/system/cpu/present nor CPUID leaf 1 tells how many "
+                                "CPUs the BIOS enabled");
                 return -ENODATA;
         }
         finding_evidence_int(f, "bios_enabled_cpus", n);
