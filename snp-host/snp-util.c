@@ -183,7 +183,7 @@ static int online_cpus(Host *h, unsigned **ret, size_t *ret_n) {
         return 0;
 }
 
-/* Appends "a-b" or "a" (with a leading ", " after the first) to buf. */
+/* Appends "a-b" or "a" (with a "," before all but the first) to buf. */
 static void append_range(char *buf, size_t size, unsigned a, unsigned b) {
         size_t l = strlen(buf);
 
