@@ -26,6 +26,9 @@ static void run(ProbeContext *c, Finding *f) {
                             (unsigned long long) base, (unsigned long long) end);
                 return;
         }
+        if (snp_msr_uniform(c->host, f, MSR_AMD64_RMP_BASE, "RMP_BASE", base) != 0 ||
+            snp_msr_uniform(c->host, f, MSR_AMD64_RMP_END, "RMP_END", end) != 0)
+                return;
         size = end - base + 1;
         finding_evidence_hex(f, "rmp_size", size);
 
@@ -49,11 +52,11 @@ static void run(ProbeContext *c, Finding *f) {
                                 probe_display_path(source, disp, sizeof(disp)), (unsigned long long) ram_end);
                 return;
         }
-        need = snp_rmp_required(ram_end);
+        need = snp_rmp_required(ram_end, end);
         finding_evidence_hex(f, "ram_end", ram_end);
         finding_evidence_str(f, "ram_source", probe_display_path(source, disp, sizeof(disp)));
         finding_evidence_hex(f, "rmp_required", need);
-        if (size < need) {
+        if (size < snp_rmp_required(ram_end, 0)) {
                 finding_set(f, FINDING_FAIL,
                             "RMP table does not cover all RAM: %llu KiB reserved, %llu KiB needed for RAM up to 0x%llx",
                             (unsigned long long) (size >> 10), (unsigned long long) (need >> 10),
@@ -62,7 +65,19 @@ static void run(ProbeContext *c, Finding *f) {
                                   "Options > SNP Memory (RMP Table) Coverage. Kernels from 6.11 refuse a partial RMP.");
                 return;
         }
-        finding_set(f, FINDING_PASS, "RMP 0x%llx-0x%llx covers all RAM (%llu MiB)", (unsigned long long) base,
+        if (size < need) {
+                /* the BIOS counted RAM but not the table it put above it */
+                finding_set(f, FINDING_FAIL,
+                            "RMP table does not cover all RAM up to its own end: %llu KiB reserved, %llu KiB needed "
+                            "for RAM up to 0x%llx and the RMP up to 0x%llx",
+                            (unsigned long long) (size >> 10), (unsigned long long) (need >> 10),
+                            (unsigned long long) ram_end, (unsigned long long) end);
+                finding_remedy(f, "Set SNP Memory Coverage to Enabled (full), not Custom: AMD CBS > CPU Common "
+                                  "Options > SNP Memory (RMP Table) Coverage, or update a BIOS that sizes the RMP "
+                                  "for RAM only. The RMP must cover itself; the kernel refuses it otherwise.");
+                return;
+        }
+        finding_set(f, FINDING_PASS, "RMP 0x%llx-0x%llx covers all RAM and itself (%llu MiB)", (unsigned long long) base,
                     (unsigned long long) end, (unsigned long long) (size >> 20));
 }
 
@@ -81,10 +96,10 @@ const Probe probe_snp_bios_rmp = {
         .component = "bios",
         .parent = "snp.cpu.features",
         .tee = TEE_SNP,
-        .reads = "MSRs 0xc0010132/0xc0010133 (RMP_BASE/RMP_END), 0xc0010136 (RMP_CFG); /proc/iomem System RAM "
-                 "(or /sys/firmware/memmap)",
-        .rule = "RMP_BASE and RMP_END (bits 51:13) non-zero, base <= end, size >= 16 bytes per 4 KiB page of RAM "
-                "+ 16 KiB",
+        .reads = "MSRs 0xc0010132/0xc0010133 (RMP_BASE/RMP_END) on every CPU, 0xc0010136 (RMP_CFG); /proc/iomem "
+                 "System RAM (or /sys/firmware/memmap)",
+        .rule = "RMP_BASE and RMP_END (bits 51:13) non-zero, base <= end, size >= 16 bytes per 4 KiB page up to "
+                "max(last RAM page, RMP_END) + 16 KiB (the RMP covers itself); the same RMP_BASE/RMP_END on every CPU",
         .remedy = "Reserve the RMP table in the BIOS: AMD CBS > CPU Common Options > SNP Memory (RMP Table) "
                   "Coverage = Enabled, and NBIO Common Options > SEV-SNP Support = Enabled (Dell: "
                   "BIOS.ProcSettings.Snp).",

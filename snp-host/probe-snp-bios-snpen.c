@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "action.h"
 #include "bios-map.h"
+#include "kernel-bool.h"
 #include "probe-util.h"
 #include "snp-host.h"
 
@@ -17,7 +18,7 @@ static bool snp_is_up(ProbeContext *c, Finding *f) {
                 return true;
         }
         if (hostfs_read_line(host_fs(c->host), "sys/module/kvm_amd/parameters/sev_snp", &s) >= 0 &&
-            parse_yes_no(s) > 0) {
+            parse_kernel_bool(s) > 0) {
                 finding_evidence_str(f, "kvm_amd.sev_snp", s);
                 return true;
         }
@@ -28,6 +29,8 @@ static void run(ProbeContext *c, Finding *f) {
         uint64_t syscfg, base, end;
 
         if (probe_rdmsr(c, f, MSR_AMD64_SYSCFG, "SYSCFG", &syscfg) < 0)
+                return;
+        if (snp_msr_uniform(c->host, f, MSR_AMD64_SYSCFG, "SYSCFG", syscfg) != 0)
                 return;
         if (syscfg & BIT(SYSCFG_SNP_EN)) {
                 finding_evidence_bool(f, "vmpl_en", syscfg & BIT(SYSCFG_VMPL_EN));
@@ -91,8 +94,9 @@ const Probe probe_snp_bios_snpen = {
         .component = "bios",
         .parent = "snp.cpu.features",
         .tee = TEE_SNP,
-        .reads = "MSR 0xc0010010 (SYSCFG) bit 24; SNP_PLATFORM_STATUS and kvm_amd sev_snp when it is 0",
-        .rule = "SYSCFG.SNPEn = 1; warn when 0 but SMEE, the RMP and SNP firmware (or kvm_amd sev_snp) say SNP is up",
+        .reads = "MSR 0xc0010010 (SYSCFG) on every CPU, bit 24; SNP_PLATFORM_STATUS and kvm_amd sev_snp when it is 0",
+        .rule = "SYSCFG the same on every CPU; SYSCFG.SNPEn = 1; warn when 0 but SMEE, the RMP and SNP firmware (or "
+                "kvm_amd sev_snp) say SNP is up",
         .remedy = "SNPEn is set by the kernel once BIOS and IOMMU allow SNP: enable SEV-SNP Support (NBIO Common "
                   "Options) and SNP Memory Coverage in the BIOS, and fix any failing snp.kernel.* check "
                   "(an IOMMU in passthrough mode makes the kernel drop SNP).",

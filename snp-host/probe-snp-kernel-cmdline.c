@@ -1,58 +1,202 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
 
 #include "action.h"
+#include "kernel-bool.h"
 #include "probe-util.h"
 #include "snp-host.h"
 #include "strv.h"
 
-/* Arguments that make the kernel drop SNP (AMD IOMMU init) or fail SNP_INIT (SMT off, CPUs offline). */
+typedef enum ArgMatch {
+        MATCH_ANY,       /* any value, or none */
+        MATCH_LIST,      /* the kernel reads the value as a comma-separated list: any element is .value */
+        MATCH_TRUE,      /* a boolean the kernel reads with kstrtobool(), and it is true */
+        MATCH_CPU_CAP,   /* a CPU count (get_option()) below the number of present CPUs */
+} ArgMatch;
+
+/*
+ * Arguments that make the kernel drop SNP (AMD IOMMU init) or fail SNP_INIT (SMT off, CPUs offline:
+ * the SNP firmware wants SNPEn on every thread the BIOS enabled).
+ */
 static const struct {
         const char *key;
-        const char *value; /* NULL: any value, or none */
-        bool list;         /* the kernel reads the value as a comma-separated list */
+        ArgMatch match;
+        const char *value;
+        bool capacity; /* a decision about how many CPUs the node uses: the operator's to change */
         const char *why;
 } forbidden[] = {
-        { "iommu", "pt", true, "puts the IOMMU in passthrough mode" },
-        { "iommu", "off", true, "turns the IOMMU off" },
-        { "iommu.passthrough", "1", false, "puts the IOMMU in passthrough mode" },
-        { "amd_iommu", "off", true, "turns the AMD IOMMU off" },
-        { "amd_iommu", "pgtbl_v2", true, "selects v2 page tables, which SNP refuses" },
-        { "nosmt", NULL, false, "disables SMT, and SNP_INIT fails when threads are offline" },
-        { "maxcpus", NULL, false, "leaves CPUs offline, and SNP initialization needs all present CPUs online" },
+        { "iommu", MATCH_LIST, "pt", false, "puts the IOMMU in passthrough mode" },
+        { "iommu", MATCH_LIST, "off", false, "turns the IOMMU off" },
+        /* drivers/iommu/iommu.c: kstrtobool(), so 1, y, Y, on, true... */
+        { "iommu.passthrough", MATCH_TRUE, NULL, false, "puts the IOMMU in passthrough mode" },
+        { "amd_iommu", MATCH_LIST, "off", false, "turns the AMD IOMMU off" },
+        { "amd_iommu", MATCH_LIST, "pgtbl_v2", false, "selects v2 page tables, which SNP refuses" },
+        { "nosmt", MATCH_ANY, NULL, true, "disables SMT, and SNP_INIT fails when threads are offline" },
+        { "maxcpus", MATCH_ANY, NULL, true, "leaves CPUs offline, and SNP initialization needs all present CPUs online" },
+        /* kernel/smp.c: nr_cpu_ids capped; arch/x86: the possible map capped; CPUs past it never start */
+        { "nr_cpus", MATCH_CPU_CAP, NULL, true, "caps the CPU count below the CPUs the BIOS enabled, which stay offline" },
+        { "possible_cpus", MATCH_CPU_CAP, NULL, true, "caps the possible CPUs below the ones the BIOS enabled, which stay offline" },
 };
 
-/* Does word ("key=value" or "key") carry the forbidden value? Lists match on any element. */
-static bool word_matches(const char *word, size_t i) {
-        const char *v = strchr(word, '=');
+/* CPUs in a sysfs CPU list ("0-3,8-11"); -EBADMSG when it is not one. */
+static int cpu_list_count(const char *s, unsigned *ret) {
+        unsigned n = 0;
+        const char *p = s;
 
-        if (!forbidden[i].value)
-                return true;
-        if (!v)
-                return false;
-        v++;
-        if (!forbidden[i].list)
-                return streq(v, forbidden[i].value);
-        for (const char *p = v; *p;) {
-                size_t n = strcspn(p, ",");
+        if (!*p)
+                return -EBADMSG;
+        while (*p) {
+                char *e;
+                unsigned long a, b;
 
-                if (n == strlen(forbidden[i].value) && strneq(p, forbidden[i].value, n))
-                        return true;
-                p += n;
+                if (*p < '0' || *p > '9')
+                        return -EBADMSG;
+                a = b = strtoul(p, &e, 10);
+                p = e;
+                if (*p == '-') {
+                        if (p[1] < '0' || p[1] > '9')
+                                return -EBADMSG;
+                        b = strtoul(p + 1, &e, 10);
+                        p = e;
+                }
+                if (b < a || b - a >= 65536 || n + (b - a + 1) > 65536)
+                        return -EBADMSG;
+                n += (unsigned) (b - a + 1);
                 if (*p == ',')
                         p++;
+                else if (*p)
+                        return -EBADMSG;
         }
-        return false;
+        *ret = n;
+        return 0;
+}
+
+/* The CPU count get_option() reads: an integer prefix, any base strtol() accepts; -EINVAL if none. */
+static int cpu_cap_value(const char *v, unsigned long long *ret) {
+        long long n;
+        char *e;
+
+        if (!v || !((*v >= '0' && *v <= '9') || *v == '-'))
+                return -EINVAL;
+        errno = 0;
+        n = strtoll(v, &e, 0);
+        if (e == v || errno)
+                return -EINVAL;
+        if (n <= 0)
+                return -ERANGE; /* nr_cpus=0 or negative: the kernel ignores it */
+        *ret = (unsigned long long) n;
+        return 0;
+}
+
+/* Does word ("key=value" or "key") carry the forbidden value? present: the present CPU count. */
+static bool word_matches(const char *word, size_t i, unsigned present) {
+        const char *v = strchr(word, '=');
+        unsigned long long cap;
+
+        if (forbidden[i].match == MATCH_ANY)
+                return true;
+        if (!v)
+                return false; /* early_param with no value: kstrtobool(NULL) and get_option() refuse it */
+        v++;
+        switch (forbidden[i].match) {
+        case MATCH_TRUE:
+                return parse_kernel_bool(v) > 0;
+        case MATCH_CPU_CAP:
+                return cpu_cap_value(v, &cap) >= 0 && cap < present;
+        case MATCH_LIST:
+                for (const char *p = v; *p;) {
+                        size_t n = strcspn(p, ",");
+
+                        if (n == strlen(forbidden[i].value) && strneq(p, forbidden[i].value, n))
+                                return true;
+                        p += n;
+                        if (*p == ',')
+                                p++;
+                }
+                return false;
+        default:
+                return false;
+        }
+}
+
+/*
+ * CPUs the BIOS enabled, read only when a CPU cap is on the command line. Under nr_cpus= the kernel
+ * sizes its CPU masks to the cap, so /sys/devices/system/cpu/present shows no more than the cap: the
+ * count also comes from CPUID leaf 1 (EBX[23:16], logical processors per package, when EDX.HTT is
+ * set) times the packages the kernel saw; the larger of the two counts.
+ */
+static int enabled_cpus(ProbeContext *c, Finding *f, unsigned *ret) {
+        _cleanup_(strv_freep) char **entries = NULL;
+        _cleanup_free_ char *s = NULL;
+        unsigned present = 0, per_package = 0, packages = 0, n;
+        char seen[256] = "|";
+        uint32_t regs[4];
+        int r;
+
+        r = hostfs_read_line(host_fs(c->host), "sys/devices/system/cpu/present", &s);
+        if (r >= 0 && cpu_list_count(s, &present) < 0) {
+                finding_unknown(f, 0, NULL, "the present CPU list /sys/devices/system/cpu/present holds \"%s\", "
+                                "not a CPU list", s);
+                return -EBADMSG;
+        }
+        if (host_cpuid(c->host, 0, 1, 0, regs) >= 0 && (regs[3] & BIT(28)))
+                per_package = (regs[1] >> 16) & 0xff;
+        if (per_package > 0 && hostfs_list_dir(host_fs(c->host), "sys/devices/system/cpu", &entries) >= 0)
+                STRV_FOREACH(e, entries) {
+                        _cleanup_free_ char *pkg = NULL;
+                        char path[128], tag[16];
+
+                        if (!strneq(*e, "cpu", 3) || (*e)[3] < '0' || (*e)[3] > '9')
+                                continue;
+                        snprintf(path, sizeof(path), "sys/devices/system/cpu/%s/topology/physical_package_id", *e);
+                        if (hostfs_read_line(host_fs(c->host), path, &pkg) < 0 || strlen(pkg) > 8)
+                                continue;
+                        snprintf(tag, sizeof(tag), "%s|", pkg);
+                        if (strstr(seen, tag) || strlen(seen) + strlen(tag) >= sizeof(seen))
+                                continue;
+                        strcat(seen, tag);
+                        packages++;
+                }
+        n = per_package * (packages > 0 ? packages : 1);
+        if (present > n)
+                n = present;
+        if (n == 0) {
+                finding_unknown(f, r < 0 ? r : 0, NULL, "the command line caps the CPU count, but neither "
+                                "the present CPU list /sys/devices/system/cpu/present nor CPUID leaf 1 tells how many "
+                                "CPUs the BIOS enabled");
+                return -ENODATA;
+        }
+        finding_evidence_int(f, "bios_enabled_cpus", n);
+        *ret = n;
+        return 0;
 }
 
 static void run(ProbeContext *c, Finding *f) {
         _cleanup_free_ char *cmdline = NULL;
         char found[256] = "", why[512] = "";
         json_object *bad;
+        unsigned present = 0;
         int r;
 
         if (probe_read_cmdline(c, f, &cmdline) < 0)
                 return;
+
+        for (size_t i = 0; i < ELEMENTSOF(forbidden); i++) {
+                _cleanup_(strv_freep) char **words = NULL;
+
+                if (forbidden[i].match != MATCH_CPU_CAP)
+                        continue;
+                r = cmdline_find_all(cmdline, forbidden[i].key, &words);
+                if (r < 0) {
+                        finding_unknown(f, r, NULL, "cannot parse /proc/cmdline");
+                        return;
+                }
+                if (words && words[0] && present == 0 && enabled_cpus(c, f, &present) < 0)
+                        return;
+        }
 
         bad = json_object_new_array();
         for (size_t i = 0; i < ELEMENTSOF(forbidden); i++) {
@@ -69,7 +213,7 @@ static void run(ProbeContext *c, Finding *f) {
                         size_t n;
                         bool seen = false;
 
-                        if (!word_matches(*w, i))
+                        if (!word_matches(*w, i, present))
                                 continue;
                         for (size_t k = 0; k < json_object_array_length(bad); k++)
                                 seen = seen || streq(json_object_get_string(json_object_array_get_idx(bad, k)), *w);
@@ -79,7 +223,11 @@ static void run(ProbeContext *c, Finding *f) {
                                 snprintf(found + n, sizeof(found) - n, "%s%s", n ? " " : "", *w);
                         }
                         n = strlen(why);
-                        snprintf(why + n, sizeof(why) - n, "%s%s %s", n ? "; " : "", *w, forbidden[i].why);
+                        if (forbidden[i].match == MATCH_CPU_CAP)
+                                snprintf(why + n, sizeof(why) - n, "%s%s %s (%u enabled by the BIOS)", n ? "; " : "", *w,
+                                         forbidden[i].why, present);
+                        else
+                                snprintf(why + n, sizeof(why) - n, "%s%s %s", n ? "; " : "", *w, forbidden[i].why);
                 }
         }
         finding_evidence_obj(f, "offending", bad);
@@ -94,19 +242,38 @@ static void run(ProbeContext *c, Finding *f) {
         finding_set(f, FINDING_PASS, "no argument that disables SNP");
 }
 
-/* True when every element of the word's value is one the probe forbids (so removing loses nothing). */
+/* The entry an offending word matched (its key and value); -1 if none. */
+static ssize_t word_entry(const char *word) {
+        for (size_t i = 0; i < ELEMENTSOF(forbidden); i++) {
+                size_t k = strlen(forbidden[i].key);
+
+                /* "-" and "_" are the same in a key, as cmdline_find_all() matched it */
+                bool same = strlen(word) >= k && (word[k] == '=' || word[k] == 0);
+                for (size_t j = 0; same && j < k; j++)
+                        same = word[j] == forbidden[i].key[j] ||
+                               (strchr("-_", word[j]) && strchr("-_", forbidden[i].key[j]));
+                if (same)
+                        return (ssize_t) i;
+        }
+        return -1;
+}
+
+/* True when every element of the word's value is one the probe forbids for that key (so removing loses nothing). */
 static bool wholly_forbidden(const char *word) {
         const char *v = strchr(word, '=');
+        ssize_t e = word_entry(word);
 
-        if (!v)
+        if (!v || e < 0)
                 return true;
+        if (forbidden[e].match != MATCH_LIST)
+                return true; /* a single value, and it is the forbidden one */
         for (const char *p = v + 1; *p;) {
                 size_t n = strcspn(p, ",");
                 bool bad = false;
 
                 for (size_t i = 0; i < ELEMENTSOF(forbidden); i++)
-                        bad = bad || (forbidden[i].value && n == strlen(forbidden[i].value) &&
-                                      strneq(p, forbidden[i].value, n));
+                        bad = bad || (forbidden[i].match == MATCH_LIST && streq(forbidden[i].key, forbidden[e].key) &&
+                                      n == strlen(forbidden[i].value) && strneq(p, forbidden[i].value, n));
                 if (!bad)
                         return false;
                 p += n;
@@ -128,7 +295,9 @@ static int fix(ProbeContext *c, const Finding *f, Intents *in) {
                 _cleanup_free_ char *line = NULL;
 
                 /* SMT and CPU count are capacity decisions: say so, do not change them behind anyone's back */
-                if (strneq(arg, "nosmt", 5) || strneq(arg, "maxcpus", 7)) {
+                ssize_t e = word_entry(arg);
+
+                if (e >= 0 && forbidden[e].capacity) {
                         if (asprintf(&line, "%s: remove %s from the kernel command line if the node may use all "
                                             "its CPUs (SNP needs every present CPU online)", f->id, arg) < 0)
                                 return -ENOMEM;
@@ -154,9 +323,11 @@ const Probe probe_snp_kernel_cmdline = {
         .component = "kernel",
         .parent = "snp.cpu.features",
         .tee = TEE_SNP,
-        .reads = "the kernel command line, /proc/cmdline",
-        .rule = "none of iommu=pt, iommu=off, iommu.passthrough=1, amd_iommu=off, amd_iommu=pgtbl_v2, nosmt, "
-                "maxcpus=",
+        .reads = "the kernel command line, /proc/cmdline; when it caps the CPU count, /sys/devices/system/cpu/present "
+                 "and CPUID leaf 1 EBX[23:16] (logical processors per package) times the packages in topology/",
+        .rule = "none of iommu=pt, iommu=off, iommu.passthrough=<true as kstrtobool reads it: 1, y, on, true...>, "
+                "amd_iommu=off, amd_iommu=pgtbl_v2, nosmt, maxcpus=, nr_cpus= or possible_cpus= below the CPUs "
+                "the BIOS enabled",
         .remedy = "Remove the offending argument from the kernel command line and reboot.",
         .reboot = true,
         .run = run,

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "kernel-bool.h"
 #include "probe-util.h"
 #include "snp-host.h"
 
@@ -13,7 +14,7 @@ static bool snp_running(ProbeContext *c, Finding *f) {
 
         if (host_snp_platform_status(c->host, &st) < 0 || st.state != 1 || !st.rmp_initialized)
                 return false;
-        if (hostfs_read_line(host_fs(c->host), "sys/module/kvm_amd/parameters/sev_snp", &s) < 0 || parse_yes_no(s) <= 0)
+        if (hostfs_read_line(host_fs(c->host), "sys/module/kvm_amd/parameters/sev_snp", &s) < 0 || parse_kernel_bool(s) <= 0)
                 return false;
         finding_evidence_str(f, "snp_state", "INIT");
         finding_evidence_bool(f, "rmp_initialized", true);

@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 
+#include "finding.h"
 #include "host.h"
 #include "parse-util.h"
 
@@ -57,11 +58,23 @@ void snp_tcb_decode(uint64_t tcb, SnpGeneration g, SnpTcb *ret);
 /* The kernel trusts only address bits 51:13 of RMP_BASE/RMP_END (arch/x86/virt/svm/sev.c). */
 #define SNP_RMP_ADDR_MASK GENMASK64(51, 13)
 
-/* Bytes the RMP must span to cover RAM up to ram_end (16 bytes per 4 KiB page + 16 KiB). */
-uint64_t snp_rmp_required(uint64_t ram_end);
+/*
+ * Bytes the RMP must span (16 bytes per 4 KiB page + 16 KiB bookkeeping) to cover every page up to
+ * max(ram_end, the RMP's own last byte rmp_end): the RMP must protect itself, and Linux sizes it
+ * against max(max_pfn, PFN_UP(RMP_END)) (arch/x86/virt/svm/sev.c, snp_rmptable_init).
+ */
+uint64_t snp_rmp_required(uint64_t ram_end, uint64_t rmp_end);
 
 /*
  * One past the highest System RAM byte, from /proc/iomem or, when that hides addresses (an
  * unprivileged reader) or is missing, from /sys/firmware/memmap. ret_source names the file used.
  */
 int snp_ram_end(Host *h, uint64_t *ret_end, const char **ret_source);
+
+/*
+ * SNP_INIT fails (INVALID_CONFIG) unless RMP_BASE, RMP_END and SYSCFG are the same on every core.
+ * Compares msr on every online CPU with CPU 0's value: 0 when they agree (or there is only CPU 0),
+ * 1 with f failed naming the CPUs (and sockets) that differ, negative with f unknown when a CPU's
+ * MSR is unreadable.
+ */
+int snp_msr_uniform(Host *h, Finding *f, uint32_t msr, const char *name, uint64_t cpu0_value);

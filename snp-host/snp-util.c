@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
+#include <stdlib.h>
 
+#include "probe-util.h"
 #include "snp-host.h"
 #include "strv.h"
 
@@ -73,8 +75,13 @@ void snp_tcb_decode(uint64_t tcb, SnpGeneration g, SnpTcb *ret) {
                 *ret = (SnpTcb) { .fmc = -1, .bootloader = b[0], .tee = b[1], .snp = b[6], .microcode = b[7] };
 }
 
-uint64_t snp_rmp_required(uint64_t ram_end) {
+uint64_t snp_rmp_required(uint64_t ram_end, uint64_t rmp_end) {
         uint64_t pages = ram_end / 4096 + (ram_end % 4096 != 0);
+        /* PFN_UP() of the last byte, as the kernel takes it */
+        uint64_t rmp_pages = rmp_end / 4096 + (rmp_end % 4096 != 0);
+
+        if (rmp_pages > pages)
+                pages = rmp_pages;
 
         return pages * 16 + 0x4000;
 }
@@ -134,4 +141,137 @@ int snp_ram_end(Host *h, uint64_t *ret_end, const char **ret_source) {
         }
         /* the /proc/iomem reason is the more telling one (e.g. -EACCES for hidden addresses) */
         return r;
+}
+
+/* The online CPUs under sys/devices/system/cpu (cpuN without an online file, or with "1"), ascending. */
+static int online_cpus(Host *h, unsigned **ret, size_t *ret_n) {
+        _cleanup_(strv_freep) char **entries = NULL;
+        _cleanup_free_ unsigned *cpus = NULL;
+        size_t n = 0;
+        int r;
+
+        r = hostfs_list_dir(host_fs(h), "sys/devices/system/cpu", &entries);
+        if (r < 0)
+                return r;
+        cpus = calloc(strv_length(entries) + 1, sizeof(unsigned));
+        if (!cpus)
+                return -ENOMEM;
+        STRV_FOREACH(e, entries) {
+                _cleanup_free_ char *online = NULL;
+                char path[128], *end;
+                unsigned long v;
+
+                if (!strneq(*e, "cpu", 3) || (*e)[3] < '0' || (*e)[3] > '9')
+                        continue;
+                v = strtoul(*e + 3, &end, 10);
+                if (*end || v > 65535)
+                        continue;
+                snprintf(path, sizeof(path), "sys/devices/system/cpu/%s/online", *e);
+                if (hostfs_read_line(host_fs(h), path, &online) >= 0 && streq(online, "0"))
+                        continue; /* an offline CPU has no readable MSRs; snp.kernel.cmdline judges why */
+                cpus[n++] = (unsigned) v;
+        }
+        /* insertion sort: a few hundred CPUs at most */
+        for (size_t i = 1; i < n; i++)
+                for (size_t j = i; j > 0 && cpus[j - 1] > cpus[j]; j--) {
+                        unsigned t = cpus[j];
+                        cpus[j] = cpus[j - 1];
+                        cpus[j - 1] = t;
+                }
+        *ret = TAKE_PTR(cpus);
+        *ret_n = n;
+        return 0;
+}
+
+/* Appends "a-b" or "a" (with a "," before all but the first) to buf. */
+static void append_range(char *buf, size_t size, unsigned a, unsigned b) {
+        size_t l = strlen(buf);
+
+        if (a == b)
+                snprintf(buf + l, size - l, "%s%u", l ? "," : "", a);
+        else
+                snprintf(buf + l, size - l, "%s%u-%u", l ? "," : "", a, b);
+}
+
+int snp_msr_uniform(Host *h, Finding *f, uint32_t msr, const char *name, uint64_t cpu0_value) {
+        _cleanup_free_ unsigned *cpus = NULL;
+        char list[256] = "", sockets[128] = "", socket_seen[64] = "", where[160] = "";
+        bool several = false;
+        json_object *bad;
+        uint64_t other = 0;
+        size_t n = 0, ndiff = 0;
+        int r;
+
+        r = online_cpus(h, &cpus, &n);
+        if (r < 0 || n <= 1)
+                return 0; /* nothing to compare with: CPU 0 alone is what was always checked */
+
+        bad = json_object_new_array();
+        if (!bad)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                uint64_t v;
+
+                if (cpus[i] == 0)
+                        continue;
+                r = host_rdmsr(h, cpus[i], msr, &v);
+                if (r < 0) {
+                        json_object_put(bad);
+                        finding_unknown(f, r, host_detail(h), "cannot read MSR 0x%x (%s) on CPU %u to compare it with CPU 0",
+                                        msr, name, cpus[i]);
+                        return r;
+                }
+                if (v == cpu0_value)
+                        continue;
+                if (ndiff++ == 0)
+                        other = v;
+                else if (v != other)
+                        several = true;
+                json_object_array_add(bad, json_object_new_int((int) cpus[i]));
+        }
+        if (ndiff == 0) {
+                json_object_put(bad);
+                return 0;
+        }
+        finding_evidence_obj(f, "differing_cpus", bad);
+
+        /* the differing CPUs as ranges, and their sockets where topology tells */
+        for (size_t k = 0; k < json_object_array_length(bad);) {
+                unsigned a = (unsigned) json_object_get_int(json_object_array_get_idx(bad, k)), b = a;
+
+                while (k + 1 < json_object_array_length(bad) &&
+                       (unsigned) json_object_get_int(json_object_array_get_idx(bad, k + 1)) == b + 1) {
+                        b++;
+                        k++;
+                }
+                k++;
+                append_range(list, sizeof(list), a, b);
+                for (unsigned cpu = a; cpu <= b; cpu++) {
+                        _cleanup_free_ char *pkg = NULL;
+                        char path[128], tag[24];
+                        size_t l;
+
+                        snprintf(path, sizeof(path), "sys/devices/system/cpu/cpu%u/topology/physical_package_id", cpu);
+                        if (hostfs_read_line(host_fs(h), path, &pkg) < 0 || strlen(pkg) > 8)
+                                continue;
+                        snprintf(tag, sizeof(tag), "|%s|", pkg);
+                        if (strstr(socket_seen, tag))
+                                continue;
+                        if (strlen(socket_seen) + strlen(tag) < sizeof(socket_seen))
+                                strcat(socket_seen, tag);
+                        l = strlen(sockets);
+                        snprintf(sockets + l, sizeof(sockets) - l, "%s%s", l ? ", " : "", pkg);
+                }
+        }
+        if (sockets[0])
+                snprintf(where, sizeof(where), " (socket%s %s)", strchr(sockets, ',') ? "s" : "", sockets);
+        finding_set(f, FINDING_FAIL,
+                    "%s differs across CPUs: CPU 0 has 0x%llx, %s %s%s %s 0x%llx%s; SNP_INIT fails (INVALID_CONFIG) "
+                    "unless it is the same on every CPU",
+                    name, (unsigned long long) cpu0_value, ndiff > 1 ? "CPUs" : "CPU", list, where,
+                    ndiff > 1 ? "have" : "has", (unsigned long long) other, several ? " and other values" : "");
+        finding_remedy(f, "The BIOS programmed the SNP registers differently on some CPUs: load the BIOS setup "
+                          "defaults, enable SMEE, SEV-SNP Support and SNP Memory Coverage again, and update the BIOS "
+                          "if the CPUs still differ (a firmware defect to report to the OEM).");
+        return 1;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "action.h"
+#include "kernel-bool.h"
 #include "probe-util.h"
 #include "strv.h"
 #include "tdx-host.h"
@@ -23,7 +24,7 @@ static int cmdline_tdx_off(Finding *f, const char *cmdline) {
         STRV_FOREACH(w, words) {
                 const char *eq = strchr(*w, '=');
 
-                if (parse_kernel_bool(eq ? eq + 1 : NULL) <= 0)
+                if (parse_module_param_bool(eq ? eq + 1 : NULL) <= 0)
                         json_object_array_add(a, json_object_new_string(*w));
         }
         finding_evidence_obj(f, "cmdline_tdx_off", a);
@@ -92,7 +93,7 @@ static void run(ProbeContext *c, Finding *f) {
          */
         if (!requested && !where &&
             hostfs_read_line(host_fs(c->host), "sys/module/kvm_intel/parameters/tdx", &param) >= 0 &&
-            parse_yes_no(param) > 0) {
+            parse_kernel_bool(param) > 0) {
                 finding_evidence_str(f, "kvm_intel_tdx", param);
                 loaded_by_hand = true;
         }

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "kernel-bool.h"
 #include "action.h"
 #include "probe-util.h"
 #include "strv.h"
@@ -91,7 +92,7 @@ static void run(ProbeContext *c, Finding *f) {
                                 STRV_FOREACH(w, words) {
                                         const char *eq = strchr(*w, '=');
 
-                                        if (parse_kernel_bool(eq ? eq + 1 : NULL) == 0)
+                                        if (parse_module_param_bool(eq ? eq + 1 : NULL) == 0)
                                                 json_object_array_add(cmd_off, json_object_new_string(*w));
                                 }
                                 any_cmdline = true;
@@ -121,7 +122,7 @@ static void run(ProbeContext *c, Finding *f) {
                         goto oom;
                 if (hostfs_read_line(host_fs(c->host), path, &sys) < 0)
                         continue;
-                y = parse_yes_no(sys);
+                y = parse_kernel_bool(sys);
                 if (y < 0) {
                         finding_unknown(f, y, NULL, "/%s is \"%s\", not Y or N", path, sys);
                         return;

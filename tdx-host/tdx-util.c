@@ -83,9 +83,9 @@ static int conf_bool_option(const char *text, const char *module, const char *pa
                         continue;
                 for (char **o = w + 2; *o && (*o)[0] != '#'; o++) {
                         if (streq(*o, param))
-                                *value = parse_kernel_bool(NULL);
+                                *value = parse_module_param_bool(NULL);
                         else if (strneq(*o, param, plen) && (*o)[plen] == '=')
-                                *value = parse_kernel_bool(*o + plen + 1);
+                                *value = parse_module_param_bool(*o + plen + 1);
                         else
                                 continue;
                         found = true;
@@ -185,7 +185,7 @@ int kvm_bool_option(Host *h, const char *cmdline, const char *module, const char
         if (r < 0)
                 return r;
         if (r > 0) {
-                v = parse_kernel_bool(value);
+                v = parse_module_param_bool(value);
                 free(where);
                 where = strdup("kernel command line");
                 if (!where)

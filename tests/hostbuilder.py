@@ -25,7 +25,7 @@ HOSTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hosts")
 SCHEMA = "cchost.capture/v1"
 DEFAULT_EMULATOR = "/usr/bin/qemu-system-x86_64"
 
-TOP_KEYS = {"description", "base", "kernel", "cmdline", "cpu", "ram", "cpuid", "msr", "no_msrs", "ioctl",
+TOP_KEYS = {"description", "base", "kernel", "cmdline", "cpu", "ram", "cpuid", "msr", "cpu_msr", "no_msrs", "ioctl",
             "libvirt", "qemu", "devices", "files", "baseline"}
 CPU_KEYS = {"vendor", "family", "model", "stepping", "brand", "count", "microcode", "flags", "address_sizes"}
 LIBVIRT_KEYS = {"uri", "domcaps_file", "domcaps", "errno", "error"}
@@ -346,6 +346,14 @@ def validate(spec):
     for k, v in ck.mapping(spec.get("msr") or {}, "msr").items():
         num = ck.int(k, f"msr.{k}", 32)
         n["msr"][num] = None if v is None else ck.int(v, f"msr.{k}")
+    # per-CPU MSR overrides on top of msr: {CPU: {MSR: value}}
+    n["cpu_msr"] = {}
+    for cpu_k, regs in ck.mapping(spec.get("cpu_msr") or {}, "cpu_msr").items():
+        idx = ck.int(cpu_k, f"cpu_msr.{cpu_k}", lo=0, hi=c["count"] - 1)
+        n["cpu_msr"][idx] = {}
+        for k, v in ck.mapping(regs or {}, f"cpu_msr.{cpu_k}").items():
+            num = ck.int(k, f"cpu_msr.{cpu_k}.{k}", 32)
+            n["cpu_msr"][idx][num] = None if v is None else ck.int(v, f"cpu_msr.{cpu_k}.{k}")
     no_msrs = spec.get("no_msrs", False)
     if no_msrs is not None and not isinstance(no_msrs, bool):
         ck.fail("no_msrs", "must be true or false")
@@ -511,6 +519,7 @@ def cpu_tables(n, cpu_index):
     mc = n["cpu"]["microcode"][cpu_index]
     msr = {MSR_PATCH_LEVEL: mc if n["cpu"]["vendor"] == "AuthenticAMD" else mc << 32}
     msr.update(n["msr"])
+    msr.update(n.get("cpu_msr", {}).get(cpu_index, {}))
     return ({k: v for k, v in sorted(cpuid.items()) if v is not None},
             {k: v for k, v in sorted(msr.items()) if v is not None})
 
@@ -532,9 +541,10 @@ def max_pfn(ram):
     return (ram_ranges(ram)[-1][1] + 1) >> 12
 
 
-def rmp_bytes_needed(ram):
-    """The kernel's RMP size check: 16 bytes per 4 KiB page up to max_pfn plus 16 KiB bookkeeping."""
-    return max_pfn(ram) * 16 + 0x4000
+def rmp_bytes_needed(ram, rmp_end=0):
+    """The kernel's RMP size check (arch/x86/virt/svm/sev.c): 16 bytes per 4 KiB page up to
+    max(max_pfn, PFN_UP(rmp_end)) - the RMP covers itself - plus 16 KiB bookkeeping."""
+    return max(max_pfn(ram), (rmp_end + 4095) >> 12) * 16 + 0x4000
 
 
 def iomem(n):

@@ -259,11 +259,19 @@ def _apply_bios(root, cap, applied):
     if "smee" in on:
         _set_msr(cap, 0xC0010010, _msr(cap, 0xC0010010) | (1 << 23))
     if "snp_memory_coverage" in on:
+        # at the top of DRAM, in whole MiB, covering RAM and itself: Linux sizes it against
+        # max(max_pfn, PFN_UP(RMP_END)) (arch/x86/virt/svm/sev.c, snp_rmptable_init)
         end = _ram_end(root)
-        size = ((end + 4095) // 4096) * 16 + 0x4000
         base = (end + 0x1FFFFF) & ~0xFFFFF
+        size = 0
+        while True:
+            top = max(end, base + size - 1) if size else end
+            need = (((top + 4095) // 4096) * 16 + 0x4000 + 0xFFFFF) & ~0xFFFFF
+            if need <= size:
+                break
+            size = need
         _set_msr(cap, 0xC0010132, base)
-        _set_msr(cap, 0xC0010133, (base + size + 0x1FFF) & ~0x1FFF)
+        _set_msr(cap, 0xC0010133, base + size - 1)
     if "sev_es_asid_limit" in on:
         for cpu in cap["cpus"].values():
             leaf = cpu["cpuid"].get("0x8000001f/0")

@@ -4,20 +4,35 @@
 
 #include "kernel-bool.h"
 
-int parse_kernel_bool(const char *v) {
-        if (!v)
+int parse_kernel_bool(const char *s) {
+        if (!s)
+                return -EINVAL;
+
+        switch (s[0]) {
+        case 'y':
+        case 'Y':
+        case 't':
+        case 'T':
+        case '1':
                 return 1;
-        switch (v[0]) {
-        case 'y': case 'Y': case 't': case 'T': case '1':
-                return 1;
-        case 'n': case 'N': case 'f': case 'F': case '0':
+        case 'n':
+        case 'N':
+        case 'f':
+        case 'F':
+        case '0':
                 return 0;
-        case 'o': case 'O':
-                if (v[1] == 'n' || v[1] == 'N')
+        case 'o':
+        case 'O':
+                if (s[1] == 'n' || s[1] == 'N')
                         return 1;
-                if (v[1] == 'f' || v[1] == 'F')
+                if (s[1] == 'f' || s[1] == 'F')
                         return 0;
-                break;
+                return -EINVAL;
+        default:
+                return -EINVAL;
         }
-        return -EINVAL;
+}
+
+int parse_module_param_bool(const char *s) {
+        return s ? parse_kernel_bool(s) : 1;
 }

@@ -116,21 +116,6 @@ int parse_hex_u64(const char *s, uint64_t *ret) {
         return parse_u64_base(s, 16, ret);
 }
 
-int parse_yes_no(const char *s) {
-        const char *t = skip_space(s);
-        size_t n = strlen(t);
-
-        while (n > 0 && isspace((unsigned char) t[n - 1]))
-                n--;
-        if (n != 1)
-                return -EINVAL;
-        if (*t == 'Y' || *t == '1')
-                return 1;
-        if (*t == 'N' || *t == '0')
-                return 0;
-        return -EINVAL;
-}
-
 int parse_kernel_release(const char *s, KernelVersion *ret) {
         unsigned v[3] = {}, parts = 0;
         const char *p = skip_space(s);

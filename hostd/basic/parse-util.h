@@ -35,8 +35,6 @@ int parse_hex_u64(const char *s, uint64_t *ret);
 int parse_hex_bytes(const char *s, size_t max, uint8_t **ret, size_t *ret_size);
 /* Bytes as hex digits, upper or lower case; NULL on OOM. */
 char *hex_encode(const uint8_t *p, size_t size, bool upper);
-/* sysfs boolean module parameters: "Y"/"N", older int parameters "1"/"0". 1, 0 or -EINVAL. */
-int parse_yes_no(const char *s);
 
 typedef struct KernelVersion {
         unsigned major, minor, patch;

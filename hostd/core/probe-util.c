@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "kernel-bool.h"
 #include "parse-util.h"
 #include "probe-util.h"
 
@@ -98,7 +99,7 @@ int probe_read_yes_no(ProbeContext *c, Finding *f, const char *path, int *ret) {
         r = probe_read_line(c, f, path, &s);
         if (r < 0)
                 return r;
-        r = parse_yes_no(s);
+        r = parse_kernel_bool(s);
         if (r < 0) {
                 finding_unknown(f, 0, NULL, "%s holds \"%s\", expected Y or N",
                                 probe_display_path(path, disp, sizeof(disp)), s);

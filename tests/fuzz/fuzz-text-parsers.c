@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernel-bool.h"
 #include "parse-util.h"
 #include "strv.h"
 
@@ -55,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         default:
                 (void) parse_u64(text, &a);
                 (void) parse_hex_u64(text, &a);
-                (void) parse_yes_no(text);
+                (void) parse_kernel_bool(text);
                 break;
         }
         return 0;

@@ -88,8 +88,12 @@ TEST(test_generations) {
 
 TEST(test_rmp_required) {
         /* 64 GiB of RAM: 16 Mi pages of 16 bytes, plus 16 KiB of bookkeeping */
-        ASSERT_U64(snp_rmp_required(UINT64_C(64) << 30), (UINT64_C(256) << 20) + 0x4000);
-        ASSERT_U64(snp_rmp_required(4096), 16 + 0x4000);
+        ASSERT_U64(snp_rmp_required(UINT64_C(64) << 30, 0), (UINT64_C(256) << 20) + 0x4000);
+        ASSERT_U64(snp_rmp_required(4096, 0), 16 + 0x4000);
+        /* an RMP above RAM must cover itself: PFN_UP(RMP_END) counts when it is past max_pfn */
+        ASSERT_U64(snp_rmp_required(UINT64_C(0x1090862000), UINT64_C(0x10a12fffff)), UINT64_C(0x10a17000));
+        ASSERT_U64(snp_rmp_required(UINT64_C(0x1090862000), UINT64_C(0x10a1300001)), UINT64_C(0x10a17010));
+        ASSERT_U64(snp_rmp_required(UINT64_C(64) << 30, UINT64_C(1) << 30), (UINT64_C(256) << 20) + 0x4000);
 }
 
 TEST(test_domcaps) {

@@ -26,14 +26,21 @@ TEST(test_parse_u64) {
         ASSERT_INT(parse_hex_u64("1ffffffffffffffff", &v), -ERANGE);
 }
 
-TEST(test_parse_yes_no) {
-        ASSERT_INT(parse_yes_no("Y\n"), 1);
-        ASSERT_INT(parse_yes_no("N"), 0);
-        ASSERT_INT(parse_yes_no("1"), 1);
-        ASSERT_INT(parse_yes_no("0\n"), 0);
-        ASSERT_INT(parse_yes_no("maybe"), -EINVAL);
-        ASSERT_INT(parse_yes_no(""), -EINVAL);
-        ASSERT_INT(parse_yes_no("YY"), -EINVAL);
+TEST(test_parse_kernel_bool) {
+        /* lib/kstrtox.c: the first character decides, "on"/"off" need the second */
+        static const char *const yes[] = { "1", "y", "Y", "Y\n", "yes", "t", "T", "true", "TRUE", "on", "On", "oN",
+                                           "Yellow", "10" };
+        static const char *const no[] = { "0", "n", "N", "N\n", "no", "f", "F", "false", "off", "OFF", "oF",
+                                          "Nonsense", "01" };
+        static const char *const bad[] = { "", " ", " Y", "2", "-1", "o", "ox", "maybe", "e", "d", "enable" };
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
+                ASSERT_INT(parse_kernel_bool(yes[i]), 1);
+        for (size_t i = 0; i < ELEMENTSOF(no); i++)
+                ASSERT_INT(parse_kernel_bool(no[i]), 0);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                ASSERT_INT(parse_kernel_bool(bad[i]), -EINVAL);
+        ASSERT_INT(parse_kernel_bool(NULL), -EINVAL);
 }
 
 TEST(test_kernel_release) {
@@ -247,7 +254,9 @@ TEST(test_hex_bytes) {
 }
 
 TEST(test_kernel_bool) {
-        ASSERT_INT(parse_kernel_bool(NULL), 1);
+        ASSERT_INT(parse_kernel_bool(NULL), -EINVAL);
+        ASSERT_INT(parse_module_param_bool(NULL), 1);
+        ASSERT_INT(parse_module_param_bool("off"), 0);
         ASSERT_INT(parse_kernel_bool("1"), 1);
         ASSERT_INT(parse_kernel_bool("Yes"), 1);
         ASSERT_INT(parse_kernel_bool("true"), 1);
@@ -265,7 +274,7 @@ TEST(test_kernel_bool) {
 int main(int argc, char **argv) {
         tests_init(argc, argv);
         RUN(test_parse_u64);
-        RUN(test_parse_yes_no);
+        RUN(test_parse_kernel_bool);
         RUN(test_kernel_release);
         RUN(test_cmdline);
         RUN(test_cmdline_bounds);
