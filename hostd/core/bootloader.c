@@ -728,6 +728,16 @@ static int grub_plan(Host *h, char *const *add, char *const *remove, BootPlan *r
                 r = cmdline_split(cmdline, &effective);
         if (r < 0)
                 return r;
+        /* a word that must go yet is still there after the edits reaches the command line through a
+         * variable or a line cchost does not edit: refuse rather than plan an update-grub (and a
+         * reboot) that leaves it in place */
+        STRV_FOREACH(w, effective)
+                if (word_removed(*w, remove))
+                        return error_set(ret_error, -EINVAL,
+                                         "%s reaches GRUB_CMDLINE_LINUX[_DEFAULT] through a variable set in /%s "
+                                         "or /%s.d/*.cfg, and cchost cannot remove it there: remove it from that "
+                                         "variable by hand",
+                                         *w, GRUB_DEFAULT_PATH, GRUB_DEFAULT_PATH);
 
         /* our drop-in keeps what it added before, plus what is asked now, minus what must go */
         STRV_FOREACH(w, old)
