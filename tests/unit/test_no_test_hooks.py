@@ -18,19 +18,8 @@ from checklib import CCHOSTCTL, HostCase, main, tree_digest  # noqa: E402
 RELEASE = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(os.path.dirname(CCHOSTCTL), "cchostctl")
 HOOK_VARIABLES = ("CCHOST_TEST_CRASH_AFTER_JOURNAL_WRITE", "CCHOST_FDE_CRASH_AT", "CCHOST_FDE_TEST_FAST_ARGON2",
                   "CCHOST_NOW")
-VECTORS = os.path.join(os.environ.get("CCHOST_VECTORS", os.path.join(os.path.dirname(__file__), "..", "vectors")),
-                       "tdx")
-# the SPR collateral (tests/fixture/test_pccs.py): valid on 2023-07-01, expired long before today
-SPR_SET = {
-    "root-ca.pem": "certs/intel_sgx_root_ca.pem",
-    "pck-ca.pem": "certs/intel_sgx_pck_platform_ca.pem",
-    "pck-leaf.pem": "certs/pck_leaf_platform_spr_fmspc50806f000000.pem",
-    "tcb-signing.pem": "certs/intel_sgx_tcb_signing.pem",
-    "root-ca.crl": "certs/intel_sgx_root_ca_crl_2023-04.der",
-    "pck-ca.crl": "certs/pck_platform_ca_crl_2023-06.der",
-    "tcbinfo.json": "collateral/tdx_tcbinfo_v3_fmspc50806f000000_2023-06.json",
-    "qe-identity.json": "collateral/tdx_qe_identity_v2_2023-06.json",
-}
+# the SPR collateral of tests/fixture/test_pccs.py: valid on 2023-07-01, expired long before today
+from test_pccs import SPR_SET, VECTORS  # noqa: E402
 
 
 class NoTestHooks(HostCase):
