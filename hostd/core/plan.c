@@ -7,6 +7,7 @@
 #include "bios-map.h"
 #include "plan-text.h"
 #include "bootloader.h"
+#include "escape.h"
 #include "redfish.h"
 #include "log.h"
 #include "parse-util.h"
@@ -519,8 +520,15 @@ fail:
 #define JOURNAL_CONTENT_MAX (16U * 1024 * 1024)
 #define JOURNAL_MODULE_MAX 56
 
-/* One line of text: no control characters (a description, an id, a word of argv). */
+/*
+ * One line of text: valid UTF-8 and no control characters (a description, an id, a word of argv).
+ * cchost writes only valid UTF-8 (the serializer repairs what is not), so text that is not valid
+ * UTF-8 was not written by cchost, and accepting it would make the journal read back differently
+ * from what was read.
+ */
 static bool text_is_line(const char *s) {
+        if (!utf8_is_valid(s))
+                return false;
         for (; *s; s++)
                 if ((unsigned char) *s < 0x20 || *s == 0x7f)
                         return false;
@@ -587,7 +595,7 @@ static int json_field_str(json_object *o, const char *where, const char *key, bo
         if (required && !*s)
                 return error_set(ret_error, -EBADMSG, "%s.%s: is empty", where, key);
         if (line && !text_is_line(s))
-                return error_set(ret_error, -EBADMSG, "%s.%s: contains control characters", where, key);
+                return error_set(ret_error, -EBADMSG, "%s.%s: contains control characters or is not valid UTF-8", where, key);
         *ret = strdup(s);
         return *ret ? 0 : -ENOMEM;
 }
