@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <libcryptsetup.h>
+#include "cryptsetup-dl.h"
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>

@@ -3,7 +3,7 @@
 
 /* Internal helpers of the FDE code around libcryptsetup (not thread-safe, like libcryptsetup). */
 
-#include <libcryptsetup.h>
+#include "cryptsetup-dl.h"
 
 #include "fde-token.h"
 #include "fde.h"

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <libxml/xmlwriter.h>
 #include <stdio.h>
 
 #include "escape.h"
@@ -7,6 +6,7 @@
 #include "harden.h"
 #include "report.h"
 #include "time-util.h"
+#include "xml-dl.h"
 
 const char *harden_result_status(const HardenResult *r) {
         if (r->waived)
@@ -273,11 +273,17 @@ fail:
 }
 
 int compliance_to_xccdf(const HardenScan *s, const NodeIdentity *n, char **ret) {
-        xmlBufferPtr buf = xmlBufferCreate();
-        xmlTextWriterPtr w = buf ? xmlNewTextWriterMemory(buf, 0) : NULL;
+        xmlBufferPtr buf = NULL;
+        xmlTextWriterPtr w = NULL;
         char start[32], end[32], id[256], bench[256], score[32];
-        int r = -ENOMEM;
+        int r;
 
+        r = dlopen_libxml2(NULL);
+        if (r < 0)
+                return r;
+        r = -ENOMEM;
+        buf = xmlBufferCreate();
+        w = buf ? xmlNewTextWriterMemory(buf, 0) : NULL;
         if (!w)
                 goto fail;
         format_timestamp(s->start, start, sizeof(start));

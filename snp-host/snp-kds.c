@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <curl/curl.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -113,6 +112,9 @@ int snp_kds_fetch(Host *h, const Config *config, const SnpHostFacts *f, SnpBundl
         if (asprintf(&chain_url, "%s/vcek/v1/%s/cert_chain", base_copy, snp_generation_to_string(pin)) < 0)
                 return -ENOMEM;
 
+        r = dlopen_curl(ret_error);
+        if (r < 0)
+                return r;
         curl = curl_easy_init();
         if (!curl)
                 return -ENOMEM;

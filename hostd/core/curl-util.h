@@ -3,7 +3,7 @@
 
 /* The libcurl setup every HTTPS client of cchost shares (Redfish, AMD KDS). */
 
-#include <curl/curl.h>
+#include "curl-dl.h"
 #include <stddef.h>
 
 typedef struct HttpBody {

@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <libxml/parser.h>
-#include <libxml/xpath.h>
 #include <limits.h>
 #include <stdlib.h>
 
 #include "domcaps.h"
 #include "parse-util.h"
 #include "macro.h"
+#include "xml-dl.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(xmlDocPtr, xmlFreeDoc);
 DEFINE_TRIVIAL_CLEANUP_FUNC(xmlXPathContextPtr, xmlXPathFreeContext);
@@ -53,9 +52,13 @@ int domcaps_parse(const char *xml, size_t size, DomCaps *ret) {
         _cleanup_(xmlXPathFreeContextp) xmlXPathContextPtr ctx = NULL;
         xmlNodePtr root;
         DomCaps c = { .max_guests = -1, .max_es_guests = -1 };
+        int r;
 
         if (size > INT_MAX)
                 return -EFBIG;
+        r = dlopen_libxml2(NULL);
+        if (r < 0)
+                return r;
         doc = xmlReadMemory(xml, (int) size, "domcaps.xml", NULL,
                             XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
         if (!doc)

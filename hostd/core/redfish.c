@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
-#include <curl/curl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -180,6 +179,9 @@ int redfish_new(Host *h, const Config *config, Redfish **ret, char **ret_error) 
                 return error_set(ret_error, -EINVAL, "%s: redfish.url carries a user or password; put them in "
                                  "redfish.credentials_file", config->path);
 
+        e = dlopen_curl(ret_error);
+        if (e < 0)
+                return e;
         r = calloc(1, sizeof(*r));
         if (!r)
                 return -ENOMEM;

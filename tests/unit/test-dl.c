@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "curl-dl.h"
+#include "cryptsetup-dl.h"
+#include "dl-util.h"
+#include "macro.h"
+#include "tests.h"
+#include "xml-dl.h"
+
+/*
+ * The dlopen() helper (issue 13 item 1): a library that is not there, or lacks a function, gives an
+ * error naming it, every time (the answer is kept); the three libraries cchost opens on first use
+ * resolve every function their headers map.
+ */
+
+static void *sym_missing;
+
+TEST(test_missing_library_named) {
+        static const DlSym syms[] = { { "nothing", &sym_missing } };
+        DlLibrary lib = { .label = "libnothing", .soname = "libnothing-cchost.so.9", .syms = syms, .n_syms = 1 };
+        const char *why = NULL;
+
+        ASSERT_INT(dl_library_load(&lib, &why), -ELIBACC);
+        ASSERT_TRUE(why);
+        ASSERT_TRUE(strncmp(why, "cannot load libnothing (libnothing-cchost.so.9: ", 47) == 0);
+        ASSERT_TRUE(strstr(why, "cannot open shared object file"));
+        why = NULL;
+        ASSERT_INT(dl_library_load(&lib, &why), -ELIBACC);
+        ASSERT_TRUE(why && strstr(why, "libnothing-cchost.so.9"));
+}
+
+TEST(test_missing_function_named) {
+        static const DlSym syms[] = { { "cchost_no_such_function", &sym_missing } };
+        DlLibrary lib = { .label = "libc", .soname = "libc.so.6", .syms = syms, .n_syms = 1 };
+        const char *why = NULL;
+
+        ASSERT_INT(dl_library_load(&lib, &why), -ELIBACC);
+        ASSERT_STR(why, "cannot load libc (libc.so.6 lacks cchost_no_such_function: too old)");
+}
+
+TEST(test_libraries_resolve) {
+        char *error = NULL;
+        const char *why = NULL;
+
+        ASSERT_INT(dlopen_curl(&error), 0);
+        ASSERT_TRUE(!error);
+        ASSERT_TRUE(sym_curl_easy_init && sym_curl_slist_free_all);
+        ASSERT_INT(dlopen_libxml2(&why), 0);
+        ASSERT_TRUE(sym_xmlReadMemory && sym_xmlFree && *sym_xmlFree);
+        ASSERT_INT(dlopen_cryptsetup(&why), 0);
+        ASSERT_TRUE(sym_crypt_init && sym_crypt_token_max);
+        ASSERT_INT(crypt_keyslot_max(CRYPT_LUKS2), 32);
+}
+
+TEST(test_free_without_library) {
+        /* the NULL-safe frees never call through a pointer that is not filled */
+        curl_easy_cleanup(NULL);
+        curl_slist_free_all(NULL);
+        crypt_free(NULL);
+}
+
+int main(int argc, char **argv) {
+        tests_init(argc, argv);
+        RUN(test_free_without_library);
+        RUN(test_missing_library_named);
+        RUN(test_missing_function_named);
+        RUN(test_libraries_resolve);
+        return tests_summary();
+}
