@@ -10,6 +10,7 @@
 #include "libvirt-dl.h"
 #include "exec-util.h"
 #include "host.h"
+#include "qemu-cache.h"
 
 /*
  * The live backend: character devices whose file offset is a register number, the PSP and KVM
@@ -221,10 +222,27 @@ static bool uri_is_local(const char *uri) {
         return p && p[3] == '/';
 }
 
-static int live_qemu_object_help(Host *h, const char *emulator, char **ret) {
+static int run_object_help(const char *emulator, void *userdata, char **ret) {
         char *argv[] = { (char *) emulator, (char *) "-object", (char *) "help", NULL };
-        struct stat st;
+        Host *h = userdata;
         int r;
+
+        r = exec_capture(argv, QEMU_HELP_TIMEOUT_MS, QEMU_HELP_MAX, ret);
+        if (r < 0) {
+                host_set_detail(h, "running %s -object help: %s", emulator, strerror(-r));
+                return r;
+        }
+        if (r != 0) {
+                host_set_detail(h, "%s -object help exited with status %d", emulator, r);
+                free(*ret);
+                *ret = NULL;
+                return -EPROTO;
+        }
+        return 0;
+}
+
+static int live_qemu_object_help(Host *h, const char *emulator, char **ret) {
+        struct stat st;
 
         /* the path may come from libvirt: run it only if it is local and only root can have put it there */
         if (!uri_is_local(host_libvirt_uri(h))) {
@@ -241,18 +259,8 @@ static int live_qemu_object_help(Host *h, const char *emulator, char **ret) {
                 return -EPERM;
         }
 
-        r = exec_capture(argv, QEMU_HELP_TIMEOUT_MS, QEMU_HELP_MAX, ret);
-        if (r < 0) {
-                host_set_detail(h, "running %s -object help: %s", emulator, strerror(-r));
-                return r;
-        }
-        if (r != 0) {
-                host_set_detail(h, "%s -object help exited with status %d", emulator, r);
-                free(*ret);
-                *ret = NULL;
-                return -EPROTO;
-        }
-        return 0;
+        /* its answer is kept under /var/cache/cchost, keyed by the binary (qemu-cache.c) */
+        return qemu_cache_object_help(host_fs(h), emulator, &st, run_object_help, h, ret);
 }
 
 #define RUN_TIMEOUT_MS (10 * 60 * 1000)
