@@ -12,3 +12,6 @@ for host in genoa-snp-ready spr-tdx-ready; do
         echo "== check on $host"
         "$build/tests/bench/bench-check" "$tmp/$host" 2000
 done
+# issue 13's check and --version rows, as ratios in one run (tests/bench/startup.py --update-readme writes them)
+ninja -C "$build" hostd/cli/cchostctl >/dev/null
+/usr/bin/python3 "$src/tests/bench/startup.py" "$build"
