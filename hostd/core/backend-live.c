@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libkmod.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <systemd/sd-bus.h>
 
 #include "libvirt-dl.h"
+#include "live-dl.h"
 #include "exec-util.h"
 #include "host.h"
 #include "qemu-cache.h"
@@ -281,8 +280,14 @@ static int live_run(Host *h, char *const argv[]) {
 static int live_module_reload(Host *h, const char *module) {
         struct kmod_ctx *ctx;
         struct kmod_module *mod = NULL;
+        const char *why;
         int r;
 
+        r = dlopen_kmod(&why);
+        if (r < 0) {
+                host_set_detail(h, "%s", why);
+                return r;
+        }
         /* NULL: the system's module directory and modprobe.d, as modprobe would use them */
         ctx = kmod_new(NULL, NULL);
         if (!ctx)
@@ -381,8 +386,14 @@ static int live_unit_mask(Host *h, const char *unit) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
         sd_bus *bus = NULL;
+        const char *why;
         int r;
 
+        r = dlopen_sdbus(&why);
+        if (r < 0) {
+                host_set_detail(h, "%s", why);
+                return r;
+        }
         r = sd_bus_open_system(&bus);
         if (r < 0) {
                 host_set_detail(h, "connecting to the system bus: %s", strerror(-r));

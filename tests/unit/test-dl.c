@@ -6,6 +6,7 @@
 #include "curl-dl.h"
 #include "cryptsetup-dl.h"
 #include "dl-util.h"
+#include "live-dl.h"
 #include "macro.h"
 #include "tests.h"
 #include "xml-dl.h"
@@ -53,6 +54,10 @@ TEST(test_libraries_resolve) {
         ASSERT_INT(dlopen_cryptsetup(&why), 0);
         ASSERT_TRUE(sym_crypt_init && sym_crypt_token_max);
         ASSERT_INT(crypt_keyslot_max(CRYPT_LUKS2), 32);
+        ASSERT_INT(dlopen_kmod(&why), 0);
+        ASSERT_TRUE(sym_kmod_new && sym_kmod_module_probe_insert_module);
+        ASSERT_INT(dlopen_sdbus(&why), 0);
+        ASSERT_TRUE(sym_sd_bus_open_system && sym_sd_bus_error_free);
 }
 
 TEST(test_free_without_library) {
@@ -60,6 +65,10 @@ TEST(test_free_without_library) {
         curl_easy_cleanup(NULL);
         curl_slist_free_all(NULL);
         crypt_free(NULL);
+        {
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                sd_bus_error_free(&e);
+        }
 }
 
 int main(int argc, char **argv) {
