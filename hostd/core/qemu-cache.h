@@ -12,7 +12,7 @@
  * is not owned by root or can be written by others is ignored (and replaced). Writing the cache is
  * best effort: a read-only /var/cache only costs the run.
  */
-#define QEMU_CACHE_FILE "/var/cache/cchost/qemu-object-help.json"
+#define QEMU_CACHE_FILE "var/cache/cchost/qemu-object-help.json" /* under the root */
 
 typedef int (*QemuHelpRunner)(const char *emulator, void *userdata, char **ret);
 

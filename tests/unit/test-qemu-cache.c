@@ -147,7 +147,7 @@ int main(int argc, char **argv) {
         snprintf(emulator, sizeof(emulator), "%s/qemu-system-x86_64", base);
         snprintf(emulator2, sizeof(emulator2), "%s/qemu-kvm", base);
         snprintf(counter, sizeof(counter), "%s/runs", base);
-        snprintf(cache, sizeof(cache), "%s%s", root, QEMU_CACHE_FILE);
+        snprintf(cache, sizeof(cache), "%s/%s", root, QEMU_CACHE_FILE);
         write_emulator(emulator, "");
         write_emulator(emulator2, "");
         RUN(test_cache);
