@@ -104,7 +104,8 @@ def main():
     note = (f"build `{os.path.relpath(build, SRC) if build.startswith(SRC) else build}`: buildtype "
             f"{opts.get('buildtype')}, optimization {opts.get('optimization')}, test-hooks "
             f"{opts.get('test-hooks')} (the hooks are only in cchostctl-test; cchostctl, timed here, has "
-            f"none); {runs} paired runs, medians; {os.cpu_count()} CPUs")
+            f"none); {runs} paired runs, medians; {os.cpu_count()} CPUs, load average "
+            f"{os.getloadavg()[0]:.1f} at the start (the ratios, not the times, are what to compare)")
     rows = []
     with tempfile.TemporaryDirectory(prefix="cchost-bench-") as tmp:
         for host in HOSTS:
