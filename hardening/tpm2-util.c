@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
@@ -396,60 +397,113 @@ static void pcr_selection(uint32_t mask, Tpm2Bank bank, TPML_PCR_SELECTION *ret)
         };
 }
 
-/* A trial or real policy session with PolicyPCR over the current values; returns its digest. */
-static int make_pcr_policy(Tpm2Context *c, ESYS_TR encryption, TPM2_SE type, uint32_t mask, Tpm2Bank bank,
-                           ESYS_TR *ret_session, uint8_t digest[64], size_t *digest_size) {
+/* The current values of the PCRs in mask, as few PCR_Read commands as the TPM allows (it answers at
+ * most 8 digests a call, and says which PCRs it answered for). */
+static int read_pcrs(Tpm2Context *c, uint32_t mask, Tpm2Bank bank, uint8_t ret[TPM2_PCR_MAX][64]) {
+        uint32_t left = mask;
+
+        while (left != 0) {
+                TPML_PCR_SELECTION sel, *out_sel = NULL;
+                TPML_DIGEST *values = NULL;
+                uint32_t got = 0;
+                size_t k = 0;
+                TSS2_RC rc;
+                int r = 0;
+
+                pcr_selection(left, bank, &sel);
+                rc = Esys_PCR_Read(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, NULL, &out_sel, &values);
+                if (rc != TSS2_RC_SUCCESS)
+                        return tpm2_error(rc, "PCR_Read");
+                if (out_sel->count == 1 && out_sel->pcrSelections[0].hash == bank_alg[bank])
+                        for (unsigned j = 0; j < 3 && j < out_sel->pcrSelections[0].sizeofSelect; j++)
+                                got |= (uint32_t) out_sel->pcrSelections[0].pcrSelect[j] << (8 * j);
+                got &= left;
+                if (got == 0 || (size_t) __builtin_popcount(got) != values->count)
+                        r = -EOPNOTSUPP; /* the bank is not allocated */
+                for (unsigned i = 0; r == 0 && i < TPM2_PCR_MAX; i++) {
+                        if (!(got & (UINT32_C(1) << i)))
+                                continue;
+                        if (values->digests[k].size != bank_size[bank]) {
+                                r = -EOPNOTSUPP;
+                                break;
+                        }
+                        memcpy(ret[i], values->digests[k++].buffer, bank_size[bank]);
+                }
+                Esys_Free(out_sel);
+                Esys_Free(values);
+                if (r < 0)
+                        return r;
+                left &= ~got;
+        }
+        return 0;
+}
+
+/* The PolicyPCR digest (SHA-256 policy, empty starting digest) over the current PCR values, computed
+ * here as the TPM would (TPM 2.0 part 3, 23.7): policy = H(0^32 || TPM_CC_PolicyPCR || pcrs ||
+ * H(values)). One PCR_Read instead of a trial session's four commands. */
+static int pcr_policy_digest(Tpm2Context *c, uint32_t mask, Tpm2Bank bank, uint8_t digest[64], size_t *digest_size) {
+        uint8_t values[TPM2_PCR_MAX][64], buf[32 + 4 + sizeof(TPML_PCR_SELECTION) + 32] = {};
+        _cleanup_free_ uint8_t *all = NULL;
+        TPML_PCR_SELECTION sel;
+        size_t n = 0, off = 32;
+        unsigned md_size = 0;
+        TSS2_RC rc;
+        int r;
+
+        r = read_pcrs(c, mask, bank, values);
+        if (r < 0)
+                return r;
+        all = malloc(TPM2_PCR_MAX * 64);
+        if (!all)
+                return -ENOMEM;
+        for (unsigned i = 0; i < TPM2_PCR_MAX; i++)
+                if (mask & (UINT32_C(1) << i)) {
+                        memcpy(all + n, values[i], bank_size[bank]);
+                        n += bank_size[bank];
+                }
+        rc = Tss2_MU_UINT32_Marshal(TPM2_CC_PolicyPCR, buf, sizeof(buf), &off);
+        pcr_selection(mask, bank, &sel);
+        if (rc == TSS2_RC_SUCCESS)
+                rc = Tss2_MU_TPML_PCR_SELECTION_Marshal(&sel, buf, sizeof(buf), &off);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm2_error(rc, "marshalling the PCR selection");
+        if (EVP_Digest(all, n, buf + off, &md_size, EVP_sha256(), NULL) != 1 ||
+            EVP_Digest(buf, off + md_size, digest, &md_size, EVP_sha256(), NULL) != 1)
+                return -EIO;
+        *digest_size = md_size;
+        return 0;
+}
+
+/* A policy session (no parameter encryption of its own) with PolicyPCR over the current values. It
+ * does not continue: the command it authorises ends it. */
+static int start_pcr_policy(Tpm2Context *c, ESYS_TR encryption, uint32_t mask, Tpm2Bank bank, ESYS_TR *ret) {
         static const TPMT_SYM_DEF symmetric = { .algorithm = TPM2_ALG_NULL };
         ESYS_TR session = ESYS_TR_NONE;
         TPML_PCR_SELECTION sel;
         TPM2B_DIGEST empty = {};
-        TPM2B_DIGEST *d = NULL;
         TSS2_RC rc;
-        int r;
 
         rc = Esys_StartAuthSession(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, encryption, ESYS_TR_NONE, ESYS_TR_NONE,
-                                   NULL, type, &symmetric, TPM2_ALG_SHA256, &session);
+                                   NULL, TPM2_SE_POLICY, &symmetric, TPM2_ALG_SHA256, &session);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm2_error(rc, "StartAuthSession(policy)");
-        pcr_selection(mask, bank, &sel);
-        rc = Esys_PolicyPCR(c->esys, session, encryption, ESYS_TR_NONE, ESYS_TR_NONE, &empty, &sel);
+        rc = Esys_TRSess_SetAttributes(c->esys, session, 0, TPMA_SESSION_CONTINUESESSION);
+        if (rc == TSS2_RC_SUCCESS) {
+                pcr_selection(mask, bank, &sel);
+                rc = Esys_PolicyPCR(c->esys, session, encryption, ESYS_TR_NONE, ESYS_TR_NONE, &empty, &sel);
+        }
         if (rc != TSS2_RC_SUCCESS) {
-                r = tpm2_error(rc, "PolicyPCR");
-                goto fail;
-        }
-        rc = Esys_PolicyGetDigest(c->esys, session, encryption, ESYS_TR_NONE, ESYS_TR_NONE, &d);
-        if (rc != TSS2_RC_SUCCESS) {
-                r = tpm2_error(rc, "PolicyGetDigest");
-                goto fail;
-        }
-        if (d->size > 64) {
-                Esys_Free(d);
-                r = -EIO;
-                goto fail;
-        }
-        memcpy(digest, d->buffer, d->size);
-        *digest_size = d->size;
-        Esys_Free(d);
-        if (ret_session)
-                *ret_session = session;
-        else
                 flush(c, &session);
+                return tpm2_error(rc, "PolicyPCR");
+        }
+        *ret = session;
         return 0;
-fail:
-        flush(c, &session);
-        return r;
 }
 
 int tpm2_policy_now(Tpm2Context *c, uint32_t pcr_mask, Tpm2Bank bank, uint8_t ret[64], size_t *ret_size) {
-        ESYS_TR primary, encryption;
-        int r;
-
         if (bank < 0 || bank >= _TPM2_BANK_MAX)
                 return -EINVAL;
-        r = get_primary(c, TPM2_PRIMARY_ECC, &primary, &encryption);
-        if (r < 0)
-                return r;
-        return make_pcr_policy(c, encryption, TPM2_SE_TRIAL, pcr_mask, bank, NULL, ret, ret_size);
+        return pcr_policy_digest(c, pcr_mask, bank, ret, ret_size);
 }
 
 int tpm2_seal(Tpm2Context *c, uint32_t pcr_mask, Tpm2Bank bank, const void *secret, size_t size,
@@ -478,7 +532,7 @@ int tpm2_seal(Tpm2Context *c, uint32_t pcr_mask, Tpm2Bank bank, const void *secr
         }
         if (r < 0)
                 return r;
-        r = make_pcr_policy(c, encryption, TPM2_SE_TRIAL, pcr_mask, bank, NULL, policy, &policy_size);
+        r = pcr_policy_digest(c, pcr_mask, bank, policy, &policy_size);
         if (r < 0)
                 goto finish;
 
@@ -536,8 +590,7 @@ int tpm2_unseal(Tpm2Context *c, const Tpm2Sealed *sealed, const void *srk, size_
         TPM2B_PRIVATE priv = {};
         TPM2B_PUBLIC pub = {};
         TPM2B_SENSITIVE_DATA *data = NULL;
-        uint8_t digest[64];
-        size_t digest_size = 0, offset = 0;
+        size_t offset = 0;
         TSS2_RC rc;
         int r;
 
@@ -570,20 +623,18 @@ int tpm2_unseal(Tpm2Context *c, const Tpm2Sealed *sealed, const void *srk, size_
                         r = -EBADMSG;
                 goto finish;
         }
-        r = make_pcr_policy(c, encryption, TPM2_SE_POLICY, sealed->pcr_mask, sealed->bank, &policy, digest,
-                            &digest_size);
+        /* a policy that no longer matches (the PCRs changed) fails the Unseal with TPM_RC_POLICY_FAIL */
+        r = start_pcr_policy(c, encryption, sealed->pcr_mask, sealed->bank, &policy);
         if (r < 0)
                 goto finish;
-        if (digest_size != sealed->policy_size || memcmp(digest, sealed->policy, digest_size) != 0) {
-                log_debug("TPM2 policy digest differs from the sealed one: the PCR values changed");
-                r = -EPERM;
-                goto finish;
-        }
         rc = Esys_Unseal(c->esys, object, policy, encryption, ESYS_TR_NONE, &data);
         if (rc != TSS2_RC_SUCCESS) {
                 r = tpm2_error(rc, "Unseal");
                 goto finish;
         }
+        /* the TPM ended the session with the command; only ESYS's record of it is left */
+        (void) Esys_TR_Close(c->esys, &policy);
+        policy = ESYS_TR_NONE;
         *ret_secret = malloc(data->size ?: 1);
         if (!*ret_secret) {
                 r = -ENOMEM;
@@ -610,26 +661,5 @@ finish:
 int tpm2_pcr_read(Tpm2Context *c, uint32_t mask, Tpm2Bank bank, uint8_t ret[TPM2_PCR_MAX][64]) {
         if (bank < 0 || bank >= _TPM2_BANK_MAX)
                 return -EINVAL;
-        /* PCR_Read answers at most 8 digests a call: ask one PCR at a time. */
-        for (unsigned i = 0; i < TPM2_PCR_MAX; i++) {
-                TPML_PCR_SELECTION sel, *out_sel = NULL;
-                TPML_DIGEST *values = NULL;
-                TSS2_RC rc;
-
-                if (!(mask & (UINT32_C(1) << i)))
-                        continue;
-                pcr_selection(UINT32_C(1) << i, bank, &sel);
-                rc = Esys_PCR_Read(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, NULL, &out_sel, &values);
-                if (rc != TSS2_RC_SUCCESS)
-                        return tpm2_error(rc, "PCR_Read");
-                if (values->count != 1 || values->digests[0].size != bank_size[bank]) {
-                        Esys_Free(out_sel);
-                        Esys_Free(values);
-                        return -EOPNOTSUPP; /* the bank is not allocated */
-                }
-                memcpy(ret[i], values->digests[0].buffer, bank_size[bank]);
-                Esys_Free(out_sel);
-                Esys_Free(values);
-        }
-        return 0;
+        return read_pcrs(c, mask, bank, ret);
 }
