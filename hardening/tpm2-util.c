@@ -7,12 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/evp.h>
-#include <tss2/tss2_esys.h>
-#include <tss2/tss2_mu.h>
-#include <tss2/tss2_rc.h>
-#include <tss2/tss2_tctildr.h>
 
 #include "log.h"
+#include "tpm2-dl.h"
 #include "tpm2-util.h"
 
 struct Tpm2Context {
@@ -105,7 +102,7 @@ int tpm2_parse_pcr_list(const char *s, uint32_t *ret_mask) {
 
 /* TSS2 return codes as errno values; the text goes to the debug log. */
 static int tpm2_error(TSS2_RC rc, const char *what) {
-        log_debug("TPM2 %s failed: 0x%x %s", what, rc, Tss2_RC_Decode(rc));
+        log_debug("TPM2 %s failed: 0x%x %s", what, rc, sym_Tss2_RC_Decode(rc));
         switch (rc & ~TPM2_RC_N_MASK) {
         case TPM2_RC_POLICY_FAIL:
         case TPM2_RC_PCR_CHANGED:
@@ -120,9 +117,9 @@ static int tpm2_error(TSS2_RC rc, const char *what) {
 
 static void flush(Tpm2Context *c, ESYS_TR *h) {
         if (*h != ESYS_TR_NONE) {
-                TSS2_RC rc = Esys_FlushContext(c->esys, *h);
+                TSS2_RC rc = sym_Esys_FlushContext(c->esys, *h);
                 if (rc != TSS2_RC_SUCCESS)
-                        log_debug("TPM2 flushing a handle failed: %s", Tss2_RC_Decode(rc));
+                        log_debug("TPM2 flushing a handle failed: %s", sym_Tss2_RC_Decode(rc));
                 *h = ESYS_TR_NONE;
         }
 }
@@ -248,12 +245,19 @@ static int context_fail(const char *tcti, int r, char **ret_why) {
 
 int tpm2_context_new(const char *tcti, Tpm2Context **ret, char **ret_why) {
         _cleanup_(tpm2_context_freep) Tpm2Context *c = NULL;
+        const char *dl_why = NULL;
         TSS2_RC rc;
         int r;
 
         tcti = tcti ?: TPM2_TCTI_DEFAULT;
         if (ret_why)
                 *ret_why = NULL;
+        r = dlopen_tpm2(&dl_why);
+        if (r < 0) {
+                if (ret_why)
+                        *ret_why = strdup(dl_why);
+                return r;
+        }
         r = tcti_check_before(tcti, ret_why);
         if (r < 0)
                 return r;
@@ -262,15 +266,15 @@ int tpm2_context_new(const char *tcti, Tpm2Context **ret, char **ret_why) {
                 return -ENOMEM;
         for (int i = 0; i < _TPM2_PRIMARY_MAX; i++)
                 c->primary[i] = c->session[i] = ESYS_TR_NONE;
-        rc = Tss2_TctiLdr_Initialize(tcti, &c->tcti);
+        rc = sym_Tss2_TctiLdr_Initialize(tcti, &c->tcti);
         if (rc != TSS2_RC_SUCCESS) {
-                log_debug("TPM2 TCTI \"%s\": %s", tcti, Tss2_RC_Decode(rc));
+                log_debug("TPM2 TCTI \"%s\": %s", tcti, sym_Tss2_RC_Decode(rc));
                 return context_fail(tcti, -EHOSTUNREACH, ret_why);
         }
-        rc = Esys_Initialize(&c->esys, c->tcti, NULL);
+        rc = sym_Esys_Initialize(&c->esys, c->tcti, NULL);
         if (rc != TSS2_RC_SUCCESS)
                 return context_fail(tcti, tpm2_error(rc, "initialization"), ret_why);
-        rc = Esys_Startup(c->esys, TPM2_SU_CLEAR);
+        rc = sym_Esys_Startup(c->esys, TPM2_SU_CLEAR);
         if (rc != TSS2_RC_SUCCESS && rc != TPM2_RC_INITIALIZE)
                 return context_fail(tcti, tpm2_error(rc, "startup"), ret_why);
         *ret = TAKE_PTR(c);
@@ -289,9 +293,9 @@ Tpm2Context *tpm2_context_free(Tpm2Context *c) {
                 return NULL;
         tpm2_context_flush_cache(c);
         if (c->esys)
-                Esys_Finalize(&c->esys);
+                sym_Esys_Finalize(&c->esys);
         if (c->tcti)
-                Tss2_TctiLdr_Finalize(&c->tcti);
+                sym_Tss2_TctiLdr_Finalize(&c->tcti);
         free(c);
         return NULL;
 }
@@ -337,7 +341,7 @@ static int make_primary(Tpm2Context *c, Tpm2PrimaryAlg alg, ESYS_TR *ret) {
         TSS2_RC rc;
 
         primary_template(alg, &template);
-        rc = Esys_CreatePrimary(c->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+        rc = sym_Esys_CreatePrimary(c->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
                                 &sensitive, &template, &outside, &creation_pcr, ret, NULL, NULL, NULL, NULL);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm2_error(rc, "CreatePrimary");
@@ -351,11 +355,11 @@ static int make_encryption_session(Tpm2Context *c, ESYS_TR tpm_key, ESYS_TR *ret
         };
         TSS2_RC rc;
 
-        rc = Esys_StartAuthSession(c->esys, tpm_key, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+        rc = sym_Esys_StartAuthSession(c->esys, tpm_key, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                                    NULL, TPM2_SE_HMAC, &symmetric, TPM2_ALG_SHA256, ret);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm2_error(rc, "StartAuthSession(HMAC)");
-        rc = Esys_TRSess_SetAttributes(c->esys, *ret,
+        rc = sym_Esys_TRSess_SetAttributes(c->esys, *ret,
                                        TPMA_SESSION_DECRYPT | TPMA_SESSION_ENCRYPT | TPMA_SESSION_CONTINUESESSION,
                                        0xff);
         if (rc != TSS2_RC_SUCCESS) {
@@ -411,7 +415,7 @@ static int read_pcrs(Tpm2Context *c, uint32_t mask, Tpm2Bank bank, uint8_t ret[T
                 int r = 0;
 
                 pcr_selection(left, bank, &sel);
-                rc = Esys_PCR_Read(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, NULL, &out_sel, &values);
+                rc = sym_Esys_PCR_Read(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, NULL, &out_sel, &values);
                 if (rc != TSS2_RC_SUCCESS)
                         return tpm2_error(rc, "PCR_Read");
                 if (out_sel->count == 1 && out_sel->pcrSelections[0].hash == bank_alg[bank])
@@ -429,8 +433,8 @@ static int read_pcrs(Tpm2Context *c, uint32_t mask, Tpm2Bank bank, uint8_t ret[T
                         }
                         memcpy(ret[i], values->digests[k++].buffer, bank_size[bank]);
                 }
-                Esys_Free(out_sel);
-                Esys_Free(values);
+                sym_Esys_Free(out_sel);
+                sym_Esys_Free(values);
                 if (r < 0)
                         return r;
                 left &= ~got;
@@ -461,10 +465,10 @@ static int pcr_policy_digest(Tpm2Context *c, uint32_t mask, Tpm2Bank bank, uint8
                         memcpy(all + n, values[i], bank_size[bank]);
                         n += bank_size[bank];
                 }
-        rc = Tss2_MU_UINT32_Marshal(TPM2_CC_PolicyPCR, buf, sizeof(buf), &off);
+        rc = sym_Tss2_MU_UINT32_Marshal(TPM2_CC_PolicyPCR, buf, sizeof(buf), &off);
         pcr_selection(mask, bank, &sel);
         if (rc == TSS2_RC_SUCCESS)
-                rc = Tss2_MU_TPML_PCR_SELECTION_Marshal(&sel, buf, sizeof(buf), &off);
+                rc = sym_Tss2_MU_TPML_PCR_SELECTION_Marshal(&sel, buf, sizeof(buf), &off);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm2_error(rc, "marshalling the PCR selection");
         if (EVP_Digest(all, n, buf + off, &md_size, EVP_sha256(), NULL) != 1 ||
@@ -483,14 +487,14 @@ static int start_pcr_policy(Tpm2Context *c, ESYS_TR encryption, uint32_t mask, T
         TPM2B_DIGEST empty = {};
         TSS2_RC rc;
 
-        rc = Esys_StartAuthSession(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, encryption, ESYS_TR_NONE, ESYS_TR_NONE,
+        rc = sym_Esys_StartAuthSession(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, encryption, ESYS_TR_NONE, ESYS_TR_NONE,
                                    NULL, TPM2_SE_POLICY, &symmetric, TPM2_ALG_SHA256, &session);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm2_error(rc, "StartAuthSession(policy)");
-        rc = Esys_TRSess_SetAttributes(c->esys, session, 0, TPMA_SESSION_CONTINUESESSION);
+        rc = sym_Esys_TRSess_SetAttributes(c->esys, session, 0, TPMA_SESSION_CONTINUESESSION);
         if (rc == TSS2_RC_SUCCESS) {
                 pcr_selection(mask, bank, &sel);
-                rc = Esys_PolicyPCR(c->esys, session, encryption, ESYS_TR_NONE, ESYS_TR_NONE, &empty, &sel);
+                rc = sym_Esys_PolicyPCR(c->esys, session, encryption, ESYS_TR_NONE, ESYS_TR_NONE, &empty, &sel);
         }
         if (rc != TSS2_RC_SUCCESS) {
                 flush(c, &session);
@@ -547,7 +551,7 @@ int tpm2_seal(Tpm2Context *c, uint32_t pcr_mask, Tpm2Bank bank, const void *secr
         sensitive.sensitive.data.size = (UINT16) size;
         memcpy(sensitive.sensitive.data.buffer, secret, size);
 
-        rc = Esys_Create(c->esys, primary, encryption, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive, &template, &outside,
+        rc = sym_Esys_Create(c->esys, primary, encryption, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive, &template, &outside,
                          &creation_pcr, &priv, &pub, NULL, NULL, NULL);
         explicit_bzero(&sensitive, sizeof(sensitive));
         if (rc != TSS2_RC_SUCCESS) {
@@ -560,9 +564,9 @@ int tpm2_seal(Tpm2Context *c, uint32_t pcr_mask, Tpm2Bank bank, const void *secr
                 r = -ENOMEM;
                 goto finish;
         }
-        rc = Tss2_MU_TPM2B_PRIVATE_Marshal(priv, blob, sizeof(*priv) + sizeof(*pub), &offset);
+        rc = sym_Tss2_MU_TPM2B_PRIVATE_Marshal(priv, blob, sizeof(*priv) + sizeof(*pub), &offset);
         if (rc == TSS2_RC_SUCCESS)
-                rc = Tss2_MU_TPM2B_PUBLIC_Marshal(pub, blob, sizeof(*priv) + sizeof(*pub), &offset);
+                rc = sym_Tss2_MU_TPM2B_PUBLIC_Marshal(pub, blob, sizeof(*priv) + sizeof(*pub), &offset);
         if (rc != TSS2_RC_SUCCESS) {
                 r = tpm2_error(rc, "marshalling the sealed object");
                 goto finish;
@@ -578,8 +582,8 @@ int tpm2_seal(Tpm2Context *c, uint32_t pcr_mask, Tpm2Bank bank, const void *secr
         memcpy(ret->policy, policy, policy_size);
         r = 0;
 finish:
-        Esys_Free(priv);
-        Esys_Free(pub);
+        sym_Esys_Free(priv);
+        sym_Esys_Free(pub);
         return r;
 }
 
@@ -596,16 +600,16 @@ int tpm2_unseal(Tpm2Context *c, const Tpm2Sealed *sealed, const void *srk, size_
 
         if (sealed->bank < 0 || sealed->bank >= _TPM2_BANK_MAX)
                 return -EINVAL;
-        rc = Tss2_MU_TPM2B_PRIVATE_Unmarshal(sealed->blob, sealed->blob_size, &offset, &priv);
+        rc = sym_Tss2_MU_TPM2B_PRIVATE_Unmarshal(sealed->blob, sealed->blob_size, &offset, &priv);
         if (rc == TSS2_RC_SUCCESS)
-                rc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(sealed->blob, sealed->blob_size, &offset, &pub);
+                rc = sym_Tss2_MU_TPM2B_PUBLIC_Unmarshal(sealed->blob, sealed->blob_size, &offset, &pub);
         if (rc != TSS2_RC_SUCCESS || offset != sealed->blob_size) {
                 log_debug("TPM2 blob of %zu bytes does not parse as TPM2B_PRIVATE || TPM2B_PUBLIC", sealed->blob_size);
                 return -EBADMSG;
         }
 
         if (srk) {
-                rc = Esys_TR_Deserialize(c->esys, srk, srk_size, &parent);
+                rc = sym_Esys_TR_Deserialize(c->esys, srk, srk_size, &parent);
                 if (rc != TSS2_RC_SUCCESS)
                         return tpm2_error(rc, "deserializing the SRK");
                 r = make_encryption_session(c, parent, &encryption);
@@ -616,7 +620,7 @@ int tpm2_unseal(Tpm2Context *c, const Tpm2Sealed *sealed, const void *srk, size_
                 if (r < 0)
                         return r;
         }
-        rc = Esys_Load(c->esys, parent, encryption, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &object);
+        rc = sym_Esys_Load(c->esys, parent, encryption, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &object);
         if (rc != TSS2_RC_SUCCESS) {
                 r = tpm2_error(rc, "Load");
                 if (r == -EPERM)
@@ -627,13 +631,13 @@ int tpm2_unseal(Tpm2Context *c, const Tpm2Sealed *sealed, const void *srk, size_
         r = start_pcr_policy(c, encryption, sealed->pcr_mask, sealed->bank, &policy);
         if (r < 0)
                 goto finish;
-        rc = Esys_Unseal(c->esys, object, policy, encryption, ESYS_TR_NONE, &data);
+        rc = sym_Esys_Unseal(c->esys, object, policy, encryption, ESYS_TR_NONE, &data);
         if (rc != TSS2_RC_SUCCESS) {
                 r = tpm2_error(rc, "Unseal");
                 goto finish;
         }
         /* the TPM ended the session with the command; only ESYS's record of it is left */
-        (void) Esys_TR_Close(c->esys, &policy);
+        (void) sym_Esys_TR_Close(c->esys, &policy);
         policy = ESYS_TR_NONE;
         *ret_secret = malloc(data->size ?: 1);
         if (!*ret_secret) {
@@ -646,14 +650,14 @@ int tpm2_unseal(Tpm2Context *c, const Tpm2Sealed *sealed, const void *srk, size_
 finish:
         if (data) {
                 explicit_bzero(data, sizeof(*data));
-                Esys_Free(data);
+                sym_Esys_Free(data);
         }
         flush(c, &policy);
         flush(c, &object);
         if (!transient_parent) {
                 flush(c, &encryption);
                 if (parent != ESYS_TR_NONE)
-                        (void) Esys_TR_Close(c->esys, &parent);
+                        (void) sym_Esys_TR_Close(c->esys, &parent);
         }
         return r;
 }

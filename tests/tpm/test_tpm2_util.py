@@ -8,7 +8,7 @@ import re
 import subprocess
 import unittest
 
-from fdelib import CCHOSTCTL, FdeCase, main, run
+from fdelib import CCHOSTCTL, FdeCase, hostbuilder, main, run
 from tpmproxy import CountingProxy
 
 BUILD = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(CCHOSTCTL))))
@@ -62,6 +62,25 @@ class Tpm2UtilTest(FdeCase):
         rc, _, err = self.ctl("disk", "rotate", img, tcti=tcti)
         self.assertEqual(rc, 2, err)
         self.assertIn("no longer unseals", err)
+
+    def loaded_tss2(self, *args):
+        """Runs cchostctl ARGS under LD_DEBUG=libs: (exit code, the libtss2 libraries the loader opened)."""
+        p = subprocess.run([CCHOSTCTL, "--no-color"] + list(args), capture_output=True, text=True, timeout=300,
+                           env=dict(self.env, LD_DEBUG="libs"))
+        return p.returncode, set(re.findall(r"calling init: \S*/(libtss2-[a-z]+)\.so", p.stderr))
+
+    def test_tss2_loaded_only_when_a_tpm_is_asked(self):
+        root = self.path("host")
+        hostbuilder.build(hostbuilder.load_spec("genoa-snp-ready"), root)
+        rc, libs = self.loaded_tss2("--root", root, "check")
+        self.assertIn(rc, (0, 1))
+        self.assertEqual(libs, set(), "cchostctl check loaded %s" % sorted(libs))
+        img, kf = self.make_image(pattern=False)
+        self.enroll(img, kf, "--no-recovery-key")
+        rc, libs = self.loaded_tss2("--root", self.root, "--tcti", self.tcti, "disk", "status", img)
+        self.assertIn(rc, (0, 1))
+        # and what they pull in (libtss2-sys, the TCTI module)
+        self.assertLessEqual({"libtss2-esys", "libtss2-tctildr", "libtss2-mu", "libtss2-rc"}, libs)
 
 
 if __name__ == "__main__":
