@@ -6,12 +6,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <tss2/tss2_esys.h>
-#include <tss2/tss2_mu.h>
-#include <tss2/tss2_rc.h>
-#include <tss2/tss2_tctildr.h>
+#include <openssl/evp.h>
 
 #include "log.h"
+#include "tpm2-dl.h"
 #include "tpm2-util.h"
 
 struct Tpm2Context {
@@ -104,7 +102,7 @@ int tpm2_parse_pcr_list(const char *s, uint32_t *ret_mask) {
 
 /* TSS2 return codes as errno values; the text goes to the debug log. */
 static int tpm2_error(TSS2_RC rc, const char *what) {
-        log_debug("TPM2 %s failed: 0x%x %s", what, rc, Tss2_RC_Decode(rc));
+        log_debug("TPM2 %s failed: 0x%x %s", what, rc, sym_Tss2_RC_Decode(rc));
         switch (rc & ~TPM2_RC_N_MASK) {
         case TPM2_RC_POLICY_FAIL:
         case TPM2_RC_PCR_CHANGED:
@@ -119,9 +117,9 @@ static int tpm2_error(TSS2_RC rc, const char *what) {
 
 static void flush(Tpm2Context *c, ESYS_TR *h) {
         if (*h != ESYS_TR_NONE) {
-                TSS2_RC rc = Esys_FlushContext(c->esys, *h);
+                TSS2_RC rc = sym_Esys_FlushContext(c->esys, *h);
                 if (rc != TSS2_RC_SUCCESS)
-                        log_debug("TPM2 flushing a handle failed: %s", Tss2_RC_Decode(rc));
+                        log_debug("TPM2 flushing a handle failed: %s", sym_Tss2_RC_Decode(rc));
                 *h = ESYS_TR_NONE;
         }
 }
@@ -247,12 +245,19 @@ static int context_fail(const char *tcti, int r, char **ret_why) {
 
 int tpm2_context_new(const char *tcti, Tpm2Context **ret, char **ret_why) {
         _cleanup_(tpm2_context_freep) Tpm2Context *c = NULL;
+        const char *dl_why = NULL;
         TSS2_RC rc;
         int r;
 
         tcti = tcti ?: TPM2_TCTI_DEFAULT;
         if (ret_why)
                 *ret_why = NULL;
+        r = dlopen_tpm2(&dl_why);
+        if (r < 0) {
+                if (ret_why)
+                        *ret_why = strdup(dl_why);
+                return r;
+        }
         r = tcti_check_before(tcti, ret_why);
         if (r < 0)
                 return r;
@@ -261,15 +266,15 @@ int tpm2_context_new(const char *tcti, Tpm2Context **ret, char **ret_why) {
                 return -ENOMEM;
         for (int i = 0; i < _TPM2_PRIMARY_MAX; i++)
                 c->primary[i] = c->session[i] = ESYS_TR_NONE;
-        rc = Tss2_TctiLdr_Initialize(tcti, &c->tcti);
+        rc = sym_Tss2_TctiLdr_Initialize(tcti, &c->tcti);
         if (rc != TSS2_RC_SUCCESS) {
-                log_debug("TPM2 TCTI \"%s\": %s", tcti, Tss2_RC_Decode(rc));
+                log_debug("TPM2 TCTI \"%s\": %s", tcti, sym_Tss2_RC_Decode(rc));
                 return context_fail(tcti, -EHOSTUNREACH, ret_why);
         }
-        rc = Esys_Initialize(&c->esys, c->tcti, NULL);
+        rc = sym_Esys_Initialize(&c->esys, c->tcti, NULL);
         if (rc != TSS2_RC_SUCCESS)
                 return context_fail(tcti, tpm2_error(rc, "initialization"), ret_why);
-        rc = Esys_Startup(c->esys, TPM2_SU_CLEAR);
+        rc = sym_Esys_Startup(c->esys, TPM2_SU_CLEAR);
         if (rc != TSS2_RC_SUCCESS && rc != TPM2_RC_INITIALIZE)
                 return context_fail(tcti, tpm2_error(rc, "startup"), ret_why);
         *ret = TAKE_PTR(c);
@@ -288,9 +293,9 @@ Tpm2Context *tpm2_context_free(Tpm2Context *c) {
                 return NULL;
         tpm2_context_flush_cache(c);
         if (c->esys)
-                Esys_Finalize(&c->esys);
+                sym_Esys_Finalize(&c->esys);
         if (c->tcti)
-                Tss2_TctiLdr_Finalize(&c->tcti);
+                sym_Tss2_TctiLdr_Finalize(&c->tcti);
         free(c);
         return NULL;
 }
@@ -336,7 +341,7 @@ static int make_primary(Tpm2Context *c, Tpm2PrimaryAlg alg, ESYS_TR *ret) {
         TSS2_RC rc;
 
         primary_template(alg, &template);
-        rc = Esys_CreatePrimary(c->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+        rc = sym_Esys_CreatePrimary(c->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
                                 &sensitive, &template, &outside, &creation_pcr, ret, NULL, NULL, NULL, NULL);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm2_error(rc, "CreatePrimary");
@@ -350,11 +355,11 @@ static int make_encryption_session(Tpm2Context *c, ESYS_TR tpm_key, ESYS_TR *ret
         };
         TSS2_RC rc;
 
-        rc = Esys_StartAuthSession(c->esys, tpm_key, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+        rc = sym_Esys_StartAuthSession(c->esys, tpm_key, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                                    NULL, TPM2_SE_HMAC, &symmetric, TPM2_ALG_SHA256, ret);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm2_error(rc, "StartAuthSession(HMAC)");
-        rc = Esys_TRSess_SetAttributes(c->esys, *ret,
+        rc = sym_Esys_TRSess_SetAttributes(c->esys, *ret,
                                        TPMA_SESSION_DECRYPT | TPMA_SESSION_ENCRYPT | TPMA_SESSION_CONTINUESESSION,
                                        0xff);
         if (rc != TSS2_RC_SUCCESS) {
@@ -396,60 +401,113 @@ static void pcr_selection(uint32_t mask, Tpm2Bank bank, TPML_PCR_SELECTION *ret)
         };
 }
 
-/* A trial or real policy session with PolicyPCR over the current values; returns its digest. */
-static int make_pcr_policy(Tpm2Context *c, ESYS_TR encryption, TPM2_SE type, uint32_t mask, Tpm2Bank bank,
-                           ESYS_TR *ret_session, uint8_t digest[64], size_t *digest_size) {
+/* The current values of the PCRs in mask, as few PCR_Read commands as the TPM allows (it answers at
+ * most 8 digests a call, and says which PCRs it answered for). */
+static int read_pcrs(Tpm2Context *c, uint32_t mask, Tpm2Bank bank, uint8_t ret[TPM2_PCR_MAX][64]) {
+        uint32_t left = mask;
+
+        while (left != 0) {
+                TPML_PCR_SELECTION sel, *out_sel = NULL;
+                TPML_DIGEST *values = NULL;
+                uint32_t got = 0;
+                size_t k = 0;
+                TSS2_RC rc;
+                int r = 0;
+
+                pcr_selection(left, bank, &sel);
+                rc = sym_Esys_PCR_Read(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, NULL, &out_sel, &values);
+                if (rc != TSS2_RC_SUCCESS)
+                        return tpm2_error(rc, "PCR_Read");
+                if (out_sel->count == 1 && out_sel->pcrSelections[0].hash == bank_alg[bank])
+                        for (unsigned j = 0; j < 3 && j < out_sel->pcrSelections[0].sizeofSelect; j++)
+                                got |= (uint32_t) out_sel->pcrSelections[0].pcrSelect[j] << (8 * j);
+                got &= left;
+                if (got == 0 || (size_t) __builtin_popcount(got) != values->count)
+                        r = -EOPNOTSUPP; /* the bank is not allocated */
+                for (unsigned i = 0; r == 0 && i < TPM2_PCR_MAX; i++) {
+                        if (!(got & (UINT32_C(1) << i)))
+                                continue;
+                        if (values->digests[k].size != bank_size[bank]) {
+                                r = -EOPNOTSUPP;
+                                break;
+                        }
+                        memcpy(ret[i], values->digests[k++].buffer, bank_size[bank]);
+                }
+                sym_Esys_Free(out_sel);
+                sym_Esys_Free(values);
+                if (r < 0)
+                        return r;
+                left &= ~got;
+        }
+        return 0;
+}
+
+/* The PolicyPCR digest (SHA-256 policy, empty starting digest) over the current PCR values, computed
+ * here as the TPM would (TPM 2.0 part 3, 23.7): policy = H(0^32 || TPM_CC_PolicyPCR || pcrs ||
+ * H(values)). One PCR_Read instead of a trial session's four commands. */
+static int pcr_policy_digest(Tpm2Context *c, uint32_t mask, Tpm2Bank bank, uint8_t digest[64], size_t *digest_size) {
+        uint8_t values[TPM2_PCR_MAX][64], buf[32 + 4 + sizeof(TPML_PCR_SELECTION) + 32] = {};
+        _cleanup_free_ uint8_t *all = NULL;
+        TPML_PCR_SELECTION sel;
+        size_t n = 0, off = 32;
+        unsigned md_size = 0;
+        TSS2_RC rc;
+        int r;
+
+        r = read_pcrs(c, mask, bank, values);
+        if (r < 0)
+                return r;
+        all = malloc(TPM2_PCR_MAX * 64);
+        if (!all)
+                return -ENOMEM;
+        for (unsigned i = 0; i < TPM2_PCR_MAX; i++)
+                if (mask & (UINT32_C(1) << i)) {
+                        memcpy(all + n, values[i], bank_size[bank]);
+                        n += bank_size[bank];
+                }
+        rc = sym_Tss2_MU_UINT32_Marshal(TPM2_CC_PolicyPCR, buf, sizeof(buf), &off);
+        pcr_selection(mask, bank, &sel);
+        if (rc == TSS2_RC_SUCCESS)
+                rc = sym_Tss2_MU_TPML_PCR_SELECTION_Marshal(&sel, buf, sizeof(buf), &off);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm2_error(rc, "marshalling the PCR selection");
+        if (EVP_Digest(all, n, buf + off, &md_size, EVP_sha256(), NULL) != 1 ||
+            EVP_Digest(buf, off + md_size, digest, &md_size, EVP_sha256(), NULL) != 1)
+                return -EIO;
+        *digest_size = md_size;
+        return 0;
+}
+
+/* A policy session (no parameter encryption of its own) with PolicyPCR over the current values. It
+ * does not continue: the command it authorises ends it. */
+static int start_pcr_policy(Tpm2Context *c, ESYS_TR encryption, uint32_t mask, Tpm2Bank bank, ESYS_TR *ret) {
         static const TPMT_SYM_DEF symmetric = { .algorithm = TPM2_ALG_NULL };
         ESYS_TR session = ESYS_TR_NONE;
         TPML_PCR_SELECTION sel;
         TPM2B_DIGEST empty = {};
-        TPM2B_DIGEST *d = NULL;
         TSS2_RC rc;
-        int r;
 
-        rc = Esys_StartAuthSession(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, encryption, ESYS_TR_NONE, ESYS_TR_NONE,
-                                   NULL, type, &symmetric, TPM2_ALG_SHA256, &session);
+        rc = sym_Esys_StartAuthSession(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, encryption, ESYS_TR_NONE, ESYS_TR_NONE,
+                                   NULL, TPM2_SE_POLICY, &symmetric, TPM2_ALG_SHA256, &session);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm2_error(rc, "StartAuthSession(policy)");
-        pcr_selection(mask, bank, &sel);
-        rc = Esys_PolicyPCR(c->esys, session, encryption, ESYS_TR_NONE, ESYS_TR_NONE, &empty, &sel);
+        rc = sym_Esys_TRSess_SetAttributes(c->esys, session, 0, TPMA_SESSION_CONTINUESESSION);
+        if (rc == TSS2_RC_SUCCESS) {
+                pcr_selection(mask, bank, &sel);
+                rc = sym_Esys_PolicyPCR(c->esys, session, encryption, ESYS_TR_NONE, ESYS_TR_NONE, &empty, &sel);
+        }
         if (rc != TSS2_RC_SUCCESS) {
-                r = tpm2_error(rc, "PolicyPCR");
-                goto fail;
-        }
-        rc = Esys_PolicyGetDigest(c->esys, session, encryption, ESYS_TR_NONE, ESYS_TR_NONE, &d);
-        if (rc != TSS2_RC_SUCCESS) {
-                r = tpm2_error(rc, "PolicyGetDigest");
-                goto fail;
-        }
-        if (d->size > 64) {
-                Esys_Free(d);
-                r = -EIO;
-                goto fail;
-        }
-        memcpy(digest, d->buffer, d->size);
-        *digest_size = d->size;
-        Esys_Free(d);
-        if (ret_session)
-                *ret_session = session;
-        else
                 flush(c, &session);
+                return tpm2_error(rc, "PolicyPCR");
+        }
+        *ret = session;
         return 0;
-fail:
-        flush(c, &session);
-        return r;
 }
 
 int tpm2_policy_now(Tpm2Context *c, uint32_t pcr_mask, Tpm2Bank bank, uint8_t ret[64], size_t *ret_size) {
-        ESYS_TR primary, encryption;
-        int r;
-
         if (bank < 0 || bank >= _TPM2_BANK_MAX)
                 return -EINVAL;
-        r = get_primary(c, TPM2_PRIMARY_ECC, &primary, &encryption);
-        if (r < 0)
-                return r;
-        return make_pcr_policy(c, encryption, TPM2_SE_TRIAL, pcr_mask, bank, NULL, ret, ret_size);
+        return pcr_policy_digest(c, pcr_mask, bank, ret, ret_size);
 }
 
 int tpm2_seal(Tpm2Context *c, uint32_t pcr_mask, Tpm2Bank bank, const void *secret, size_t size,
@@ -478,7 +536,7 @@ int tpm2_seal(Tpm2Context *c, uint32_t pcr_mask, Tpm2Bank bank, const void *secr
         }
         if (r < 0)
                 return r;
-        r = make_pcr_policy(c, encryption, TPM2_SE_TRIAL, pcr_mask, bank, NULL, policy, &policy_size);
+        r = pcr_policy_digest(c, pcr_mask, bank, policy, &policy_size);
         if (r < 0)
                 goto finish;
 
@@ -493,7 +551,7 @@ int tpm2_seal(Tpm2Context *c, uint32_t pcr_mask, Tpm2Bank bank, const void *secr
         sensitive.sensitive.data.size = (UINT16) size;
         memcpy(sensitive.sensitive.data.buffer, secret, size);
 
-        rc = Esys_Create(c->esys, primary, encryption, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive, &template, &outside,
+        rc = sym_Esys_Create(c->esys, primary, encryption, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive, &template, &outside,
                          &creation_pcr, &priv, &pub, NULL, NULL, NULL);
         explicit_bzero(&sensitive, sizeof(sensitive));
         if (rc != TSS2_RC_SUCCESS) {
@@ -506,9 +564,9 @@ int tpm2_seal(Tpm2Context *c, uint32_t pcr_mask, Tpm2Bank bank, const void *secr
                 r = -ENOMEM;
                 goto finish;
         }
-        rc = Tss2_MU_TPM2B_PRIVATE_Marshal(priv, blob, sizeof(*priv) + sizeof(*pub), &offset);
+        rc = sym_Tss2_MU_TPM2B_PRIVATE_Marshal(priv, blob, sizeof(*priv) + sizeof(*pub), &offset);
         if (rc == TSS2_RC_SUCCESS)
-                rc = Tss2_MU_TPM2B_PUBLIC_Marshal(pub, blob, sizeof(*priv) + sizeof(*pub), &offset);
+                rc = sym_Tss2_MU_TPM2B_PUBLIC_Marshal(pub, blob, sizeof(*priv) + sizeof(*pub), &offset);
         if (rc != TSS2_RC_SUCCESS) {
                 r = tpm2_error(rc, "marshalling the sealed object");
                 goto finish;
@@ -524,8 +582,8 @@ int tpm2_seal(Tpm2Context *c, uint32_t pcr_mask, Tpm2Bank bank, const void *secr
         memcpy(ret->policy, policy, policy_size);
         r = 0;
 finish:
-        Esys_Free(priv);
-        Esys_Free(pub);
+        sym_Esys_Free(priv);
+        sym_Esys_Free(pub);
         return r;
 }
 
@@ -536,23 +594,22 @@ int tpm2_unseal(Tpm2Context *c, const Tpm2Sealed *sealed, const void *srk, size_
         TPM2B_PRIVATE priv = {};
         TPM2B_PUBLIC pub = {};
         TPM2B_SENSITIVE_DATA *data = NULL;
-        uint8_t digest[64];
-        size_t digest_size = 0, offset = 0;
+        size_t offset = 0;
         TSS2_RC rc;
         int r;
 
         if (sealed->bank < 0 || sealed->bank >= _TPM2_BANK_MAX)
                 return -EINVAL;
-        rc = Tss2_MU_TPM2B_PRIVATE_Unmarshal(sealed->blob, sealed->blob_size, &offset, &priv);
+        rc = sym_Tss2_MU_TPM2B_PRIVATE_Unmarshal(sealed->blob, sealed->blob_size, &offset, &priv);
         if (rc == TSS2_RC_SUCCESS)
-                rc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(sealed->blob, sealed->blob_size, &offset, &pub);
+                rc = sym_Tss2_MU_TPM2B_PUBLIC_Unmarshal(sealed->blob, sealed->blob_size, &offset, &pub);
         if (rc != TSS2_RC_SUCCESS || offset != sealed->blob_size) {
                 log_debug("TPM2 blob of %zu bytes does not parse as TPM2B_PRIVATE || TPM2B_PUBLIC", sealed->blob_size);
                 return -EBADMSG;
         }
 
         if (srk) {
-                rc = Esys_TR_Deserialize(c->esys, srk, srk_size, &parent);
+                rc = sym_Esys_TR_Deserialize(c->esys, srk, srk_size, &parent);
                 if (rc != TSS2_RC_SUCCESS)
                         return tpm2_error(rc, "deserializing the SRK");
                 r = make_encryption_session(c, parent, &encryption);
@@ -563,27 +620,25 @@ int tpm2_unseal(Tpm2Context *c, const Tpm2Sealed *sealed, const void *srk, size_
                 if (r < 0)
                         return r;
         }
-        rc = Esys_Load(c->esys, parent, encryption, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &object);
+        rc = sym_Esys_Load(c->esys, parent, encryption, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &object);
         if (rc != TSS2_RC_SUCCESS) {
                 r = tpm2_error(rc, "Load");
                 if (r == -EPERM)
                         r = -EBADMSG;
                 goto finish;
         }
-        r = make_pcr_policy(c, encryption, TPM2_SE_POLICY, sealed->pcr_mask, sealed->bank, &policy, digest,
-                            &digest_size);
+        /* a policy that no longer matches (the PCRs changed) fails the Unseal with TPM_RC_POLICY_FAIL */
+        r = start_pcr_policy(c, encryption, sealed->pcr_mask, sealed->bank, &policy);
         if (r < 0)
                 goto finish;
-        if (digest_size != sealed->policy_size || memcmp(digest, sealed->policy, digest_size) != 0) {
-                log_debug("TPM2 policy digest differs from the sealed one: the PCR values changed");
-                r = -EPERM;
-                goto finish;
-        }
-        rc = Esys_Unseal(c->esys, object, policy, encryption, ESYS_TR_NONE, &data);
+        rc = sym_Esys_Unseal(c->esys, object, policy, encryption, ESYS_TR_NONE, &data);
         if (rc != TSS2_RC_SUCCESS) {
                 r = tpm2_error(rc, "Unseal");
                 goto finish;
         }
+        /* the TPM ended the session with the command; only ESYS's record of it is left */
+        (void) sym_Esys_TR_Close(c->esys, &policy);
+        policy = ESYS_TR_NONE;
         *ret_secret = malloc(data->size ?: 1);
         if (!*ret_secret) {
                 r = -ENOMEM;
@@ -595,14 +650,14 @@ int tpm2_unseal(Tpm2Context *c, const Tpm2Sealed *sealed, const void *srk, size_
 finish:
         if (data) {
                 explicit_bzero(data, sizeof(*data));
-                Esys_Free(data);
+                sym_Esys_Free(data);
         }
         flush(c, &policy);
         flush(c, &object);
         if (!transient_parent) {
                 flush(c, &encryption);
                 if (parent != ESYS_TR_NONE)
-                        (void) Esys_TR_Close(c->esys, &parent);
+                        (void) sym_Esys_TR_Close(c->esys, &parent);
         }
         return r;
 }
@@ -610,26 +665,5 @@ finish:
 int tpm2_pcr_read(Tpm2Context *c, uint32_t mask, Tpm2Bank bank, uint8_t ret[TPM2_PCR_MAX][64]) {
         if (bank < 0 || bank >= _TPM2_BANK_MAX)
                 return -EINVAL;
-        /* PCR_Read answers at most 8 digests a call: ask one PCR at a time. */
-        for (unsigned i = 0; i < TPM2_PCR_MAX; i++) {
-                TPML_PCR_SELECTION sel, *out_sel = NULL;
-                TPML_DIGEST *values = NULL;
-                TSS2_RC rc;
-
-                if (!(mask & (UINT32_C(1) << i)))
-                        continue;
-                pcr_selection(UINT32_C(1) << i, bank, &sel);
-                rc = Esys_PCR_Read(c->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, NULL, &out_sel, &values);
-                if (rc != TSS2_RC_SUCCESS)
-                        return tpm2_error(rc, "PCR_Read");
-                if (values->count != 1 || values->digests[0].size != bank_size[bank]) {
-                        Esys_Free(out_sel);
-                        Esys_Free(values);
-                        return -EOPNOTSUPP; /* the bank is not allocated */
-                }
-                memcpy(ret[i], values->digests[0].buffer, bank_size[bank]);
-                Esys_Free(out_sel);
-                Esys_Free(values);
-        }
-        return 0;
+        return read_pcrs(c, mask, bank, ret);
 }
