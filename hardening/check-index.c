@@ -25,7 +25,7 @@ typedef struct KeyTable {
         bool loaded;
         int error;
         char *error_file; /* display path of the file that could not be read, NULL: listing failed */
-        char **files;     /* display paths ("/etc/sysctl.d/x.conf") */
+        char **files;     /* display paths: "/" and the root-relative path */
         IndexEntry *entries;
         size_t n, allocated;
 } KeyTable;
