@@ -11,62 +11,11 @@
 
 /* sysctl */
 
-static const char *const sysctl_dirs[] = { "etc/sysctl.d", "run/sysctl.d", "usr/local/lib/sysctl.d",
-                                           "usr/lib/sysctl.d", "lib/sysctl.d", NULL };
-/* The value the persisted configuration gives key (the last assignment), and where. */
-static int sysctl_persisted(Host *h, const char *key, char **ret_value, char **ret_source) {
-        _cleanup_(strv_freep) char **files = NULL;
-        _cleanup_free_ char *value = NULL, *source = NULL;
-        int r;
-
-        r = harden_conf_files(h, sysctl_dirs, ".conf", &files);
-        if (r < 0)
-                return r;
-        r = strv_extend(&files, "etc/sysctl.conf");
-        if (r < 0)
-                return r;
-        STRV_FOREACH(file, files) {
-                _cleanup_free_ char *text = NULL;
-                char *save = NULL;
-
-                r = harden_read_file(h, *file, &text);
-                if (r == -ENOENT)
-                        continue;
-                if (r < 0)
-                        return r;
-                for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                        char *k = harden_strstrip(line), *eq;
-
-                        if (*k == '#' || *k == ';' || !*k)
-                                continue;
-                        if (*k == '-')
-                                k++;
-                        eq = strchr(k, '=');
-                        if (!eq)
-                                continue;
-                        *eq = 0;
-                        if (!harden_sysctl_key_eq(harden_strstrip(k), key))
-                                continue;
-                        free(value);
-                        value = harden_normalize(eq + 1);
-                        free(source);
-                        if (asprintf(&source, "/%s", *file) < 0)
-                                source = NULL;
-                        if (!value || !source)
-                                return -ENOMEM;
-                }
-        }
-        if (!value)
-                return 0;
-        *ret_value = TAKE_PTR(value);
-        *ret_source = TAKE_PTR(source);
-        return 1;
-}
-
-FindingStatus harden_check_sysctl(Host *h, const HardenRule *r, Finding *f) {
+/* The persisted value comes from the scan's index of sysctl.d (check-index.c). */
+FindingStatus harden_check_sysctl(Host *h, HardenIndex *ix, const HardenRule *r, Finding *f) {
         const char *key = harden_rule_param(r, "key"), *want = harden_rule_param(r, "value");
-        _cleanup_free_ char *path = NULL, *runtime = NULL, *persisted = NULL, *source = NULL, *w = harden_normalize(want);
-        const char *runtime_shown = NULL, *persisted_shown = NULL;
+        _cleanup_free_ char *path = NULL, *runtime = NULL, *w = harden_normalize(want);
+        const char *runtime_shown = NULL, *persisted_shown = NULL, *persisted = NULL, *source = NULL;
         int q, p;
 
         if (asprintf(&path, "proc/sys/%s", key) < 0 || !w)
@@ -93,7 +42,7 @@ FindingStatus harden_check_sysctl(Host *h, const HardenRule *r, Finding *f) {
         } else if (q != -ENOENT)
                 return finding_unknown(f, q, NULL, "cannot read /%s", path);
 
-        p = sysctl_persisted(h, key, &persisted, &source);
+        p = harden_index_sysctl(h, ix, key, &persisted, &source);
         if (p < 0)
                 return finding_unknown(f, p, NULL, "cannot read the sysctl configuration");
         if (p > 0) {
@@ -161,9 +110,6 @@ FindingStatus harden_check_cmdline(Host *h, const HardenRule *r, Finding *f) {
 
 /* modprobe.d */
 
-static const char *const modprobe_dirs[] = { "etc/modprobe.d", "run/modprobe.d", "usr/local/lib/modprobe.d",
-                                             "usr/lib/modprobe.d", "lib/modprobe.d", NULL };
-
 static bool module_eq(const char *a, const char *b) {
         for (; *a && *b; a++, b++)
                 if (*a != *b && !((*a == '-' || *a == '_') && (*b == '-' || *b == '_')))
@@ -171,41 +117,25 @@ static bool module_eq(const char *a, const char *b) {
         return *a == *b;
 }
 
-FindingStatus harden_check_modprobe_blacklist(Host *h, const HardenRule *r, Finding *f) {
-        const char *module = harden_rule_param(r, "module");
-        _cleanup_(strv_freep) char **files = NULL;
-        _cleanup_free_ char *modules = NULL, *install = NULL;
-        bool blacklisted = false, loaded = false, install_secret = false;
+/* What modprobe.d says comes from the scan's index (check-index.c). */
+FindingStatus harden_check_modprobe_blacklist(Host *h, HardenIndex *ix, const HardenRule *r, Finding *f) {
+        const char *module = harden_rule_param(r, "module"), *install, *bad_file = NULL;
+        _cleanup_free_ char *modules = NULL;
+        HardenModprobe mp = {};
+        bool blacklisted, loaded = false, install_secret;
         int q;
 
         finding_evidence_str(f, "module", module);
         if (hostfs_exists(host_fs(h), "etc") <= 0)
                 return finding_unknown(f, 0, NULL, "no /etc under the root: cannot read modprobe.d");
-        q = harden_conf_files(h, modprobe_dirs, ".conf", &files);
+        q = harden_index_modprobe(h, ix, module, &mp, &bad_file);
+        if (q < 0 && bad_file)
+                return finding_unknown(f, q, NULL, "cannot read %s", bad_file);
         if (q < 0)
                 return finding_unknown(f, q, NULL, "cannot list modprobe.d");
-        STRV_FOREACH(file, files) {
-                _cleanup_free_ char *text = NULL;
-                char *save = NULL;
-
-                q = harden_read_file(h, *file, &text);
-                if (q < 0)
-                        return finding_unknown(f, q, NULL, "cannot read /%s", *file);
-                for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                        char *words[3] = {}, *wsave = NULL;
-                        size_t n = 0;
-
-                        for (char *w = strtok_r(line, " \t", &wsave); w && n < 3; w = strtok_r(NULL, " \t", &wsave))
-                                words[n++] = w;
-                        if (n >= 2 && streq(words[0], "blacklist") && module_eq(words[1], module))
-                                blacklisted = true;
-                        if (n >= 3 && streq(words[0], "install") && module_eq(words[1], module)) {
-                                free(install);
-                                install = strdup(words[2]);
-                                install_secret = !harden_world_readable(h, *file);
-                        }
-                }
-        }
+        blacklisted = mp.blacklisted;
+        install = mp.install;
+        install_secret = mp.install_secret;
         if (install)
                 finding_evidence_str(f, "install", install_secret ? HARDEN_REDACTED : install);
         finding_evidence_bool(f, "blacklisted", blacklisted);

@@ -105,53 +105,92 @@ const char *harden_rel(const char *path) {
         return path;
 }
 
-static int strcmp_ptr(const void *a, const void *b) {
-        return strcmp(*(const char *const *) a, *(const char *const *) b);
+typedef struct ConfName {
+        const char *name;
+        size_t dir; /* index into dirs: the lower wins */
+} ConfName;
+
+static int conf_name_cmp(const void *a, const void *b) {
+        const ConfName *x = a, *y = b;
+        int c = strcmp(x->name, y->name);
+
+        return c != 0 ? c : (x->dir > y->dir) - (x->dir < y->dir);
 }
 
 /*
  * Config fragment directories in precedence order: a name in an earlier directory hides the same
  * name in later ones; the union is applied in name order (systemd-sysctl, modprobe, sshd Include).
+ * Each directory is listed once and the (name, directory) pairs are sorted once: O(n log n) in the
+ * number of files, where looking each name up in the names so far was quadratic.
  */
 int harden_conf_files(Host *h, const char *const *dirs, const char *suffix, char ***ret) {
-        _cleanup_(strv_freep) char **names = NULL, **paths = NULL;
-        int r;
+        _cleanup_(strv_builder_done) StrvBuilder paths = {};
+        _cleanup_free_ char ***lists = NULL;
+        _cleanup_free_ ConfName *all = NULL;
+        size_t n_dirs = 0, n_all = 0, allocated = 0, ls = strlen(suffix);
+        int r = 0;
 
-        for (const char *const *d = dirs; *d; d++) {
-                _cleanup_(strv_freep) char **l = NULL;
-
-                r = hostfs_list_dir(host_fs(h), *d, &l);
-                if (r == -ENOENT || r == -ENOTDIR)
+        while (dirs[n_dirs])
+                n_dirs++;
+        lists = calloc(n_dirs + 1, sizeof(char **));
+        if (!lists)
+                return -ENOMEM;
+        for (size_t d = 0; d < n_dirs && r >= 0; d++) {
+                r = hostfs_list_dir(host_fs(h), dirs[d], &lists[d]);
+                if (r == -ENOENT || r == -ENOTDIR) {
+                        r = 0;
                         continue;
-                if (r < 0)
-                        return r;
-                STRV_FOREACH(n, l) {
-                        size_t ln = strlen(*n), ls = strlen(suffix);
+                }
+                STRV_FOREACH(n, r >= 0 ? lists[d] : NULL) {
+                        size_t ln = strlen(*n);
 
-                        if (ln <= ls || !streq(*n + ln - ls, suffix) || strv_contains(names, *n))
+                        if (ln <= ls || !streq(*n + ln - ls, suffix))
                                 continue;
-                        r = strv_extend(&names, *n);
-                        if (r < 0)
-                                return r;
+                        if (n_all == allocated) {
+                                size_t a = allocated ? allocated * 2 : 64;
+                                ConfName *m = reallocarray(all, a, sizeof(ConfName));
+
+                                if (!m) {
+                                        r = -ENOMEM;
+                                        break;
+                                }
+                                all = m;
+                                allocated = a;
+                        }
+                        all[n_all++] = (ConfName) { .name = *n, .dir = d };
                 }
         }
-        /* sorted by name, each from its first directory */
-        if (names)
-                qsort(names, strv_length(names), sizeof(char *), strcmp_ptr);
-        STRV_FOREACH(n, names)
-                for (const char *const *d = dirs; *d; d++) {
-                        _cleanup_free_ char *p = NULL;
+        if (r >= 0 && n_all > 0) {
+                qsort(all, n_all, sizeof(ConfName), conf_name_cmp);
+                /* sorted by name, each from its first directory where it still exists */
+                for (size_t i = 0; i < n_all && r >= 0;) {
+                        size_t j = i;
+                        bool found = false;
 
-                        if (asprintf(&p, "%s/%s", *d, *n) < 0)
-                                return -ENOMEM;
-                        if (hostfs_exists(host_fs(h), p) > 0) {
-                                r = strv_consume(&paths, TAKE_PTR(p));
-                                if (r < 0)
-                                        return r;
-                                break;
+                        for (; j < n_all && streq(all[j].name, all[i].name); j++) {
+                                _cleanup_free_ char *p = NULL;
+
+                                if (found)
+                                        continue;
+                                if (asprintf(&p, "%s/%s", dirs[all[j].dir], all[j].name) < 0) {
+                                        r = -ENOMEM;
+                                        break;
+                                }
+                                if (hostfs_exists(host_fs(h), p) > 0) {
+                                        found = true;
+                                        r = strv_builder_consume(&paths, TAKE_PTR(p));
+                                        if (r < 0)
+                                                break;
+                                }
                         }
+                        i = j;
                 }
-        *ret = TAKE_PTR(paths);
+        }
+        for (size_t d = 0; d < n_dirs; d++)
+                strv_free(lists[d]);
+        if (r < 0)
+                return r;
+        *ret = strv_builder_take(&paths);
         return 0;
 }
 

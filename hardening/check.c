@@ -13,6 +13,8 @@
 #include "time-util.h"
 
 typedef FindingStatus (*check_fn)(Host *h, const HardenRule *r, Finding *f);
+/* the families that read a fragment directory set query the scan's index instead */
+typedef FindingStatus (*indexed_check_fn)(Host *h, HardenIndex *ix, const HardenRule *r, Finding *f);
 
 typedef struct CheckTypeInfo {
         const char *name;
@@ -20,13 +22,14 @@ typedef struct CheckTypeInfo {
         const char *required[4];
         const char *optional[6];
         const char *remediation; /* the remediation type that fixes it, NULL: manual only */
+        indexed_check_fn indexed; /* instead of fn */
 } CheckTypeInfo;
 
 static const CheckTypeInfo check_types[_CHECK_TYPE_MAX] = {
-        [CHECK_SYSCTL] = { "sysctl", harden_check_sysctl, { "key", "value" }, {}, "sysctl" },
+        [CHECK_SYSCTL] = { "sysctl", NULL, { "key", "value" }, {}, "sysctl", .indexed = harden_check_sysctl },
         [CHECK_CMDLINE] = { "cmdline", harden_check_cmdline, { "param" }, { "value", "absent" }, NULL },
-        [CHECK_MODPROBE_BLACKLIST] = { "modprobe_blacklist", harden_check_modprobe_blacklist, { "module" }, {},
-                                       "modprobe_blacklist" },
+        [CHECK_MODPROBE_BLACKLIST] = { "modprobe_blacklist", NULL, { "module" }, {},
+                                       "modprobe_blacklist", .indexed = harden_check_modprobe_blacklist },
         [CHECK_MOUNT_OPTION] = { "mount_option", harden_check_mount_option, { "path", "options" }, {}, "mount_option" },
         [CHECK_FILE_MODE] = { "file_mode", harden_check_file_mode, { "path", "mode" }, { "missing" }, "file_mode" },
         [CHECK_FILE_OWNER] = { "file_owner", harden_check_file_owner, { "path" }, { "owner", "group", "missing" }, "file_owner" },
@@ -65,7 +68,8 @@ const char *check_type_remediation(CheckType t) {
         return check_types[t].remediation;
 }
 
-FindingStatus harden_check_rule(Host *h, const HardenRule *r, Finding *f) {
+/* ix: the scan's index; NULL reads the directories for this rule alone (a fresh view, as enforce wants). */
+static FindingStatus check_rule(Host *h, HardenIndex *ix, const HardenRule *r, Finding *f) {
         f->id = r->finding_id;
         f->component = "hardening";
         f->fixable = r->fix && !streq(r->fix, "manual");
@@ -82,7 +86,21 @@ FindingStatus harden_check_rule(Host *h, const HardenRule *r, Finding *f) {
                 finding_remedy(f, "%s", r->fix_text);
         else if (f->fixable)
                 finding_remedy(f, "cchostctl harden enforce (%s remediation)", r->fix);
+        if (check_types[r->check].indexed) {
+                _cleanup_(harden_index_freep) HardenIndex *own = NULL;
+
+                if (!ix) {
+                        ix = own = harden_index_new();
+                        if (!ix)
+                                return finding_unknown(f, -ENOMEM, NULL, "out of memory");
+                }
+                return check_types[r->check].indexed(h, ix, r, f);
+        }
         return check_types[r->check].fn(h, r, f);
+}
+
+FindingStatus harden_check_rule(Host *h, const HardenRule *r, Finding *f) {
+        return check_rule(h, NULL, r, f);
 }
 
 HardenScan *harden_scan_free(HardenScan *s) {
@@ -98,6 +116,7 @@ HardenScan *harden_scan_free(HardenScan *s) {
 }
 
 int harden_rescan(Host *h, HardenScan *s) {
+        _cleanup_(harden_index_freep) HardenIndex *ix = NULL;
         int r;
 
         for (size_t i = 0; i < s->n_results; i++)
@@ -111,11 +130,15 @@ int harden_rescan(Host *h, HardenScan *s) {
         if (r < 0)
                 return r;
         s->start = s->now;
+        /* the fragment directories are read once, for every rule of this scan */
+        ix = harden_index_new();
+        if (!ix)
+                return -ENOMEM;
         for (size_t i = 0; i < s->profile->n_rules; i++) {
                 HardenResult *res = s->results + s->n_results++;
 
                 res->rule = s->profile->rules + i;
-                (void) harden_check_rule(h, res->rule, &res->finding);
+                (void) check_rule(h, ix, res->rule, &res->finding);
                 res->waiver = waivers_find(&s->waivers, res->rule->id);
                 res->waived = res->waiver && res->finding.status == FINDING_FAIL && res->waiver->expires_at > s->now;
         }

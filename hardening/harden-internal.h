@@ -35,6 +35,25 @@ bool harden_world_readable(Host *h, const char *path);
 /* Two sysctl keys are the same ('.' and '/' are interchangeable). */
 bool harden_sysctl_key_eq(const char *a, const char *b);
 
+/* check-index.c: the sysctl.d and modprobe.d sets of one scan, read once on first use */
+typedef struct HardenIndex HardenIndex;
+HardenIndex *harden_index_new(void);
+HardenIndex *harden_index_free(HardenIndex *ix);
+DEFINE_TRIVIAL_CLEANUP_FUNC(HardenIndex *, harden_index_free);
+/*
+ * The persisted value of a sysctl key (the last assignment of the drop-ins by name, then
+ * /etc/sysctl.conf) and the display path of its file: 1, 0 when not set, <0 the configuration
+ * cannot be read. The strings belong to the index.
+ */
+int harden_index_sysctl(Host *h, HardenIndex *ix, const char *key, const char **ret_value, const char **ret_source);
+typedef struct HardenModprobe {
+        bool blacklisted;
+        const char *install; /* the last "install MODULE CMD" command, NULL when none; owned by the index */
+        bool install_secret; /* its file is not world-readable */
+} HardenModprobe;
+/* What modprobe.d says of module: 0, or <0 and, when a file could not be read, its display path. */
+int harden_index_modprobe(Host *h, HardenIndex *ix, const char *module, HardenModprobe *ret, const char **ret_error_file);
+
 /* check-files.c */
 /* The options field of the fstab line mounting path (the last one): 1, 0 when none, <0 error. */
 int fstab_options(const char *fstab, const char *path, char **ret);
@@ -46,9 +65,9 @@ int harden_lookup_id(Host *h, const char *db, const char *name, long *ret);
 int harden_unit_file(Host *h, const char *unit, char **ret_path);
 
 /* The check functions, by family. */
-FindingStatus harden_check_sysctl(Host *h, const HardenRule *r, Finding *f);
+FindingStatus harden_check_sysctl(Host *h, HardenIndex *ix, const HardenRule *r, Finding *f);
 FindingStatus harden_check_cmdline(Host *h, const HardenRule *r, Finding *f);
-FindingStatus harden_check_modprobe_blacklist(Host *h, const HardenRule *r, Finding *f);
+FindingStatus harden_check_modprobe_blacklist(Host *h, HardenIndex *ix, const HardenRule *r, Finding *f);
 FindingStatus harden_check_sysfs_value(Host *h, const HardenRule *r, Finding *f);
 FindingStatus harden_check_kconfig(Host *h, const HardenRule *r, Finding *f);
 

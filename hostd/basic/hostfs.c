@@ -481,6 +481,7 @@ static int cmp_str(const void *a, const void *b) {
 
 int hostfs_list_dir(HostFs *fs, const char *path, char ***ret) {
         _cleanup_(strv_freep) char **names = NULL;
+        StrvBuilder b = {};
         DIR *d;
         struct dirent *de;
         int fd, r = 0;
@@ -499,10 +500,11 @@ int hostfs_list_dir(HostFs *fs, const char *path, char ***ret) {
         while ((de = readdir(d))) {
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
-                r = strv_extend(&names, de->d_name);
+                r = strv_builder_add(&b, de->d_name);
                 if (r < 0)
                         break;
         }
+        names = strv_builder_take(&b);
         if (r == 0 && errno != 0)
                 r = negative_errno();
         if (r == 0 && fs->recorder)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
+#include <stdint.h>
 
 #include "strv.h"
 
@@ -84,4 +85,44 @@ char **strv_new(const char *first, ...) {
         if (!l)
                 l = calloc(1, sizeof(char *));
         return l;
+}
+
+int strv_builder_consume(StrvBuilder *b, char *value) {
+        if (!value)
+                return -ENOMEM;
+        if (b->n + 2 > b->allocated) {
+                size_t a = b->allocated < 8 ? 16 : b->allocated * 2;
+                char **m;
+
+                if (a > SIZE_MAX / sizeof(char *) / 2) {
+                        free(value);
+                        return -ENOMEM;
+                }
+                m = realloc(b->l, sizeof(char *) * a);
+                if (!m) {
+                        free(value);
+                        return -ENOMEM;
+                }
+                b->l = m;
+                b->allocated = a;
+        }
+        b->l[b->n++] = value;
+        b->l[b->n] = NULL;
+        return 0;
+}
+
+int strv_builder_add(StrvBuilder *b, const char *value) {
+        return strv_builder_consume(b, strdup(value));
+}
+
+char **strv_builder_take(StrvBuilder *b) {
+        char **l = b->l;
+
+        *b = (StrvBuilder) {};
+        return l;
+}
+
+void strv_builder_done(StrvBuilder *b) {
+        b->l = strv_free(b->l);
+        b->n = b->allocated = 0;
 }

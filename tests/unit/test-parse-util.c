@@ -271,6 +271,31 @@ TEST(test_kernel_bool) {
         ASSERT_INT(parse_kernel_bool("maybe"), -EINVAL);
 }
 
+TEST(test_strv_builder) {
+        StrvBuilder b = {};
+        char **l;
+
+        /* NULL-terminated after every append, across the reallocations */
+        for (int i = 0; i < 1000; i++) {
+                char name[16];
+
+                snprintf(name, sizeof(name), "n%d", i);
+                ASSERT_INT(strv_builder_add(&b, name), 0);
+                ASSERT_INT(strv_length(b.l), i + 1);
+                ASSERT_TRUE(b.n == (size_t) i + 1 && b.allocated > b.n);
+        }
+        ASSERT_INT(strv_builder_consume(&b, NULL), -ENOMEM);
+        l = strv_builder_take(&b);
+        ASSERT_TRUE(b.l == NULL && b.n == 0);
+        ASSERT_INT(strv_length(l), 1000);
+        ASSERT_TRUE(streq(l[0], "n0") && streq(l[999], "n999") && !l[1000]);
+        strv_free(l);
+        ASSERT_TRUE(strv_builder_take(&b) == NULL);
+        ASSERT_INT(strv_builder_add(&b, "x"), 0);
+        strv_builder_done(&b);
+        ASSERT_TRUE(b.l == NULL && b.n == 0 && b.allocated == 0);
+}
+
 int main(int argc, char **argv) {
         tests_init(argc, argv);
         RUN(test_parse_u64);
@@ -284,5 +309,6 @@ int main(int argc, char **argv) {
         RUN(test_misc_capacity);
         RUN(test_hex_bytes);
         RUN(test_kernel_bool);
+        RUN(test_strv_builder);
         return tests_summary();
 }
