@@ -16,6 +16,7 @@
 #include "baseline.h"
 #include "fileio.h"
 #include "parse-util.h"
+#include "probe-util.h"
 #include "strv.h"
 #include "time-util.h"
 #include "yaml-util.h"
@@ -778,4 +779,32 @@ int baseline_install(Host *h, const Config *config, const char *manifest, const 
         };
         b = (Baseline) {};
         return 0;
+}
+
+/* the SEV pin for snp.psp.platform (probe-util.h) */
+bool probe_baseline_pins_sev(ProbeContext *c, char **ret_id) {
+        _cleanup_(baseline_done) Baseline b = {};
+        _cleanup_free_ char *error = NULL;
+        const BaselinePlatform *p;
+        const CpuIdentity *cpu;
+        DmiIdentity dmi;
+        Config config;
+        time_t now;
+        int r;
+
+        if (config_load(c->host, NULL, &config, &error) < 0)
+                return false;
+        r = clock_now(&now);
+        if (r >= 0)
+                r = baseline_load(c->host, &config, now, &b, NULL);
+        config_done(&config);
+        if (r < 0 || host_cpu_identity(c->host, &cpu) < 0)
+                return false;
+        dmi_identity_read(c->host, &dmi);
+        p = baseline_match(&b, cpu, &dmi);
+        dmi_identity_done(&dmi);
+        if (!p || !p->has_sev)
+                return false;
+        *ret_id = strdup(b.id);
+        return *ret_id;
 }
