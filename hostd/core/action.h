@@ -34,6 +34,17 @@ typedef enum ActionKind {
         ACTION_BIOS,            /* BIOS attributes over Redfish, applied at the next reset */
         ACTION_INSTALL_FILE,    /* copy a staged file into place once its SHA-256 is the certified one */
         ACTION_MICROCODE_RELOAD, /* late-load the installed microcode (policy and the minimum-revision rule allowing) */
+        /* harden enforce's actions (hardening/enforce-*.c); not part of a provisioning journal */
+        ACTION_SYSCTL_FILE,
+        ACTION_SYSCTL_RUNTIME,
+        ACTION_MODPROBE_FILE,
+        ACTION_SSHD_FILES,
+        ACTION_FSTAB,
+        ACTION_FILE_MODE,
+        ACTION_FILE_OWNER,
+        ACTION_UNIT_MASK,
+        ACTION_UNIT_ENABLE,
+        ACTION_FILE_LINE,
         _ACTION_KIND_MAX,
         _ACTION_KIND_INVALID = -EINVAL,
 } ActionKind;
