@@ -106,6 +106,12 @@ int plan_build(Host *h, const Config *config, const Report *report, char *const 
  * at most 0777, normalized paths; -EBADMSG with the field and the problem in *ret_error.
  */
 json_object *plan_to_json(const Plan *p);
+/*
+ * The whole document "plan --json" prints: the plan, the root and TEE of the report it was made
+ * from, readiness, and the recorded run's journal path when one is left (NULL: none).
+ */
+struct Report;
+json_object *plan_document_to_json(const Plan *p, const struct Report *report, const char *journal);
 int plan_from_json(json_object *o, Plan *ret, char **ret_error);
 
 #define MODPROBE_PATH "etc/modprobe.d/cchost.conf"
