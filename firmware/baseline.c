@@ -16,6 +16,7 @@
 #include "baseline.h"
 #include "fileio.h"
 #include "parse-util.h"
+#include "probe-util.h"
 #include "strv.h"
 #include "time-util.h"
 #include "yaml-util.h"
@@ -717,4 +718,93 @@ json_object *baseline_to_json(const Baseline *b) {
                 json_object_array_add(a, baseline_platform_to_json(b->platforms + i));
         json_object_object_add(o, "platforms", a);
         return o;
+}
+
+void baseline_install_done(BaselineInstall *i) {
+        baseline_done(&i->baseline);
+        i->dest = mfree(i->dest);
+        i->sig_dest = mfree(i->sig_dest);
+}
+
+int baseline_install(Host *h, const Config *config, const char *manifest, const char *signature, time_t now,
+                     bool dry_run, BaselineInstall *ret, char **ret_error) {
+        _cleanup_(baseline_done) Baseline b = {}, installed = {};
+        _cleanup_free_ char *dest = NULL, *sig_dest = NULL, *old_sig = NULL;
+        char when_new[32], when_old[32];
+        size_t old_sig_size = 0;
+        int r, had_sig;
+
+        r = baseline_load_files(h, config, manifest, signature, now, &b, ret_error);
+        if (r < 0)
+                return r;
+        dest = strdup(config->firmware.baseline ?: BASELINE_PATH);
+        if (!dest)
+                return error_set(ret_error, -ENOMEM, "Out of memory");
+        if (baseline_load(h, config, now, &installed, NULL) >= 0 && installed.issued > b.issued)
+                return error_set(ret_error, -ESTALE,
+                                 "%s (issued %s) is older than the installed baseline %s (issued %s); "
+                                 "remove /%s first to go back deliberately", manifest,
+                                 format_timestamp(b.issued, when_new, sizeof(when_new)), installed.id,
+                                 format_timestamp(installed.issued, when_old, sizeof(when_old)), dest + (dest[0] == '/'));
+        if (config->firmware.baseline_signature)
+                sig_dest = strdup(config->firmware.baseline_signature);
+        else if (asprintf(&sig_dest, "%s.sig", dest) < 0)
+                sig_dest = NULL;
+        if (!sig_dest)
+                return error_set(ret_error, -ENOMEM, "Out of memory");
+
+        if (!dry_run) {
+                /*
+                 * The signature goes first: a crash in between leaves the old manifest with a signature that
+                 * does not match it, which check reports, never a new manifest trusted under an old signature.
+                 */
+                had_sig = hostfs_read_file(host_fs(h), sig_dest, 64 * 1024, &old_sig, &old_sig_size);
+                r = hostfs_write_file_atomic(host_fs(h), sig_dest, b.signature, b.signature_size, 0644);
+                if (r >= 0) {
+                        r = hostfs_write_file_atomic(host_fs(h), dest, b.raw, b.raw_size, 0644);
+                        if (r < 0)
+                                (void) (had_sig >= 0 ? hostfs_write_file_atomic(host_fs(h), sig_dest, old_sig,
+                                                                                old_sig_size, 0644)
+                                                     : hostfs_unlink(host_fs(h), sig_dest));
+                }
+                if (r < 0)
+                        return error_set(ret_error, r, "Cannot install the baseline under %s: %s",
+                                         hostfs_root(host_fs(h)), strerror(-r));
+        }
+        *ret = (BaselineInstall) {
+                .baseline = b,
+                .dest = TAKE_PTR(dest),
+                .sig_dest = TAKE_PTR(sig_dest),
+                .installed = !dry_run,
+        };
+        b = (Baseline) {};
+        return 0;
+}
+
+/* the SEV pin for snp.psp.platform (probe-util.h) */
+bool probe_baseline_pins_sev(ProbeContext *c, char **ret_id) {
+        _cleanup_(baseline_done) Baseline b = {};
+        _cleanup_free_ char *error = NULL;
+        const BaselinePlatform *p;
+        const CpuIdentity *cpu;
+        DmiIdentity dmi;
+        Config config;
+        time_t now;
+        int r;
+
+        if (config_load(c->host, NULL, &config, &error) < 0)
+                return false;
+        r = clock_now(&now);
+        if (r >= 0)
+                r = baseline_load(c->host, &config, now, &b, NULL);
+        config_done(&config);
+        if (r < 0 || host_cpu_identity(c->host, &cpu) < 0)
+                return false;
+        dmi_identity_read(c->host, &dmi);
+        p = baseline_match(&b, cpu, &dmi);
+        dmi_identity_done(&dmi);
+        if (!p || !p->has_sev)
+                return false;
+        *ret_id = strdup(b.id);
+        return *ret_id;
 }

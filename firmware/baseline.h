@@ -83,3 +83,27 @@ const BaselinePlatform *baseline_match(const Baseline *b, const CpuIdentity *cpu
 
 json_object *baseline_to_json(const Baseline *b);
 json_object *baseline_platform_to_json(const BaselinePlatform *p);
+
+/*
+ * Installing a baseline: what baseline_install() did (or, dry run, would do). baseline is the
+ * verified new baseline; dest and sig_dest the root-relative paths of the manifest and signature.
+ */
+typedef struct BaselineInstall {
+        Baseline baseline;
+        char *dest, *sig_dest;
+        bool installed;                 /* false on a dry run */
+} BaselineInstall;
+
+void baseline_install_done(BaselineInstall *i);
+
+/*
+ * Installs the operator files manifest and signature (NULL: manifest.sig) under the root as the
+ * configuration names them (firmware.baseline, .baseline_signature): verified first against the key
+ * already on the node (a baseline cannot bring its own key), refused with -ESTALE when the installed
+ * baseline, valid at now, was issued later (no going back to one that may certify older microcode).
+ * The bytes that verified are the bytes written, the signature first; a failed manifest write puts
+ * the old signature back. With dry_run nothing is written. Returns 0 with *ret filled, or <0 with
+ * the reason in *ret_error, nothing changed.
+ */
+int baseline_install(Host *h, const Config *config, const char *manifest, const char *signature, time_t now,
+                     bool dry_run, BaselineInstall *ret, char **ret_error);

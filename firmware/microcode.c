@@ -86,26 +86,6 @@ static void *grow(void *array_ptr, size_t *n, size_t elsize) {
         return a + (*n)++ * elsize;
 }
 
-unsigned x86_family(uint32_t sig) {
-        unsigned fam = (sig >> 8) & 0xf;
-
-        if (fam == 0xf)
-                fam += (sig >> 20) & 0xff;
-        return fam;
-}
-
-unsigned x86_model(uint32_t sig) {
-        unsigned model = (sig >> 4) & 0xf;
-
-        if (x86_family(sig) >= 0x6)
-                model += ((sig >> 16) & 0xf) << 4;
-        return model;
-}
-
-unsigned x86_stepping(uint32_t sig) {
-        return sig & 0xf;
-}
-
 /* ---- Intel ---- */
 
 MicrocodeIntelFile *microcode_intel_file_free(MicrocodeIntelFile *f) {

@@ -16,12 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpu-signature.h"
 #include "macro.h"
 
-/* The family, model and stepping of a CPUID(1).EAX signature, as the kernel derives them. */
-unsigned x86_family(uint32_t sig);
-unsigned x86_model(uint32_t sig);
-unsigned x86_stepping(uint32_t sig);
 
 /* ---- Intel ---- */
 

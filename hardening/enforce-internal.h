@@ -3,6 +3,7 @@
 
 /* Private to harden enforce (enforce.c, enforce-plan.c, enforce-apply.c): the plan and its actions. */
 
+#include "action.h"
 #include "harden.h"
 
 #define SYSCTL_DROPIN "etc/sysctl.d/60-cchost.conf"
@@ -10,22 +11,6 @@
 #define SSHD_DROPIN "etc/ssh/sshd_config.d/60-cchost.conf"
 #define SSHD_CONFIG "etc/ssh/sshd_config"
 #define FSTAB "etc/fstab"
-
-typedef enum ActionKind {
-        ACTION_SYSCTL_FILE,
-        ACTION_SYSCTL_RUNTIME,
-        ACTION_MODPROBE_FILE,
-        ACTION_SSHD_FILES,
-        ACTION_FSTAB,
-        ACTION_FILE_MODE,
-        ACTION_FILE_OWNER,
-        ACTION_UNIT_MASK,
-        ACTION_UNIT_ENABLE,
-        ACTION_FILE_LINE,
-        _ACTION_KIND_MAX,
-} ActionKind;
-
-extern const char *const enforce_action_names[_ACTION_KIND_MAX];
 
 typedef struct HAction {
         ActionKind kind;

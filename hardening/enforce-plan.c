@@ -5,14 +5,6 @@
 #include "enforce-internal.h"
 #include "harden.h"
 
-const char *const enforce_action_names[_ACTION_KIND_MAX] = {
-        [ACTION_SYSCTL_FILE] = "sysctl-file",   [ACTION_SYSCTL_RUNTIME] = "sysctl-runtime",
-        [ACTION_MODPROBE_FILE] = "modprobe-file", [ACTION_SSHD_FILES] = "sshd-config",
-        [ACTION_FSTAB] = "fstab",               [ACTION_FILE_MODE] = "chmod",
-        [ACTION_FILE_OWNER] = "chown",          [ACTION_UNIT_MASK] = "unit-mask",
-        [ACTION_UNIT_ENABLE] = "unit-enable",   [ACTION_FILE_LINE] = "file-line",
-};
-
 void enforce_plan_free(HPlan *p) {
         for (size_t i = 0; i < p->n; i++) {
                 free(p->actions[i].target);

@@ -29,7 +29,7 @@ static json_object *plan_json(const HPlan *p) {
                 const HAction *x = p->actions + i;
                 json_object *o = json_object_new_object();
 
-                json_object_object_add(o, "action", json_object_new_string(enforce_action_names[x->kind]));
+                json_object_object_add(o, "action", json_object_new_string(action_kind_to_string(x->kind)));
                 json_object_object_add(o, "target", json_object_new_string(x->target));
                 json_object_object_add(o, "rules", json_object_new_string(x->rules));
                 json_object_object_add(o, "status", json_object_new_string(x->status));
@@ -99,7 +99,7 @@ int harden_enforce(Host *h, const HardenEnforceOptions *o, FILE *out, json_objec
                         for (size_t i = 0; i < p.n; i++) {
                                 _cleanup_(text_esc_done) TextEsc e = {};
 
-                                fprintf(out, "  %-15s %-45s (%s)\n", enforce_action_names[p.actions[i].kind],
+                                fprintf(out, "  %-15s %-45s (%s)\n", action_kind_to_string(p.actions[i].kind),
                                         text_esc(&e, p.actions[i].target), text_esc(&e, p.actions[i].rules));
                         }
                 }
@@ -137,7 +137,7 @@ int harden_enforce(Host *h, const HardenEnforceOptions *o, FILE *out, json_objec
                 if (out) {
                         _cleanup_(text_esc_done) TextEsc e = {};
 
-                        fprintf(out, "%-9s %-15s %-45s%s%s\n", a->status, enforce_action_names[a->kind],
+                        fprintf(out, "%-9s %-15s %-45s%s%s\n", a->status, action_kind_to_string(a->kind),
                                 text_esc(&e, a->target), a->error ? "  " : "", text_esc(&e, a->error));
                 }
                 r = journal_write(h, &p);

@@ -1,45 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
-#include "baseline.h"
-#include "config.h"
 #include "probe-util.h"
 #include "snp-host.h"
-#include "time-util.h"
 
 static const char *const sev_states[] = { "UNINIT", "INIT", "WORKING" };
-
-/*
- * Whether the installed, verified baseline certifies SEV firmware for this node: then attestation is
- * verified against the fixed firmware it pins. Its own problems are firmware.baseline.manifest's to
- * report; here any of them means "no baseline". ret_id is the baseline's id (malloc'ed).
- */
-static bool baseline_pins_sev(ProbeContext *c, char **ret_id) {
-        _cleanup_(baseline_done) Baseline b = {};
-        _cleanup_free_ char *error = NULL;
-        const BaselinePlatform *p;
-        const CpuIdentity *cpu;
-        DmiIdentity dmi;
-        Config config;
-        time_t now;
-        int r;
-
-        if (config_load(c->host, NULL, &config, &error) < 0)
-                return false;
-        r = clock_now(&now);
-        if (r >= 0)
-                r = baseline_load(c->host, &config, now, &b, NULL);
-        config_done(&config);
-        if (r < 0 || host_cpu_identity(c->host, &cpu) < 0)
-                return false;
-        dmi_identity_read(c->host, &dmi);
-        p = baseline_match(&b, cpu, &dmi);
-        dmi_identity_done(&dmi);
-        if (!p || !p->has_sev)
-                return false;
-        *ret_id = strdup(b.id);
-        return *ret_id;
-}
 
 static void run(ProbeContext *c, Finding *f) {
         SevPlatformStatus sev;
@@ -96,7 +61,7 @@ static void run(ProbeContext *c, Finding *f) {
         if (!snp.alias_check_complete) {
                 /* AMD-SB-3015 (CVE-2024-21944, BadRAM): only fixed firmware checks DIMM aliasing at SNP_INIT */
                 _cleanup_free_ char *id = NULL;
-                bool pinned = baseline_pins_sev(c, &id);
+                bool pinned = probe_baseline_pins_sev(c, &id);
 
                 if (pinned)
                         finding_evidence_str(f, "baseline", id);

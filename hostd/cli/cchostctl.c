@@ -667,17 +667,10 @@ static int verb_plan(int argc, char *argv[]) {
         if (r < 0)
                 return error ? log_error_errno(r, "%s", error) : log_error_errno(r, "Planning failed: %m");
         if (arg_json) {
-                _cleanup_(json_object_putp) json_object *o = plan_to_json(&plan);
+                _cleanup_(json_object_putp) json_object *o = plan_document_to_json(&plan, report, journal);
 
-                if (o) {
-                        json_object_object_add(o, "root", json_object_new_string(report->root));
-                        json_object_object_add(o, "tee", json_object_new_string(tee_to_string(report->tee)));
-                        json_object_object_add(o, "ready", json_object_new_boolean(report_ready(report)));
-                        /* the steps left of a recorded run, and its state */
-                        if (journal)
-                                json_object_object_add(o, "journal", json_object_new_string(journal));
+                if (o)
                         print_json(o);
-                }
         } else if (journal)
                 plan_print_journal_text(journal, &plan, stdout);
         else

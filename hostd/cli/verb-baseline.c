@@ -4,6 +4,7 @@
 #include "baseline.h"
 #include "cli.h"
 #include "config.h"
+#include "escape.h"
 #include "log.h"
 #include "time-util.h"
 
@@ -36,18 +37,19 @@ static json_object *node_to_json(Host *h, const Baseline *b, const BaselinePlatf
 }
 
 static void print_text(const Baseline *b, const BaselinePlatform *p) {
+        _cleanup_(text_esc_done) TextEsc e = {};
         char when[32];
 
-        printf("baseline %s: signature verified (key sha256 %s)\n", b->id, b->key_fingerprint);
-        printf("  file      %s\n", b->path);
+        printf("baseline %s: signature verified (key sha256 %s)\n", text_esc(&e, b->id), text_esc(&e, b->key_fingerprint));
+        printf("  file      %s\n", text_esc(&e, b->path));
         if (b->issued)
                 printf("  issued    %s\n", format_timestamp(b->issued, when, sizeof(when)));
         printf("  expires   %s\n", b->expires ? format_timestamp(b->expires, when, sizeof(when)) : "never");
         printf("  platforms %zu:", b->n_platforms);
         for (size_t i = 0; i < b->n_platforms; i++)
-                printf("%s \"%s\"", i ? "," : "", b->platforms[i].name);
+                printf("%s \"%s\"", i ? "," : "", text_esc(&e, b->platforms[i].name));
         printf("\n  this node %s%s%s\n", p ? "certified as \"" : "NOT certified by this baseline",
-               p ? p->name : "", p ? "\"" : "");
+               p ? text_esc(&e, p->name) : "", p ? "\"" : "");
 }
 
 static int load(Host *h, const char *manifest, const char *signature, Baseline *ret) {
@@ -116,70 +118,34 @@ static int verify_or_show(const char *manifest, const char *signature, bool show
 
 static int install(const char *manifest, const char *signature) {
         _cleanup_(host_freep) Host *h = NULL;
-        _cleanup_(baseline_done) Baseline b = {}, installed = {};
-        _cleanup_free_ char *error = NULL, *sig_dest = NULL, *old_sig = NULL;
-        char when_new[32], when_old[32];
-        size_t old_sig_size = 0;
-        const char *dest;
+        _cleanup_(baseline_install_done) BaselineInstall inst = {};
+        _cleanup_(text_esc_done) TextEsc e = {};
+        _cleanup_free_ char *error = NULL;
         Config config;
         time_t now;
-        int r, had_sig;
+        int r;
 
         r = open_host(&h);
         if (r < 0)
                 return r;
-        /* verified first, against the key already on the node: a baseline cannot bring its own key */
-        r = load(h, manifest, signature, &b);
-        if (r < 0)
-                return r;
-
         r = config_load(h, NULL, &config, &error);
         if (r < 0)
                 return error ? log_error_errno(r, "%s", error) : log_error_errno(r, "Cannot read the configuration: %m");
-        dest = config.firmware.baseline ?: BASELINE_PATH;
-        /* no going back to an older baseline (it may certify older microcode) while the installed one is valid */
-        if (clock_now(&now) >= 0 && baseline_load(h, &config, now, &installed, NULL) >= 0 &&
-            installed.issued > b.issued) {
-                config_done(&config);
-                return log_error_errno(-ESTALE, "%s (issued %s) is older than the installed baseline %s (issued %s); "
-                                       "remove /%s first to go back deliberately", manifest,
-                                       format_timestamp(b.issued, when_new, sizeof(when_new)), installed.id,
-                                       format_timestamp(installed.issued, when_old, sizeof(when_old)), dest + (dest[0] == '/'));
-        }
-        if (config.firmware.baseline_signature)
-                sig_dest = strdup(config.firmware.baseline_signature);
-        else if (asprintf(&sig_dest, "%s.sig", dest) < 0)
-                sig_dest = NULL;
-        if (!sig_dest) {
-                config_done(&config);
-                return log_error_errno(-ENOMEM, "Out of memory");
-        }
-        if (arg_dry_run) {
-                printf("would install baseline %s as /%s and /%s\n", b.id, dest + (dest[0] == '/'),
-                       sig_dest + (sig_dest[0] == '/'));
-                config_done(&config);
-                return 0;
-        }
-        /*
-         * The bytes that verified are the bytes written. The signature goes first: a crash in between leaves
-         * the old manifest with a signature that does not match it, which check reports, never a new manifest
-         * trusted under an old signature; a failed manifest write puts the old signature back.
-         */
-        had_sig = hostfs_read_file(host_fs(h), sig_dest, 64 * 1024, &old_sig, &old_sig_size);
-        r = hostfs_write_file_atomic(host_fs(h), sig_dest, b.signature, b.signature_size, 0644);
-        if (r >= 0) {
-                r = hostfs_write_file_atomic(host_fs(h), dest, b.raw, b.raw_size, 0644);
-                if (r < 0)
-                        (void) (had_sig >= 0 ? hostfs_write_file_atomic(host_fs(h), sig_dest, old_sig, old_sig_size, 0644)
-                                             : hostfs_unlink(host_fs(h), sig_dest));
-        }
+        r = clock_now(&now);
         if (r < 0) {
-                log_error_errno(r, "Cannot install the baseline under %s: %m", arg_root);
                 config_done(&config);
-                return r;
+                return log_error_errno(r, "Cannot tell the time: %m");
         }
-        printf("installed baseline %s (%zu platforms) as /%s\n", b.id, b.n_platforms, dest + (dest[0] == '/'));
+        r = baseline_install(h, &config, manifest, signature, now, arg_dry_run, &inst, &error);
         config_done(&config);
+        if (r < 0)
+                return error ? log_error_errno(r, "%s", error) : log_error_errno(r, "Cannot install the baseline: %m");
+        if (!inst.installed)
+                printf("would install baseline %s as /%s and /%s\n", text_esc(&e, inst.baseline.id),
+                       text_esc(&e, inst.dest + (inst.dest[0] == '/')), text_esc(&e, inst.sig_dest + (inst.sig_dest[0] == '/')));
+        else
+                printf("installed baseline %s (%zu platforms) as /%s\n", text_esc(&e, inst.baseline.id),
+                       inst.baseline.n_platforms, text_esc(&e, inst.dest + (inst.dest[0] == '/')));
         return 0;
 }
 

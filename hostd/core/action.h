@@ -34,6 +34,17 @@ typedef enum ActionKind {
         ACTION_BIOS,            /* BIOS attributes over Redfish, applied at the next reset */
         ACTION_INSTALL_FILE,    /* copy a staged file into place once its SHA-256 is the certified one */
         ACTION_MICROCODE_RELOAD, /* late-load the installed microcode (policy and the minimum-revision rule allowing) */
+        /* harden enforce's actions (hardening/enforce-*.c); not part of a provisioning journal */
+        ACTION_SYSCTL_FILE,
+        ACTION_SYSCTL_RUNTIME,
+        ACTION_MODPROBE_FILE,
+        ACTION_SSHD_FILES,
+        ACTION_FSTAB,
+        ACTION_FILE_MODE,
+        ACTION_FILE_OWNER,
+        ACTION_UNIT_MASK,
+        ACTION_UNIT_ENABLE,
+        ACTION_FILE_LINE,
         _ACTION_KIND_MAX,
         _ACTION_KIND_INVALID = -EINVAL,
 } ActionKind;
@@ -95,6 +106,12 @@ int plan_build(Host *h, const Config *config, const Report *report, char *const 
  * at most 0777, normalized paths; -EBADMSG with the field and the problem in *ret_error.
  */
 json_object *plan_to_json(const Plan *p);
+/*
+ * The whole document "plan --json" prints: the plan, the root and TEE of the report it was made
+ * from, readiness, and the recorded run's journal path when one is left (NULL: none).
+ */
+struct Report;
+json_object *plan_document_to_json(const Plan *p, const struct Report *report, const char *journal);
 int plan_from_json(json_object *o, Plan *ret, char **ret_error);
 
 #define MODPROBE_PATH "etc/modprobe.d/cchost.conf"

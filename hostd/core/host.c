@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "host.h"
+#include "cpu-signature.h"
 #include "finding.h"
 #include "parse-util.h"
 
@@ -547,7 +548,7 @@ static CpuVendor vendor_from_string(const char *v) {
 
 static int identity_from_cpuid(Host *h, CpuIdentity *c) {
         uint32_t r0[4], r1[4], ext[4];
-        uint32_t sig, base_family, base_model;
+        uint32_t sig;
         int r;
 
         r = host_cpuid(h, 0, 0, 0, r0);
@@ -564,13 +565,10 @@ static int identity_from_cpuid(Host *h, CpuIdentity *c) {
         c->vendor_id = vendor_from_string(c->vendor);
 
         sig = r1[0];
-        base_family = (sig >> 8) & 0xf;
-        base_model = (sig >> 4) & 0xf;
         c->signature = sig;
-        c->family = base_family == 0xf ? base_family + ((sig >> 20) & 0xff) : base_family;
-        c->model = (base_family == 0x6 || base_family == 0xf) ? (((sig >> 16) & 0xf) << 4) | base_model
-                                                               : base_model;
-        c->stepping = sig & 0xf;
+        c->family = x86_family(sig);
+        c->model = x86_model(sig);
+        c->stepping = x86_stepping(sig);
 
         if (host_cpuid(h, 0, 0x80000000, 0, ext) >= 0) {
                 if (ext[0] >= 0x80000001 && host_cpuid(h, 0, 0x80000001, 0, r1) >= 0)

@@ -21,6 +21,16 @@ static const char *const kind_table[_ACTION_KIND_MAX] = {
         [ACTION_BIOS] = "bios",
         [ACTION_INSTALL_FILE] = "install-file",
         [ACTION_MICROCODE_RELOAD] = "microcode-reload",
+        [ACTION_SYSCTL_FILE] = "sysctl-file",
+        [ACTION_SYSCTL_RUNTIME] = "sysctl-runtime",
+        [ACTION_MODPROBE_FILE] = "modprobe-file",
+        [ACTION_SSHD_FILES] = "sshd-config",
+        [ACTION_FSTAB] = "fstab",
+        [ACTION_FILE_MODE] = "chmod",
+        [ACTION_FILE_OWNER] = "chown",
+        [ACTION_UNIT_MASK] = "unit-mask",
+        [ACTION_UNIT_ENABLE] = "unit-enable",
+        [ACTION_FILE_LINE] = "file-line",
 };
 
 static const char *const state_table[_ACTION_STATE_MAX] = {
@@ -687,7 +697,8 @@ static int action_from_json(json_object *ao, const char *where, Plan *p, char **
         if (r < 0)
                 return r;
         k = action_kind_from_string(kind);
-        if (k < 0)
+        /* harden enforce's kinds are not provisioning actions */
+        if (k < 0 || k > ACTION_MICROCODE_RELOAD)
                 return error_set(ret_error, -EBADMSG, "%s.kind: unknown action kind \"%s\"", where, kind);
         json_object_object_foreach(ao, key, val) {
                 (void) val;

@@ -32,3 +32,10 @@ int probe_read_cmdline(ProbeContext *c, Finding *f, char **ret);
 int probe_read_misc_capacity(ProbeContext *c, char **ret, const char **ret_path);
 /* "/path" for messages, from a root-relative path. */
 const char *probe_display_path(const char *path, char *buf, size_t size);
+/*
+ * Whether the installed, verified baseline certifies SEV firmware for this node (firmware/ implements
+ * it, so a TEE area asks the baseline without including firmware/): true with the baseline's id in
+ * *ret_id (malloc'ed). Problems of the baseline itself are firmware.baseline.manifest's to report;
+ * here any of them means false.
+ */
+bool probe_baseline_pins_sev(ProbeContext *c, char **ret_id);

@@ -186,3 +186,17 @@ json_object *plan_to_json(const Plan *p) {
         json_object_object_add(o, "manual", strv_to_json(p->manual));
         return o;
 }
+
+json_object *plan_document_to_json(const Plan *p, const Report *report, const char *journal) {
+        json_object *o = plan_to_json(p);
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "root", json_object_new_string(report->root));
+        json_object_object_add(o, "tee", json_object_new_string(tee_to_string(report->tee)));
+        json_object_object_add(o, "ready", json_object_new_boolean(report_ready(report)));
+        /* the steps left of a recorded run, and its state */
+        if (journal)
+                json_object_object_add(o, "journal", json_object_new_string(journal));
+        return o;
+}

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "action.h"
+#include "enforce-internal.h"
 #include "harden.h"
 #include "hostfs.h"
 #include "tests.h"
@@ -197,6 +199,18 @@ TEST(test_hostfs_writers) {
         ASSERT_INT(hostfs_chmod_chown(fs, "etc/missing", 0640, (uid_t) -1, (gid_t) -1), -ENOENT);
 }
 
+TEST(test_one_action_kind) {
+        /* provisioning's and harden enforce's actions are one type: both headers in one file, one name table */
+        ASSERT_STR(action_kind_to_string(ACTION_WRITE_FILE), "write-file");
+        ASSERT_STR(action_kind_to_string(ACTION_SYSCTL_FILE), "sysctl-file");
+        ASSERT_STR(action_kind_to_string(ACTION_FILE_LINE), "file-line");
+        ASSERT_INT(action_kind_from_string("unit-mask"), ACTION_UNIT_MASK);
+        ASSERT_INT(action_kind_from_string("microcode-reload"), ACTION_MICROCODE_RELOAD);
+        ASSERT_INT(action_kind_from_string("no-such-kind"), -EINVAL);
+        for (int k = 0; k < _ACTION_KIND_MAX; k++)
+                ASSERT_TRUE(action_kind_to_string((ActionKind) k));
+}
+
 int main(int argc, char **argv) {
         int r;
 
@@ -208,6 +222,7 @@ int main(int argc, char **argv) {
         RUN(test_profile_many_keys);
         RUN(test_waivers);
         RUN(test_check_types);
+        RUN(test_one_action_kind);
         RUN(test_hostfs_writers);
         r = tests_summary();
         if (tests_rm_rf(base) < 0)

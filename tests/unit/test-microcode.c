@@ -569,9 +569,27 @@ TEST(test_json) {
         microcode_intel_file_free(f);
 }
 
+TEST(test_cpu_signature_decoding) {
+        /* Intel SDM CPUID(1).EAX: family = base + extended when base is 0xf; the extended model counts
+         * when the base family is 6 or 0xf only (one decoding for the host identity and the microcode files) */
+        ASSERT_INT(x86_family(0x000806f8), 0x6);        /* Sapphire Rapids 06-8f-08 */
+        ASSERT_INT(x86_model(0x000806f8), 0x8f);
+        ASSERT_INT(x86_stepping(0x000806f8), 0x8);
+        ASSERT_INT(x86_family(0x00a10f11), 0x19);       /* Genoa 19-11-01 */
+        ASSERT_INT(x86_model(0x00a10f11), 0x11);
+        ASSERT_INT(x86_stepping(0x00a10f11), 0x1);
+        ASSERT_INT(x86_family(0x00000f41), 0xf);        /* Pentium 4: base 0xf, extended family 0 */
+        ASSERT_INT(x86_model(0x00010f41), 0x14);
+        /* base family 7 (or 5): the extended model bits are not part of the model */
+        ASSERT_INT(x86_family(0x00010770), 0x7);
+        ASSERT_INT(x86_model(0x00010770), 0x7);
+        ASSERT_INT(x86_model(0x00010540), 0x4);
+}
+
 int main(int argc, char **argv) {
         tests_init(argc, argv);
         RUN(test_vectors);
+        RUN(test_cpu_signature_decoding);
         RUN(test_flipped_data_byte);
         RUN(test_flipped_ext_table_byte);
         RUN(test_synthetic_intel);
