@@ -15,6 +15,7 @@
  */
 
 #include <json-c/json.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -57,6 +58,10 @@ typedef struct FdeOptions {
         const char *escrow_cert;     /* root-relative PEM certificate; NULL: FDE_ESCROW_CERT_DEFAULT */
         FdeProgress progress;        /* NULL: none */
         void *progress_userdata;
+        /* rotate --volume-key: the caller's cancellation flag for this operation (e.g. set by its
+         * SIGINT/SIGTERM handler; the library installs none): once non-zero, the reencryption stops
+         * cleanly after the current hotzone (-EINTR, resumable by the next run). NULL: not cancellable */
+        const volatile sig_atomic_t *cancel;
         /* enroll with print_recovery_key: the generated recovery passphrase and its keyslot (the
          * caller frees it with fde_recovery_key_done()); NULL: not wanted */
         FdeRecoveryKey *ret_recovery;
