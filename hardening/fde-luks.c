@@ -234,6 +234,21 @@ int fde_make_recovery_passphrase(char **ret) {
         return 0;
 }
 
+void fde_notice(const FdeOptions *o, int level, const char *format, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+        int k;
+
+        va_start(ap, format);
+        k = vasprintf(&msg, format, ap);
+        va_end(ap);
+        if (k < 0)
+                return;
+        log_debug("%s", msg);
+        if (o && o->notice)
+                o->notice(level, msg, o->notice_userdata);
+}
+
 void fde_progress(const FdeOptions *o, const char *phase, double fraction) {
         if (o && o->progress)
                 o->progress(phase, fraction, o->progress_userdata);

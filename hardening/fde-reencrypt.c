@@ -154,7 +154,7 @@ int fde_resume_reencryption(struct crypt_device *cd, const char *device, const F
                  * RECOVERY) is fatal: 2.6.1 restarts at offset 0 and re-encrypts the new ciphertext as if it
                  * were old, so every sector is lost. Do the teardown ourselves: drop the old key's slots
                  * (each a header commit, as the library does), then write its last commit below. */
-                log_info("%s: the reencryption had rewritten all data when it was killed; finishing its teardown",
+                fde_notice(o, LOG_INFO, "%s: the reencryption had rewritten all data when it was killed; finishing its teardown",
                          device);
                 for (int k = 0; k < 32; k++) {
                         if (!(old_slots & (UINT32_C(1) << k)))
@@ -170,9 +170,9 @@ int fde_resume_reencryption(struct crypt_device *cd, const char *device, const F
                 /* killed inside libcryptsetup's teardown after the data was done: write its last commit */
                 struct crypt_device *fresh = NULL;
 
-                r = fde_finish_interrupted_finalization(device, pass, size, NULL);
+                r = fde_finish_interrupted_finalization(o, device, pass, size, NULL);
                 if (r < 0 && auth)
-                        r = fde_finish_interrupted_finalization(device, auth, auth_size, ret_error);
+                        r = fde_finish_interrupted_finalization(o, device, auth, auth_size, ret_error);
                 if (r < 0)
                         return fde_fail(ret_error, r, "%s: a reencryption is in progress and neither the TPM token "
                                         "nor the passphrase opens the volume", device);
@@ -183,7 +183,7 @@ int fde_resume_reencryption(struct crypt_device *cd, const char *device, const F
                 }
                 return -ERESTART;
         }
-        log_info("%s: finishing the %s volume-key reencryption", device,
+        fde_notice(o, LOG_INFO, "%s: finishing the %s volume-key reencryption", device,
                  ri == CRYPT_REENCRYPT_CRASH ? "crashed" : "interrupted");
         if (ri == CRYPT_REENCRYPT_CRASH) {
                 /* what cryptsetup repair does: recover the hotzone from the checksums, then resume */

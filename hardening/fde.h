@@ -30,6 +30,11 @@
  * step without measurable progress, else 0..1 while the data is re-encrypted under phase. */
 typedef void (*FdeProgress)(const char *phase, double fraction, void *userdata);
 
+/* Something the operator should know that is not an error (an interrupted operation finished, a token
+ * left alone): level is LOG_INFO or LOG_WARNING (syslog.h), message one line. The library logs it at
+ * debug only; the caller shows it (the CLI on stderr) or records it. */
+typedef void (*FdeNotice)(int level, const char *message, void *userdata);
+
 /* What the caller gets back to show or keep (secrets included: the library hands them over). */
 typedef struct FdeRecoveryKey {
         char *passphrase;            /* the recovery passphrase (erase with fde_recovery_key_done()) */
@@ -62,6 +67,8 @@ typedef struct FdeOptions {
          * SIGINT/SIGTERM handler; the library installs none): once non-zero, the reencryption stops
          * cleanly after the current hotzone (-EINTR, resumable by the next run). NULL: not cancellable */
         const volatile sig_atomic_t *cancel;
+        FdeNotice notice;            /* NULL: none */
+        void *notice_userdata;
         /* enroll with print_recovery_key: the generated recovery passphrase and its keyslot (the
          * caller frees it with fde_recovery_key_done()); NULL: not wanted */
         FdeRecoveryKey *ret_recovery;

@@ -278,6 +278,11 @@ static void on_stop(int sig) {
         stop_requested = 1;
 }
 
+/* what the library has to say besides errors: shown as it always was, on stderr */
+static void show_notice(int level, const char *message, void *userdata) {
+        log_full_errno(level, 0, "%s", message);
+}
+
 static int disk_change(const char *verb, const char *device) {
         _cleanup_(host_freep) Host *h = NULL;
         _cleanup_free_ char *error = NULL;
@@ -311,6 +316,7 @@ static int disk_change(const char *verb, const char *device) {
                 .progress = tty ? show_progress : NULL,
                 .progress_userdata = &progress,
                 .cancel = &stop_requested,
+                .notice = show_notice,
                 .ret_recovery = &recovery,
         };
         if (streq(verb, "enroll"))
