@@ -16,8 +16,6 @@
 #include "test-hooks.h"
 #include "time-util.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct crypt_device *, crypt_free);
-
 static char last_crypt_error[256];
 
 static void on_crypt_log(int level, const char *msg, void *usrptr) {

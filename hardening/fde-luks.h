@@ -18,6 +18,9 @@ typedef struct FdeTokenRef {
 
 #define FDE_TOKENS_MAX 32
 
+/* _cleanup_(crypt_freep) for every struct crypt_device of the FDE code */
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct crypt_device *, crypt_free);
+
 int fde_fail(char **ret_error, int r, const char *format, ...) _printf_(3, 4);
 /* Tells o->progress (if set) that phase starts; fraction -1, or 0..1 within a measurable phase. */
 void fde_progress(const FdeOptions *o, const char *phase, double fraction);

@@ -7,8 +7,6 @@
 #include "finding.h"
 #include "log.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct crypt_device *, crypt_free);
-
 static void erase_freep(char **p) {
         if (*p) {
                 explicit_bzero(*p, strlen(*p));

@@ -17,8 +17,6 @@
  * keyslot before the data is touched; the old slot's escrow file goes with the old slot.
  */
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct crypt_device *, crypt_free);
-
 #define PHASE_REENCRYPT "re-encrypting the data under the new volume key"
 
 static bool cancelled(const FdeOptions *o) {
