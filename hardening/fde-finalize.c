@@ -308,7 +308,7 @@ static int verify_detached(const char *device, const uint8_t *area, size_t area_
         return r < 0 ? r : 0;
 }
 
-int fde_finish_interrupted_finalization(const char *device, const char *pass, size_t pass_size, char **ret_error) {
+int fde_finish_interrupted_finalization(const FdeOptions *opts, const char *device, const char *pass, size_t pass_size, char **ret_error) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ uint8_t *area = NULL, *copies = NULL;
         _cleanup_(json_object_putp) json_object *o = NULL;
@@ -374,6 +374,6 @@ int fde_finish_interrupted_finalization(const char *device, const char *pass, si
         if (pwrite(fd, area + size, size, size) != (ssize_t) size || fdatasync(fd) < 0 ||
             pwrite(fd, area, size, 0) != (ssize_t) size || fdatasync(fd) < 0)
                 return fde_fail(ret_error, -EIO, "%s: writing the header failed", device);
-        log_info("%s: the reencryption had finished but was killed before its last header commit; wrote it", device);
+        fde_notice(opts, LOG_INFO, "%s: the reencryption had finished but was killed before its last header commit; wrote it", device);
         return 0;
 }

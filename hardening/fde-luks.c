@@ -16,8 +16,6 @@
 #include "test-hooks.h"
 #include "time-util.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct crypt_device *, crypt_free);
-
 static char last_crypt_error[256];
 
 static void on_crypt_log(int level, const char *msg, void *usrptr) {
@@ -232,6 +230,21 @@ int fde_make_recovery_passphrase(char **ret) {
         explicit_bzero(raw, sizeof(raw));
         *ret = s;
         return 0;
+}
+
+void fde_notice(const FdeOptions *o, int level, const char *format, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+        int k;
+
+        va_start(ap, format);
+        k = vasprintf(&msg, format, ap);
+        va_end(ap);
+        if (k < 0)
+                return;
+        log_debug("%s", msg);
+        if (o && o->notice)
+                o->notice(level, msg, o->notice_userdata);
 }
 
 void fde_progress(const FdeOptions *o, const char *phase, double fraction) {

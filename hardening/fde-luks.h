@@ -18,9 +18,14 @@ typedef struct FdeTokenRef {
 
 #define FDE_TOKENS_MAX 32
 
+/* _cleanup_(crypt_freep) for every struct crypt_device of the FDE code */
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct crypt_device *, crypt_free);
+
 int fde_fail(char **ret_error, int r, const char *format, ...) _printf_(3, 4);
 /* Tells o->progress (if set) that phase starts; fraction -1, or 0..1 within a measurable phase. */
 void fde_progress(const FdeOptions *o, const char *phase, double fraction);
+/* Logs at debug and tells o->notice (if set) at level (LOG_INFO, LOG_WARNING). */
+void fde_notice(const FdeOptions *o, int level, const char *format, ...) _printf_(3, 4);
 const char *fde_last_crypt_error(void);
 
 /* Opens and loads the LUKS header; -EMEDIUMTYPE for non-LUKS/damaged (or LUKS1 when need_luks2). */
@@ -65,7 +70,7 @@ int fde_resume_reencryption(struct crypt_device *cd, const char *device, const F
 /* fde-finalize.c: writes the last header commit of a reencryption that finished but was killed inside
  * libcryptsetup's multi-commit teardown (see there); pass must open a keyslot of the new key.
  * -EUCLEAN when the metadata does not prove the reencryption finished (nothing written). */
-int fde_finish_interrupted_finalization(const char *device, const char *pass, size_t pass_size, char **ret_error);
+int fde_finish_interrupted_finalization(const FdeOptions *o, const char *device, const char *pass, size_t pass_size, char **ret_error);
 /* fde-finalize.c: > 0 when the metadata of a reencryption in progress proves all data is under the new
  * key already (one segment, the new digest's, no hotzone), i.e. only libcryptsetup's teardown is left;
  * *ret_old_slots gets the keyslots still bound to the old key. 0 otherwise. */

@@ -7,8 +7,6 @@
 #include "finding.h"
 #include "log.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct crypt_device *, crypt_free);
-
 static void erase_freep(char **p) {
         if (*p) {
                 explicit_bzero(*p, strlen(*p));
@@ -288,7 +286,7 @@ static int journal_resume(struct crypt_device *cd, const char *device, const Fde
         op = jstr(j, "operation");
         step = jstr(j, "step");
         sealed = jstr(j, "sealed");
-        log_info("%s: finishing an interrupted %s (step %s)", device, strempty(op), strempty(step));
+        fde_notice(o, LOG_INFO, "%s: finishing an interrupted %s (step %s)", device, strempty(op), strempty(step));
 
         if (sealed && step && streq(step, "sealed")) {
                 FdeTpm2Token t;
@@ -304,7 +302,7 @@ static int journal_resume(struct crypt_device *cd, const char *device, const Fde
                 if (r < 0) {
                         fde_tpm2_token_done(&t);
                         /* the old slot and token were never removed before the new ones worked */
-                        log_warning("%s: cannot unseal the interrupted operation's secret (%s); dropping it, the "
+                        fde_notice(o, LOG_WARNING, "%s: cannot unseal the interrupted operation's secret (%s); dropping it, the "
                                     "old keyslots are intact", device, strerror(-r));
                         return journal_remove(o->fs, cd);
                 }
@@ -336,7 +334,7 @@ static int journal_resume(struct crypt_device *cd, const char *device, const Fde
                 for (int k = 0; k < crypt_keyslot_max(CRYPT_LUKS2) && k < 32; k++)
                         if (slot_active(cd, k) && !(before & (UINT32_C(1) << k)) &&
                             !fde_escrow_exists(o->fs, crypt_get_uuid(cd), k) && count_active(cd) > 1) {
-                                log_info("%s: removing the unfinished recovery keyslot %d", device, k);
+                                fde_notice(o, LOG_INFO, "%s: removing the unfinished recovery keyslot %d", device, k);
                                 (void) crypt_keyslot_destroy(cd, k);
                         }
         }
@@ -473,7 +471,7 @@ int fde_enroll(const char *device, const FdeOptions *o, char **ret_error) {
                                 r = 1;
                 fde_tokens_done(tokens, n);
                 if (r == 1)
-                        log_info("%s: already bound to the TPM2; use disk rotate or disk reseal to replace it", device);
+                        fde_notice(o, LOG_INFO, "%s: already bound to the TPM2; use disk rotate or disk reseal to replace it", device);
         }
 
         if (r == 0) {
@@ -565,7 +563,7 @@ static int rebind(const char *device, const FdeOptions *o, bool reseal, char **r
                         break;
                 }
                 if (!fde_tpm2_token_supported(&tokens[i].token, &why)) {
-                        log_warning("%s: leaving token %d alone: %s", device, tokens[i].id, why);
+                        fde_notice(o, LOG_WARNING, "%s: leaving token %d alone: %s", device, tokens[i].id, why);
                         continue;
                 }
                 if (unlock) {

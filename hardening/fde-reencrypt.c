@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -18,25 +17,21 @@
  * keyslot before the data is touched; the old slot's escrow file goes with the old slot.
  */
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct crypt_device *, crypt_free);
-
-static volatile sig_atomic_t stop_requested = 0;
-
-static void on_stop(int sig) {
-        stop_requested = 1;
-}
-
 #define PHASE_REENCRYPT "re-encrypting the data under the new volume key"
 
+static bool cancelled(const FdeOptions *o) {
+        return o->cancel && *o->cancel;
+}
+
 static int progress(uint64_t size, uint64_t offset, void *usrptr) {
-        /* a CRYPT_REENCRYPT_CLEAN stop after the current hotzone on SIGINT/SIGTERM */
+        /* a CRYPT_REENCRYPT_CLEAN stop after the current hotzone once the caller's flag is set */
         fde_crash_point("reencrypt-progress");
         if (size > 0)
                 fde_progress(usrptr, PHASE_REENCRYPT, offset >= size ? 1.0 : (double) offset / (double) size);
         /* the last hotzone is committed, the library's teardown (old keyslots, last commit) not started */
         if (offset >= size)
                 fde_crash_point("reencrypt-last-hotzone");
-        return stop_requested ? 1 : 0;
+        return cancelled(usrptr) ? 1 : 0;
 }
 
 static void erase_freep(char **p) {
@@ -83,7 +78,6 @@ static int run(struct crypt_device *cd, const char *device, const FdeOptions *o,
                 .hash = "sha256",
                 .flags = CRYPT_REENCRYPT_RESUME_ONLY,
         };
-        struct sigaction sa = { .sa_handler = on_stop }, old_int, old_term;
         int r;
 
         r = crypt_reencrypt_init_by_passphrase(cd, NULL, pass, size, CRYPT_ANY_SLOT, CRYPT_ANY_SLOT, NULL, NULL,
@@ -91,16 +85,11 @@ static int run(struct crypt_device *cd, const char *device, const FdeOptions *o,
         if (r < 0)
                 return fde_fail(ret_error, r, "%s: cannot resume the reencryption: %s", device,
                                 fde_last_crypt_error() ?: strerror(-r));
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, &old_int);
-        sigaction(SIGTERM, &sa, &old_term);
         fde_progress(o, PHASE_REENCRYPT, 0);
         r = crypt_reencrypt_run(cd, progress, (void *) o);
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
         if (r < 0)
                 return fde_fail(ret_error, r, "%s: reencryption failed: %s", device, fde_last_crypt_error() ?: strerror(-r));
-        if (stop_requested)
+        if (cancelled(o))
                 return fde_fail(ret_error, -EINTR, "%s: reencryption stopped on request; rerun to continue", device);
         fde_progress(o, PHASE_REENCRYPT, 1.0);
         tidy_tokens(cd);
@@ -163,7 +152,7 @@ int fde_resume_reencryption(struct crypt_device *cd, const char *device, const F
                  * RECOVERY) is fatal: 2.6.1 restarts at offset 0 and re-encrypts the new ciphertext as if it
                  * were old, so every sector is lost. Do the teardown ourselves: drop the old key's slots
                  * (each a header commit, as the library does), then write its last commit below. */
-                log_info("%s: the reencryption had rewritten all data when it was killed; finishing its teardown",
+                fde_notice(o, LOG_INFO, "%s: the reencryption had rewritten all data when it was killed; finishing its teardown",
                          device);
                 for (int k = 0; k < 32; k++) {
                         if (!(old_slots & (UINT32_C(1) << k)))
@@ -179,9 +168,9 @@ int fde_resume_reencryption(struct crypt_device *cd, const char *device, const F
                 /* killed inside libcryptsetup's teardown after the data was done: write its last commit */
                 struct crypt_device *fresh = NULL;
 
-                r = fde_finish_interrupted_finalization(device, pass, size, NULL);
+                r = fde_finish_interrupted_finalization(o, device, pass, size, NULL);
                 if (r < 0 && auth)
-                        r = fde_finish_interrupted_finalization(device, auth, auth_size, ret_error);
+                        r = fde_finish_interrupted_finalization(o, device, auth, auth_size, ret_error);
                 if (r < 0)
                         return fde_fail(ret_error, r, "%s: a reencryption is in progress and neither the TPM token "
                                         "nor the passphrase opens the volume", device);
@@ -192,7 +181,7 @@ int fde_resume_reencryption(struct crypt_device *cd, const char *device, const F
                 }
                 return -ERESTART;
         }
-        log_info("%s: finishing the %s volume-key reencryption", device,
+        fde_notice(o, LOG_INFO, "%s: finishing the %s volume-key reencryption", device,
                  ri == CRYPT_REENCRYPT_CRASH ? "crashed" : "interrupted");
         if (ri == CRYPT_REENCRYPT_CRASH) {
                 /* what cryptsetup repair does: recover the hotzone from the checksums, then resume */

@@ -7,8 +7,6 @@
 #include "log.h"
 #include "parse-util.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct crypt_device *, crypt_free);
-
 static const char *slot_status(crypt_keyslot_info i) {
         switch (i) {
         case CRYPT_SLOT_ACTIVE:

@@ -15,6 +15,7 @@
  */
 
 #include <json-c/json.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -28,6 +29,11 @@
  * step now starting (e.g. "adding the recovery keyslot (argon2id, ~13 s)"); fraction is -1 for a
  * step without measurable progress, else 0..1 while the data is re-encrypted under phase. */
 typedef void (*FdeProgress)(const char *phase, double fraction, void *userdata);
+
+/* Something the operator should know that is not an error (an interrupted operation finished, a token
+ * left alone): level is LOG_INFO or LOG_WARNING (syslog.h), message one line. The library logs it at
+ * debug only; the caller shows it (the CLI on stderr) or records it. */
+typedef void (*FdeNotice)(int level, const char *message, void *userdata);
 
 /* What the caller gets back to show or keep (secrets included: the library hands them over). */
 typedef struct FdeRecoveryKey {
@@ -57,6 +63,12 @@ typedef struct FdeOptions {
         const char *escrow_cert;     /* root-relative PEM certificate; NULL: FDE_ESCROW_CERT_DEFAULT */
         FdeProgress progress;        /* NULL: none */
         void *progress_userdata;
+        /* rotate --volume-key: the caller's cancellation flag for this operation (e.g. set by its
+         * SIGINT/SIGTERM handler; the library installs none): once non-zero, the reencryption stops
+         * cleanly after the current hotzone (-EINTR, resumable by the next run). NULL: not cancellable */
+        const volatile sig_atomic_t *cancel;
+        FdeNotice notice;            /* NULL: none */
+        void *notice_userdata;
         /* enroll with print_recovery_key: the generated recovery passphrase and its keyslot (the
          * caller frees it with fde_recovery_key_done()); NULL: not wanted */
         FdeRecoveryKey *ret_recovery;

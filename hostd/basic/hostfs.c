@@ -679,8 +679,9 @@ static int temp_name(const char *base, char **ret) {
         uint64_t rnd;
 
         if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t) sizeof(rnd))
-                /* uniqueness is what matters (the name is created exclusively), not secrecy */
-                rnd = ((uint64_t) time(NULL) << 20) ^ (uint64_t) (uintptr_t) &rnd ^ ++counter;
+                /* uniqueness is what matters (the name is created exclusively), not secrecy; the counter is
+                 * atomic: two threads may write at once */
+                rnd = ((uint64_t) time(NULL) << 20) ^ (uint64_t) (uintptr_t) &rnd ^ __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
         free(*ret);
         *ret = NULL;
         /* the name is cut so the temporary name stays within NAME_MAX */

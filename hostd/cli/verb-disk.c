@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <libudev.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -270,12 +271,25 @@ static void erase_freep(char **p) {
         }
 }
 
+/* SIGINT/SIGTERM during a disk change: the library stops its reencryption cleanly (resumable) */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig) {
+        stop_requested = 1;
+}
+
+/* what the library has to say besides errors: shown as it always was, on stderr */
+static void show_notice(int level, const char *message, void *userdata) {
+        log_full_errno(level, 0, "%s", message);
+}
+
 static int disk_change(const char *verb, const char *device) {
         _cleanup_(host_freep) Host *h = NULL;
         _cleanup_free_ char *error = NULL;
         _cleanup_(erase_freep) char *typed = NULL;
         FdeRecoveryKey recovery = { .keyslot = -1 };
         ProgressState progress = { .percent = -1 };
+        struct sigaction sa = { .sa_handler = on_stop }, old_int, old_term;
         bool tty = isatty(STDERR_FILENO);
         Config c = {};
         FdeOptions o;
@@ -301,15 +315,24 @@ static int disk_change(const char *verb, const char *device) {
                 .escrow_cert = c.fde.escrow_certificate,
                 .progress = tty ? show_progress : NULL,
                 .progress_userdata = &progress,
+                .cancel = &stop_requested,
+                .notice = show_notice,
                 .ret_recovery = &recovery,
         };
         if (streq(verb, "enroll"))
                 r = fde_enroll(device, &o, &error);
         else if (streq(verb, "reseal"))
                 r = fde_reseal(device, &o, &error);
-        else if (arg_volume_key)
+        else if (arg_volume_key) {
+                /* only while the data is re-encrypted: a stop then is clean and resumable */
+                stop_requested = 0;
+                sigemptyset(&sa.sa_mask);
+                (void) sigaction(SIGINT, &sa, &old_int);
+                (void) sigaction(SIGTERM, &sa, &old_term);
                 r = fde_rotate_volume_key(device, &o, &error);
-        else
+                (void) sigaction(SIGINT, &old_int, NULL);
+                (void) sigaction(SIGTERM, &old_term, NULL);
+        } else
                 r = fde_rotate_keyslots(device, &o, &error);
         end_progress(&progress);
         config_done(&c);

@@ -168,12 +168,13 @@ static bool file_has(Host *h, const char *path, const char *content) {
 static int modprobe_content(Host *h, char *const *requests, char **ret) {
         _cleanup_free_ char *old = NULL;
         _cleanup_(strv_freep) char **lines = NULL;
+        char *save = NULL;
         size_t n = 0;
         char *out;
         int r;
 
         if (hostfs_read_file(host_fs(h), MODPROBE_PATH, 1024 * 1024, &old, NULL) >= 0)
-                for (char *l = strtok(old, "\n"); l; l = strtok(NULL, "\n"))
+                for (char *l = strtok_r(old, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
                         if (strneq(l, "options ", 8) && (r = strv_extend(&lines, l + 8)) < 0)
                                 return r;
 
@@ -211,11 +212,12 @@ static int modprobe_content(Host *h, char *const *requests, char **ret) {
 static int modules_load_content(Host *h, char *const *wanted, char **ret) {
         _cleanup_free_ char *old = NULL;
         _cleanup_(strv_freep) char **names = NULL;
+        char *save = NULL;
         size_t n = 0;
         char *out;
 
         if (hostfs_read_file(host_fs(h), MODULES_LOAD_PATH, 1024 * 1024, &old, NULL) >= 0)
-                for (char *l = strtok(old, "\n"); l; l = strtok(NULL, "\n"))
+                for (char *l = strtok_r(old, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
                         if (l[0] != '#' && intents_add(&names, l) < 0)
                                 return -ENOMEM;
         STRV_FOREACH(w, wanted)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -647,6 +648,61 @@ TEST(test_live_root) {
         ASSERT_STR(hostfs_root(fs), "/");
 }
 
+/* Two writers in one process (two threads) replacing sibling files (and one shared file) in one directory at once: their
+ * temporary names never collide, every write lands, nothing is left behind (issue 11 item 2). */
+typedef struct Writer {
+        HostFs *fs;
+        const char *path;
+        int failures;
+} Writer;
+
+static void *writer_thread(void *userdata) {
+        Writer *w = userdata;
+
+        for (int i = 0; i < 300; i++) {
+                char data[64], *back = NULL;
+                int n = snprintf(data, sizeof(data), "%s %d\n", w->path, i);
+
+                if (hostfs_write_file_atomic(w->fs, w->path, data, (size_t) n, 0644) < 0 ||
+                    hostfs_read_line(w->fs, w->path, &back) < 0 || strncmp(back, data, (size_t) n - 1) != 0)
+                        w->failures++;
+                free(back);
+                /* and both replace one file they share: same final name, never the same temporary one */
+                if (hostfs_write_file_atomic(w->fs, "var/lib/twowriters/shared", data, (size_t) n, 0644) < 0)
+                        w->failures++;
+        }
+        return NULL;
+}
+
+static void check_two_writers(bool openat2) {
+        _cleanup_(hostfs_freep) HostFs *fs = NULL;
+        char dir[512];
+        pthread_t t[2];
+        Writer w[2];
+
+        ASSERT_INT(hostfs_new(root, &fs), 0);
+        hostfs_set_openat2(fs, openat2);
+        w[0] = (Writer) { .fs = fs, .path = "var/lib/twowriters/a" };
+        w[1] = (Writer) { .fs = fs, .path = "var/lib/twowriters/b" };
+        for (int i = 0; i < 2; i++)
+                ASSERT_INT(pthread_create(&t[i], NULL, writer_thread, &w[i]), 0);
+        for (int i = 0; i < 2; i++)
+                ASSERT_INT(pthread_join(t[i], NULL), 0);
+        ASSERT_INT(w[0].failures, 0);
+        ASSERT_INT(w[1].failures, 0);
+        snprintf(dir, sizeof(dir), "%s/var/lib/twowriters", root);
+        ASSERT_TRUE(!dir_has_temp(dir));
+        ASSERT_INT(tests_rm_rf(dir), 0);
+}
+
+TEST(test_two_writers_openat2) {
+        check_two_writers(true);
+}
+
+TEST(test_two_writers_fallback) {
+        check_two_writers(false);
+}
+
 int main(int argc, char **argv) {
         int r;
 
@@ -677,6 +733,8 @@ int main(int argc, char **argv) {
         RUN(test_operator_file);
         RUN(test_bad_root);
         RUN(test_live_root);
+        RUN(test_two_writers_openat2);
+        RUN(test_two_writers_fallback);
         r = tests_summary();
         if (tests_rm_rf(outside) < 0)
                 return 1;
