@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "engine.h"
 #include "probe-util.h"
 #include "snp-certs.h"
 #include "time-util.h"
@@ -52,7 +53,7 @@ static void run(ProbeContext *c, Finding *f) {
         if (json_object_object_get_ex(idx, "generation", &o))
                 finding_evidence_str(f, "generation", json_object_get_string(o));
 
-        r = clock_now(&now);
+        r = engine_run_now(c->run, &now); /* one clock for the whole run */
         if (r < 0) {
                 finding_unknown(f, r, NULL, "cannot tell the time");
                 return;

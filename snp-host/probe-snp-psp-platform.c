@@ -2,10 +2,9 @@
 #include <stdio.h>
 
 #include "baseline.h"
-#include "config.h"
+#include "firmware.h"
 #include "probe-util.h"
 #include "snp-host.h"
-#include "time-util.h"
 
 static const char *const sev_states[] = { "UNINIT", "INIT", "WORKING" };
 
@@ -15,29 +14,12 @@ static const char *const sev_states[] = { "UNINIT", "INIT", "WORKING" };
  * report; here any of them means "no baseline". ret_id is the baseline's id (malloc'ed).
  */
 static bool baseline_pins_sev(ProbeContext *c, char **ret_id) {
-        _cleanup_(baseline_done) Baseline b = {};
-        _cleanup_free_ char *error = NULL;
         const BaselinePlatform *p;
-        const CpuIdentity *cpu;
-        DmiIdentity dmi;
-        Config config;
-        time_t now;
-        int r;
+        const Baseline *b;
 
-        if (config_load(c->host, NULL, &config, &error) < 0)
+        if (baseline_of_run(c, &b, &p) < 0 || !p->has_sev)
                 return false;
-        r = clock_now(&now);
-        if (r >= 0)
-                r = baseline_load(c->host, &config, now, &b, NULL);
-        config_done(&config);
-        if (r < 0 || host_cpu_identity(c->host, &cpu) < 0)
-                return false;
-        dmi_identity_read(c->host, &dmi);
-        p = baseline_match(&b, cpu, &dmi);
-        dmi_identity_done(&dmi);
-        if (!p || !p->has_sev)
-                return false;
-        *ret_id = strdup(b.id);
+        *ret_id = strdup(b->id);
         return *ret_id;
 }
 
