@@ -25,7 +25,14 @@ static void run(ProbeContext *c, Finding *f) {
         int r;
 
         /* asked first, so that "cchostctl capture" records GET_ID2 and the status whatever the cache holds */
-        r = snp_host_facts(c->host, NULL, &facts);
+        {
+                const char *config_error = NULL;
+                const Config *config = NULL;
+
+                if (engine_run_config(c->run, &config, &config_error) < 0 && !config_error)
+                        config_error = "unreadable";
+                r = snp_host_facts_config(c->host, NULL, config, config_error, &facts);
+        }
         if (r < 0) {
                 finding_unknown(f, r, NULL, "cannot read the chip ID and TCB");
                 return;
