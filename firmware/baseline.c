@@ -15,6 +15,7 @@
 #include "log.h"
 #include "baseline.h"
 #include "fileio.h"
+#include "firmware.h"
 #include "parse-util.h"
 #include "probe-util.h"
 #include "strv.h"
@@ -783,28 +784,12 @@ int baseline_install(Host *h, const Config *config, const char *manifest, const 
 
 /* the SEV pin for snp.psp.platform (probe-util.h) */
 bool probe_baseline_pins_sev(ProbeContext *c, char **ret_id) {
-        _cleanup_(baseline_done) Baseline b = {};
-        _cleanup_free_ char *error = NULL;
         const BaselinePlatform *p;
-        const CpuIdentity *cpu;
-        DmiIdentity dmi;
-        Config config;
-        time_t now;
-        int r;
+        const Baseline *b;
 
-        if (config_load(c->host, NULL, &config, &error) < 0)
+        /* the run's baseline, loaded and verified once per run (firmware-util.c) */
+        if (baseline_of_run(c, &b, &p) < 0 || !p->has_sev)
                 return false;
-        r = clock_now(&now);
-        if (r >= 0)
-                r = baseline_load(c->host, &config, now, &b, NULL);
-        config_done(&config);
-        if (r < 0 || host_cpu_identity(c->host, &cpu) < 0)
-                return false;
-        dmi_identity_read(c->host, &dmi);
-        p = baseline_match(&b, cpu, &dmi);
-        dmi_identity_done(&dmi);
-        if (!p || !p->has_sev)
-                return false;
-        *ret_id = strdup(b.id);
+        *ret_id = strdup(b->id);
         return *ret_id;
 }

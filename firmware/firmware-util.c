@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "config.h"
+#include "engine.h"
 #include "firmware.h"
 #include "parse-util.h"
 #include "probe-util.h"
@@ -78,55 +79,137 @@ int cpu_microcode_revisions(Host *h, CpuRevision **ret, size_t *ret_n, char **re
         return 0;
 }
 
-static int baseline_load_for_node(ProbeContext *c, Finding *f, Baseline *ret, const BaselinePlatform **ret_platform) {
-        _cleanup_free_ char *error = NULL;
-        const CpuIdentity *cpu;
-        const BaselinePlatform *p;
+/* The baseline as this run loaded and verified it, once: every firmware.baseline.* probe replays it. */
+typedef struct BaselineMemo {
+        int config_error;        /* <0: cchost.yaml unreadable (reason in error) */
+        int load_error;          /* <0: baseline_load() failed (reason in error) */
+        char *error;
+        Baseline baseline;       /* loaded when load_error == 0 */
         DmiIdentity dmi;
-        Config config;
-        time_t now;
+        bool matched;            /* the CPU was identified and the DMI read */
+        const BaselinePlatform *platform;
+} BaselineMemo;
+
+static void baseline_memo_free(void *p) {
+        BaselineMemo *m = p;
+
+        if (m->load_error == 0 && m->config_error == 0)
+                baseline_done(&m->baseline);
+        if (m->matched)
+                dmi_identity_done(&m->dmi);
+        free(m->error);
+        free(m);
+}
+
+static int baseline_memo(ProbeContext *c, BaselineMemo **ret) {
+        _cleanup_free_ BaselineMemo *m = NULL;
+        const char *error = NULL;
+        const Config *config;
         int r;
 
-        r = config_load(c->host, NULL, &config, &error);
+        m = engine_run_memo(c->run, "firmware.baseline");
+        if (m) {
+                *ret = TAKE_PTR(m);
+                return 0;
+        }
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->config_error = engine_run_config(c->run, &config, &error);
+        if (m->config_error < 0) {
+                m->error = strdup(strnull(error));
+                if (!m->error)
+                        return -ENOMEM;
+        } else {
+                time_t now;
+
+                m->load_error = engine_run_now(c->run, &now);
+                if (m->load_error < 0)
+                        m->error = strdup("cannot tell the time");
+                else
+                        m->load_error = baseline_load(c->host, config, now, &m->baseline, &m->error);
+        }
+        r = engine_run_memo_put(c->run, "firmware.baseline", m, baseline_memo_free);
         if (r < 0) {
-                finding_unknown(f, r, NULL, "cannot read the configuration: %s", strnull(error));
+                m = NULL; /* freed by engine_run_memo_put() */
                 return r;
         }
-        r = clock_now(&now);
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+static int baseline_load_for_node(ProbeContext *c, Finding *f, const Baseline **ret,
+                                  const BaselinePlatform **ret_platform) {
+        const CpuIdentity *cpu;
+        BaselineMemo *m;
+        int r;
+
+        r = baseline_memo(c, &m);
         if (r < 0) {
-                config_done(&config);
-                finding_unknown(f, r, NULL, "cannot tell the time");
+                finding_unknown(f, r, NULL, "cannot load the baseline: %s", strerror(-r));
                 return r;
         }
-        r = baseline_load(c->host, &config, now, ret, &error);
-        config_done(&config);
+        if (m->config_error < 0) {
+                finding_unknown(f, m->config_error, NULL, "cannot read the configuration: %s", strnull(m->error));
+                return m->config_error;
+        }
+        r = m->load_error;
         if (r < 0) {
                 if (r == -EBADMSG || r == -ESTALE || r == -EINVAL || r == -ENOKEY) {
                         /* a baseline that is there but cannot be trusted is a finding, not a read error */
-                        finding_set(f, FINDING_FAIL, "%s", strnull(error));
+                        finding_set(f, FINDING_FAIL, "%s", strnull(m->error));
                         finding_remedy(f, "Install the current baseline exactly as the managed service signed it "
                                           "(cchostctl baseline install FILE SIG) and the service's public key.");
                 } else if (r != -ENOENT)
-                        finding_unknown(f, 0, NULL, "%s", strnull(error));
+                        finding_unknown(f, 0, NULL, "%s", strnull(m->error));
                 else
-                        finding_evidence_str(f, "error", error);
+                        finding_evidence_str(f, "error", m->error);
                 return r;
         }
         r = probe_cpu_identity(c, f, &cpu);
-        if (r < 0) {
-                baseline_done(ret);
+        if (r < 0)
                 return r;
+        if (!m->matched) {
+                /* the CPU and the board do not change within a run: match once */
+                dmi_identity_read(c->host, &m->dmi);
+                m->platform = baseline_match(&m->baseline, cpu, &m->dmi);
+                m->matched = true;
         }
-        dmi_identity_read(c->host, &dmi);
-        p = baseline_match(ret, cpu, &dmi);
-        finding_evidence_str(f, "baseline", ret->id);
-        finding_evidence_str(f, "dmi_vendor", dmi.sys_vendor);
-        finding_evidence_str(f, "dmi_product", dmi.product_name);
-        dmi_identity_done(&dmi);
-        if (!p)
+        finding_evidence_str(f, "baseline", m->baseline.id);
+        finding_evidence_str(f, "dmi_vendor", m->dmi.sys_vendor);
+        finding_evidence_str(f, "dmi_product", m->dmi.product_name);
+        *ret = &m->baseline;
+        if (!m->platform)
                 return -ENXIO; /* the baseline stays loaded: the caller says what is missing */
-        finding_evidence_str(f, "platform", p->name);
-        *ret_platform = p;
+        finding_evidence_str(f, "platform", m->platform->name);
+        *ret_platform = m->platform;
+        return 0;
+}
+
+int baseline_of_run(ProbeContext *c, const Baseline **ret, const BaselinePlatform **ret_platform) {
+        const CpuIdentity *cpu;
+        BaselineMemo *m;
+        int r;
+
+        r = baseline_memo(c, &m);
+        if (r < 0)
+                return r;
+        if (m->config_error < 0)
+                return m->config_error;
+        if (m->load_error < 0)
+                return m->load_error;
+        r = host_cpu_identity(c->host, &cpu);
+        if (r < 0)
+                return r;
+        if (!m->matched) {
+                dmi_identity_read(c->host, &m->dmi);
+                m->platform = baseline_match(&m->baseline, cpu, &m->dmi);
+                m->matched = true;
+        }
+        *ret = &m->baseline;
+        if (!m->platform)
+                return -ENXIO;
+        *ret_platform = m->platform;
         return 0;
 }
 
@@ -142,7 +225,7 @@ json_object *cpu_revisions_to_json(const CpuRevision *revs, size_t n) {
         return o;
 }
 
-int baseline_for_probe(ProbeContext *c, Finding *f, Baseline *ret, const BaselinePlatform **ret_platform) {
+int baseline_for_probe(ProbeContext *c, Finding *f, const Baseline **ret, const BaselinePlatform **ret_platform) {
         int r;
 
         r = baseline_load_for_node(c, f, ret, ret_platform);

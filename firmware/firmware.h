@@ -21,9 +21,11 @@ int cpu_microcode_revisions(Host *h, CpuRevision **ret, size_t *ret_n, char **re
 json_object *cpu_revisions_to_json(const CpuRevision *revs, size_t n);
 
 /*
- * For the firmware.baseline.* checks: loads the configuration and the installed baseline (verified,
- * as of clock_now()) and finds this node's platform entry. On failure it marks the finding unknown
- * (or leaves it to the caller: -ENOENT when nothing is installed, -ENXIO when no entry matches) and
- * returns <0.
+ * For the firmware.baseline.* checks: the installed baseline (verified as of the run's clock, with the
+ * run's configuration) and this node's platform entry, loaded once per run (the run owns *ret). On
+ * failure it marks the finding unknown (or leaves it to the caller: -ENOENT when nothing is
+ * installed, -ENXIO when no entry matches, *ret still set) and returns <0.
  */
-int baseline_for_probe(ProbeContext *c, Finding *f, Baseline *ret, const BaselinePlatform **ret_platform);
+int baseline_for_probe(ProbeContext *c, Finding *f, const Baseline **ret, const BaselinePlatform **ret_platform);
+/* The same without a finding: 0 with the run's baseline and platform, or the reason as <0. */
+int baseline_of_run(ProbeContext *c, const Baseline **ret, const BaselinePlatform **ret_platform);

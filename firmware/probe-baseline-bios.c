@@ -4,7 +4,7 @@
 #include "strv.h"
 
 static void run(ProbeContext *c, Finding *f) {
-        _cleanup_(baseline_done) Baseline b = {};
+        const Baseline *b = NULL;
         _cleanup_free_ char *version = NULL, *accepted = NULL;
         const BaselinePlatform *p = NULL;
         int r;
@@ -13,7 +13,7 @@ static void run(ProbeContext *c, Finding *f) {
         if (r < 0)
                 return;
         if (!p->bios_versions) {
-                finding_set(f, FINDING_SKIP, "baseline %s accepts any BIOS version for \"%s\"", b.id, p->name);
+                finding_set(f, FINDING_SKIP, "baseline %s accepts any BIOS version for \"%s\"", b->id, p->name);
                 return;
         }
         if (probe_read_line(c, f, "sys/class/dmi/id/bios_version", &version) < 0)

@@ -5,7 +5,7 @@
 #include "probe-util.h"
 
 static void run(ProbeContext *c, Finding *f) {
-        _cleanup_(baseline_done) Baseline b = {};
+        const Baseline *b = NULL;
         const BaselinePlatform *p = NULL;
         const CpuIdentity *cpu;
         int r;
@@ -27,14 +27,14 @@ static void run(ProbeContext *c, Finding *f) {
                         return;
                 finding_set(f, FINDING_FAIL, "this platform (%s family 0x%x model 0x%x stepping %u, %s %s) is not "
                             "certified by baseline %s", cpu->vendor, cpu->family, cpu->model, cpu->stepping,
-                            vendor ?: "unknown vendor", product ?: "unknown product", b.id);
+                            vendor ?: "unknown vendor", product ?: "unknown product", b->id);
                 return;
         }
         if (r < 0)
                 return;
-        finding_evidence_str(f, "key_sha256", b.key_fingerprint);
-        finding_set(f, FINDING_PASS, "baseline %s (signed by key %.16s...) certifies this node as \"%s\"", b.id,
-                    b.key_fingerprint, p->name);
+        finding_evidence_str(f, "key_sha256", b->key_fingerprint);
+        finding_set(f, FINDING_PASS, "baseline %s (signed by key %.16s...) certifies this node as \"%s\"", b->id,
+                    b->key_fingerprint, p->name);
 }
 
 const Probe probe_firmware_baseline_manifest = {

@@ -4,13 +4,14 @@
 
 #include "action.h"
 #include "config.h"
+#include "engine.h"
 #include "firmware.h"
 #include "microcode.h"
 #include "parse-util.h"
 #include "probe-util.h"
 
 static void run(ProbeContext *c, Finding *f) {
-        _cleanup_(baseline_done) Baseline b = {};
+        const Baseline *b = NULL;
         _cleanup_free_ CpuRevision *revs = NULL;
         _cleanup_free_ char *error = NULL, *sha = NULL;
         const CpuRevision *first_bad = NULL;
@@ -23,7 +24,7 @@ static void run(ProbeContext *c, Finding *f) {
         if (r < 0)
                 return;
         if (!p->has_microcode) {
-                finding_set(f, FINDING_SKIP, "baseline %s names no microcode for \"%s\"", b.id, p->name);
+                finding_set(f, FINDING_SKIP, "baseline %s names no microcode for \"%s\"", b->id, p->name);
                 return;
         }
         snprintf(want, sizeof(want), "0x%" PRIx32, p->microcode_revision);
@@ -66,17 +67,14 @@ static bool late_load_allowed(ProbeContext *c, const char *file, const char *sha
         _cleanup_free_ char *staged = NULL, *data = NULL, *error = NULL;
         _cleanup_free_ CpuRevision *revs = NULL;
         const CpuIdentity *cpu;
-        Config config;
+        const Config *config;
         size_t size, n;
         char hex[65];
-        bool policy;
         uint64_t msr;
 
-        if (config_load(c->host, NULL, &config, &error) < 0)
+        if (engine_run_config(c->run, &config, NULL) < 0)
                 return false;
-        policy = config.firmware.late_load;
-        config_done(&config);
-        if (!policy || hostfs_exists(host_fs(c->host), "sys/devices/system/cpu/microcode/reload") <= 0)
+        if (!config->firmware.late_load || hostfs_exists(host_fs(c->host), "sys/devices/system/cpu/microcode/reload") <= 0)
                 return false;
         if (asprintf(&staged, FIRMWARE_STAGING_DIR "/%s", file) < 0 ||
             hostfs_read_file(host_fs(c->host), staged, 64 * 1024 * 1024, &data, &size) < 0)
@@ -124,8 +122,9 @@ static int fix(ProbeContext *c, const Finding *f, Intents *in) {
             !json_object_object_get_ex(f->evidence, "certified", &certified) ||
             parse_hex_u64(json_object_get_string(certified), &rev) < 0)
                 return 0;
+        /* whether it may be late-loaded changes the plan, not whether there is one: check skips it */
         if (asprintf(&request, "%s %s%s", json_object_get_string(file), json_object_get_string(sha),
-                     late_load_allowed(c, json_object_get_string(file), json_object_get_string(sha), (uint32_t) rev) ?
+                     !c->fixable_only && late_load_allowed(c, json_object_get_string(file), json_object_get_string(sha), (uint32_t) rev) ?
                      " late" : "") < 0)
                 return -ENOMEM;
         return intents_add(&in->firmware, request) < 0 ? -ENOMEM : 1;

@@ -5,7 +5,7 @@
 #include "probe-util.h"
 
 static void run(ProbeContext *c, Finding *f) {
-        _cleanup_(baseline_done) Baseline b = {};
+        const Baseline *b = NULL;
         const BaselinePlatform *p = NULL;
         SevPlatformStatus st;
         char have[32], want[32];
@@ -15,7 +15,7 @@ static void run(ProbeContext *c, Finding *f) {
         if (r < 0)
                 return;
         if (!p->has_sev) {
-                finding_set(f, FINDING_SKIP, "baseline %s names no minimum SEV firmware for \"%s\"", b.id, p->name);
+                finding_set(f, FINDING_SKIP, "baseline %s names no minimum SEV firmware for \"%s\"", b->id, p->name);
                 return;
         }
         snprintf(want, sizeof(want), "%u.%u build %u", p->sev_api_major, p->sev_api_minor, p->sev_build_min);

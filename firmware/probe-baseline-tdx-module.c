@@ -4,7 +4,7 @@
 #include "probe-util.h"
 
 static void run(ProbeContext *c, Finding *f) {
-        _cleanup_(baseline_done) Baseline b = {};
+        const Baseline *b = NULL;
         const BaselinePlatform *p = NULL;
         const Finding *module;
         json_object *v;
@@ -15,7 +15,7 @@ static void run(ProbeContext *c, Finding *f) {
         if (r < 0)
                 return;
         if (!p->tdx_module_min) {
-                finding_set(f, FINDING_SKIP, "baseline %s names no minimum TDX module for \"%s\"", b.id, p->name);
+                finding_set(f, FINDING_SKIP, "baseline %s names no minimum TDX module for \"%s\"", b->id, p->name);
                 return;
         }
         finding_evidence_str(f, "min_version", p->tdx_module_min);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "engine.h"
 #include "fde.h"
 #include "fileio.h"
 #include "probe.h"
@@ -15,24 +16,24 @@
  */
 
 static void run(ProbeContext *c, Finding *f) {
-        _cleanup_free_ char *error = NULL, *failed = NULL;
+        _cleanup_free_ char *failed = NULL;
+        const char *error = NULL;
         json_object *devices;
-        Config config;
+        const Config *config;
         unsigned n_fail = 0;
         int r;
 
-        r = config_load(c->host, NULL, &config, &error);
+        r = engine_run_config(c->run, &config, &error);
         if (r < 0) {
                 finding_unknown(f, r, NULL, "cannot read the configuration: %s", strnull(error));
                 return;
         }
-        if (!config.fde.devices || !config.fde.devices[0]) {
-                config_done(&config);
+        if (!config->fde.devices || !config->fde.devices[0]) {
                 finding_set(f, FINDING_SKIP, "no encrypted volumes configured (fde.devices in cchost.yaml)");
                 return;
         }
         devices = json_object_new_object();
-        for (char **d = config.fde.devices; *d; d++) {
+        for (char **d = config->fde.devices; *d; d++) {
                 /* an image file or this machine's block device; a FIFO or a node made with mknod is refused */
                 _cleanup_close_ int fd = hostfs_open_typed(host_fs(c->host), *d + 1, O_RDONLY | O_NOCTTY, 0,
                                                            HOSTFS_TYPE_REG | HOSTFS_TYPE_BLK);
@@ -48,14 +49,12 @@ static void run(ProbeContext *c, Finding *f) {
                                 finding_unknown(f, fd, *d, "%s is not this machine's block device (a node made in the tree?)", *d);
                         else
                                 finding_unknown(f, fd, *d, "cannot open %s", *d);
-                        config_done(&config);
                         return;
                 }
                 r = fde_status(fd_self_path(fd, path), *d, NULL, false, &o);
                 if (r < 0) {
                         json_object_put(devices);
                         finding_unknown(f, r, *d, "cannot read the LUKS2 header of %s", *d);
-                        config_done(&config);
                         return;
                 }
                 e = json_object_new_object();
@@ -87,7 +86,6 @@ static void run(ProbeContext *c, Finding *f) {
         else
                 finding_set(f, FINDING_PASS, "every configured volume is LUKS2, bound to the TPM2, with a recovery "
                             "keyslot and no reencryption pending");
-        config_done(&config);
 }
 
 const Probe probe_hardening_fde_volumes = {

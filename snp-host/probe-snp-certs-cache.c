@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "engine.h"
 #include "probe-util.h"
 #include "snp-certs.h"
 #include "time-util.h"
@@ -24,7 +25,14 @@ static void run(ProbeContext *c, Finding *f) {
         int r;
 
         /* asked first, so that "cchostctl capture" records GET_ID2 and the status whatever the cache holds */
-        r = snp_host_facts(c->host, NULL, &facts);
+        {
+                const char *config_error = NULL;
+                const Config *config = NULL;
+
+                if (engine_run_config(c->run, &config, &config_error) < 0 && !config_error)
+                        config_error = "unreadable";
+                r = snp_host_facts_config(c->host, NULL, config, config_error, &facts);
+        }
         if (r < 0) {
                 finding_unknown(f, r, NULL, "cannot read the chip ID and TCB");
                 return;
@@ -52,7 +60,7 @@ static void run(ProbeContext *c, Finding *f) {
         if (json_object_object_get_ex(idx, "generation", &o))
                 finding_evidence_str(f, "generation", json_object_get_string(o));
 
-        r = clock_now(&now);
+        r = engine_run_now(c->run, &now); /* one clock for the whole run */
         if (r < 0) {
                 finding_unknown(f, r, NULL, "cannot tell the time");
                 return;

@@ -18,6 +18,11 @@ void snp_host_facts_done(SnpHostFacts *f) {
 }
 
 int snp_host_facts(Host *h, const char *config_path, SnpHostFacts *ret) {
+        return snp_host_facts_config(h, config_path, NULL, NULL, ret);
+}
+
+int snp_host_facts_config(Host *h, const char *config_path, const Config *config, const char *config_error,
+                          SnpHostFacts *ret) {
         SnpHostFacts f = { .generation = _SNP_GEN_INVALID };
         const CpuIdentity *cpu;
         SnpPlatformStatus st;
@@ -34,24 +39,27 @@ int snp_host_facts(Host *h, const char *config_path, SnpHostFacts *ret) {
         else {
                 /* config snp.chip_id counts only when the firmware cannot be asked */
                 _cleanup_free_ char *detail = strdup(strempty(host_detail(h))), *cerr = NULL;
-                Config c = {};
+                _cleanup_(config_done) Config loaded = {};
+                const Config *c = config;
 
                 if (!detail)
                         return -ENOMEM;
-                r = config_load(h, config_path, &c, &cerr);
-                if (r < 0)
+                if (!c && !config_error) {
+                        r = config_load(h, config_path, &loaded, &cerr);
+                        c = r >= 0 ? &loaded : NULL;
+                }
+                if (!c)
                         (void) asprintf(&f.chip_error, "GET_ID2 failed (%s) and the configuration is unreadable: %s",
-                                        detail, strempty(cerr));
-                else if (c.snp.chip_id) {
-                        r = parse_hex_bytes(c.snp.chip_id, SEV_ID2_MAX, &f.chip_id, &f.chip_id_size);
+                                        detail, strempty(config_error ?: cerr));
+                else if (c->snp.chip_id) {
+                        r = parse_hex_bytes(c->snp.chip_id, SEV_ID2_MAX, &f.chip_id, &f.chip_id_size);
                         if (r < 0)
-                                (void) asprintf(&f.chip_error, "snp.chip_id in %s is not hex", c.path);
+                                (void) asprintf(&f.chip_error, "snp.chip_id in %s is not hex", c->path);
                         else
                                 f.chip_id_source = "config snp.chip_id";
                 } else
                         (void) asprintf(&f.chip_error, "GET_ID2 failed (%s) and %s sets no snp.chip_id", detail,
-                                        c.path);
-                config_done(&c);
+                                        c->path);
         }
 
         r = host_snp_platform_status(h, &st);

@@ -146,6 +146,9 @@ typedef struct SnpHostFacts {
 } SnpHostFacts;
 
 int snp_host_facts(Host *h, const char *config_path, SnpHostFacts *ret);
+/* The same with a configuration already read (an engine run's), or its load error (config NULL). */
+int snp_host_facts_config(Host *h, const char *config_path, const Config *config, const char *config_error,
+                          SnpHostFacts *ret);
 void snp_host_facts_done(SnpHostFacts *f);
 
 /* ---- the cache under the root ---- */

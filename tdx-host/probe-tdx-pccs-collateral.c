@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "engine.h"
 #include "pccs.h"
 #include "probe-util.h"
 #include "tdx-host.h"
@@ -14,7 +15,7 @@ static void run(ProbeContext *c, Finding *f) {
         time_t now;
         int r;
 
-        r = clock_now(&now);
+        r = engine_run_now(c->run, &now); /* one clock for the whole run */
         if (r < 0) {
                 finding_unknown(f, r, NULL, "cannot tell the time");
                 return;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "engine.h"
 #include "pccs.h"
 #include "probe-util.h"
 #include "tdx-host.h"
@@ -45,8 +46,9 @@ static bool same_url(const char *a, const char *b) {
 
 static void run(ProbeContext *c, Finding *f) {
         _cleanup_(json_object_putp) json_object *o = NULL;
-        _cleanup_free_ char *text = NULL, *cfg_error = NULL;
-        Config cfg = {};
+        _cleanup_free_ char *text = NULL;
+        const char *cfg_error = NULL;
+        const Config *cfg;
         json_object *v;
         const char *url;
         bool secure = true;
@@ -92,17 +94,15 @@ static void run(ProbeContext *c, Finding *f) {
                 finding_set(f, FINDING_FAIL, "pccs_url %s is not https", url);
                 return;
         }
-        if (config_load(c->host, NULL, &cfg, &cfg_error) >= 0) {
-                if (cfg.pccs.url) {
-                        finding_evidence_str(f, "config_pccs_url", cfg.pccs.url);
-                        if (!same_url(cfg.pccs.url, url)) {
+        if (engine_run_config(c->run, &cfg, &cfg_error) >= 0) {
+                if (cfg->pccs.url) {
+                        finding_evidence_str(f, "config_pccs_url", cfg->pccs.url);
+                        if (!same_url(cfg->pccs.url, url)) {
                                 finding_set(f, FINDING_FAIL, "pccs_url %s is not the configured PCCS %s (pccs.url in %s)",
-                                            url, cfg.pccs.url, cfg.path);
-                                config_done(&cfg);
+                                            url, cfg->pccs.url, cfg->path);
                                 return;
                         }
                 }
-                config_done(&cfg);
         } else
                 finding_evidence_str(f, "config_error", strempty(cfg_error));
         if (!secure) {

@@ -8,6 +8,8 @@
 #include "host.h"
 #include "report.h"
 
+struct EngineRun;
+
 /*
  * What a failing check asks for, before it becomes concrete actions: kernel arguments to add or
  * remove, module options, modules to load at boot. Probes fill these in (Probe.fix); plan_build()
@@ -98,7 +100,7 @@ void plan_drop_finished(Plan *p);
  * Turns the failing, fixable findings of a report (and the configuration) into a plan. With only,
  * just those findings (ids) are planned for, and nothing of cchost's own boot-time needs is added.
  */
-int plan_build(Host *h, const Config *config, const Report *report, char *const *only, Plan *ret, char **ret_error);
+int plan_build(struct EngineRun *run, const Config *config, const Report *report, char *const *only, Plan *ret, char **ret_error);
 
 /*
  * Serializer (cchost.plan/v1) and its reader, shared by "plan --json" and the journal. The reader

@@ -1,8 +1,145 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <stdio.h>
+#include <syslog.h>
+
 #include "action.h"
 #include "engine.h"
 #include "log.h"
 #include "probe.h"
+#include "time-util.h"
+
+typedef struct Memo {
+        char *key;
+        void *data;
+        void (*free_func)(void *data);
+} Memo;
+
+struct EngineRun {
+        Host *host;
+        EngineRunOptions options;
+
+        Config config;
+        int config_error;        /* <0: cchost.yaml could not be read (reason in config_detail) */
+        char *config_detail;
+
+        time_t now;
+        int now_error;
+
+        Memo *memos;
+        size_t n_memos;
+};
+
+int engine_run_new(Host *h, const EngineRunOptions *options, EngineRun **ret) {
+        _cleanup_(engine_run_freep) EngineRun *run = NULL;
+
+        run = calloc(1, sizeof(*run));
+        if (!run)
+                return -ENOMEM;
+        run->host = h;
+        if (options)
+                run->options = *options;
+        run->config_error = config_load(h, run->options.config_path, &run->config, &run->config_detail);
+        if (run->config_error == -ENOMEM)
+                return -ENOMEM;
+        if (run->config_error < 0 && !run->config_detail) {
+                run->config_detail = strdup(strerror(-run->config_error));
+                if (!run->config_detail)
+                        return -ENOMEM;
+        }
+        run->options.config_path = NULL; /* the caller's string: not needed after the load */
+        run->now_error = clock_now(&run->now);
+        *ret = TAKE_PTR(run);
+        return 0;
+}
+
+static void memos_free(EngineRun *run) {
+        /* newest first: a memo may point into an older one */
+        for (size_t i = run->n_memos; i > 0; i--) {
+                Memo *m = &run->memos[i - 1];
+
+                if (m->free_func)
+                        m->free_func(m->data);
+                free(m->key);
+        }
+        run->memos = mfree(run->memos);
+        run->n_memos = 0;
+}
+
+EngineRun *engine_run_free(EngineRun *run) {
+        if (!run)
+                return NULL;
+        memos_free(run);
+        if (run->config_error >= 0)
+                config_done(&run->config);
+        free(run->config_detail);
+        return mfree(run);
+}
+
+Host *engine_run_host(EngineRun *run) {
+        return run->host;
+}
+
+int engine_run_now(EngineRun *run, time_t *ret) {
+        if (run->now_error < 0)
+                return run->now_error;
+        *ret = run->now;
+        return 0;
+}
+
+int engine_run_config(EngineRun *run, const Config **ret, const char **ret_error) {
+        if (run->config_error < 0) {
+                if (ret_error)
+                        *ret_error = run->config_detail;
+                return run->config_error;
+        }
+        *ret = &run->config;
+        return 0;
+}
+
+void engine_run_log(EngineRun *run, int level, const char *format, ...) {
+        _cleanup_free_ char *s = NULL;
+        va_list ap;
+        int r;
+
+        if (!run->options.log)
+                return;
+        va_start(ap, format);
+        r = vasprintf(&s, format, ap);
+        va_end(ap);
+        if (r >= 0)
+                run->options.log(level, s, run->options.userdata);
+}
+
+void *engine_run_memo(EngineRun *run, const char *key) {
+        for (size_t i = 0; i < run->n_memos; i++)
+                if (streq(run->memos[i].key, key))
+                        return run->memos[i].data;
+        return NULL;
+}
+
+int engine_run_memo_put(EngineRun *run, const char *key, void *data, void (*free_func)(void *data)) {
+        _cleanup_free_ char *k = NULL;
+        Memo *m;
+
+        if (engine_run_memo(run, key))
+                return -EEXIST;
+        k = strdup(key);
+        m = k ? reallocarray(run->memos, run->n_memos + 1, sizeof(Memo)) : NULL;
+        if (!m) {
+                if (free_func)
+                        free_func(data);
+                return -ENOMEM;
+        }
+        run->memos = m;
+        run->memos[run->n_memos++] = (Memo) { .key = TAKE_PTR(k), .data = data, .free_func = free_func };
+        return 0;
+}
+
+void engine_run_flush(EngineRun *run) {
+        memos_free(run);
+        host_flush(run->host);
+}
 
 Tee tee_for_vendor(CpuVendor v) {
         switch (v) {
@@ -41,17 +178,22 @@ static void run_probe(const Probe *p, ProbeContext *c, Finding *f) {
                 finding_remedy(f, "%s", p->remedy);
         if (f->status == FINDING_FAIL || f->status == FINDING_WARN)
                 f->reboot = p->reboot;
-        /* fixable means provision would change something for it, not that a fixer exists */
+        /* fixable means provision would change something for it, not that a fixer exists; fix() is
+         * told that only the answer counts, so it skips what only refines the change (no plan here) */
         if (f->status == FINDING_FAIL && p->fix) {
                 Intents scratch = {};
 
+                c->fixable_only = true;
                 f->fixable = p->fix(c, f, &scratch) > 0;
+                c->fixable_only = false;
                 intents_done(&scratch);
         }
 }
 
-int engine_check(Host *h, Tee tee_override, Report **ret) {
+int engine_run_check(EngineRun *run, Tee tee_override, Report **ret) {
         _cleanup_(report_freep) Report *r = NULL;
+        Host *h = run->host;
+        size_t total = 0, done = 0;
         _cleanup_free_ char *release = NULL;
         const CpuIdentity *cpu;
         ProbeContext c;
@@ -72,19 +214,38 @@ int engine_check(Host *h, Tee tee_override, Report **ret) {
         if (hostfs_read_line(host_fs(h), "proc/sys/kernel/osrelease", &release) >= 0)
                 r->kernel = TAKE_PTR(release);
 
-        c = (ProbeContext) { .host = h, .report = r };
+        for (size_t i = 0; i < probe_table_size; i++)
+                total += applies(probe_table[i], r->tee);
+        c = (ProbeContext) { .host = h, .report = r, .run = run };
         for (size_t i = 0; i < probe_table_size; i++) {
                 const Probe *p = probe_table[i];
                 Finding *f;
 
                 if (!applies(p, r->tee))
                         continue;
+                if (run->options.cancelled && run->options.cancelled(run->options.userdata)) {
+                        engine_run_log(run, LOG_INFO, "check cancelled before %s", p->id);
+                        return -ECANCELED;
+                }
                 f = report_add(r, p->id, p->component);
                 if (!f)
                         return -ENOMEM;
                 run_probe(p, &c, f);
+                engine_run_log(run, LOG_DEBUG, "%s: %s", p->id, finding_status_to_string(f->status));
+                if (run->options.progress)
+                        run->options.progress(done++, total, f, run->options.userdata);
         }
 
         *ret = TAKE_PTR(r);
         return 0;
+}
+
+int engine_check(Host *h, Tee tee_override, Report **ret) {
+        _cleanup_(engine_run_freep) EngineRun *run = NULL;
+        int r;
+
+        r = engine_run_new(h, NULL, &run);
+        if (r < 0)
+                return r;
+        return engine_run_check(run, tee_override, ret);
 }

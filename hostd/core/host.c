@@ -28,6 +28,7 @@ struct Host {
 
         CpuIdentity cpu;
         int cpu_error;
+        char *cpu_detail;       /* why neither CPUID nor /proc/cpuinfo identified it */
         bool cpu_loaded;
 
         char *domcaps;          /* libvirt answer, asked once per run */
@@ -87,6 +88,7 @@ Host *host_free(Host *h) {
         json_object_put(h->record);
         free(h->domcaps);
         free(h->domcaps_detail);
+        free(h->cpu_detail);
         return mfree(h);
 }
 
@@ -120,7 +122,13 @@ const char *host_detail(Host *h) {
         return h->detail;
 }
 
+/* Each backend op starts without a reason: none left by an earlier op may explain its failure. */
+static void op_begin(Host *h) {
+        h->detail = mfree(h->detail);
+}
+
 int host_capture(Host *h, json_object **ret) {
+        op_begin(h);
         if (!h->capture_loaded) {
                 _cleanup_free_ char *text = NULL;
                 struct json_tokener *tok;
@@ -193,6 +201,26 @@ json_object *host_recorded_capture(Host *h) {
         return h->record;
 }
 
+void host_stop_recording(Host *h) {
+        h->record = (json_object_put(h->record), NULL);
+}
+
+void host_flush(Host *h) {
+        h->capture = (json_object_put(h->capture), NULL);
+        h->capture_detail = mfree(h->capture_detail);
+        h->capture_error = 0;
+        h->capture_loaded = false;
+        h->cpu = (CpuIdentity) {};
+        h->cpu_error = 0;
+        h->cpu_detail = mfree(h->cpu_detail);
+        h->cpu_loaded = false;
+        h->domcaps = mfree(h->domcaps);
+        h->domcaps_detail = mfree(h->domcaps_detail);
+        h->domcaps_error = 0;
+        h->domcaps_loaded = false;
+}
+
+
 /* Returns record[k1][k2]..., creating objects on the way. */
 static json_object *record_path(Host *h, const char *k1, const char *k2, const char *k3) {
         const char *keys[] = { k1, k2, k3 };
@@ -245,6 +273,7 @@ static int pick_for_device(Host *h, const char *path, const HostBackendOps **ret
         json_object *cap;
         int r;
 
+        op_begin(h);
         if (h->override) {
                 *ret = h->override;
                 return 0;
@@ -270,6 +299,7 @@ static int pick_for_device(Host *h, const char *path, const HostBackendOps **ret
 }
 
 static const HostBackendOps *pick_for_system(Host *h) {
+        op_begin(h);
         if (h->override)
                 return h->override;
         return hostfs_is_live(h->fs) ? &backend_live : &backend_capture;
@@ -447,6 +477,7 @@ int host_libvirt_domcaps(Host *h, const char **ret_xml) {
         char *xml = NULL;
         int r;
 
+        op_begin(h);
         if (h->domcaps_loaded) {
                 if (h->domcaps_error < 0) {
                         host_set_detail(h, "%s", strempty(h->domcaps_detail));
@@ -638,9 +669,15 @@ int host_cpu_identity(Host *h, const CpuIdentity **ret) {
                 }
                 h->cpu_error = r;
                 h->cpu = c;
+                if (r < 0 && h->detail)
+                        h->cpu_detail = strdup(h->detail);
         }
-        if (h->cpu_error < 0)
+        if (h->cpu_error < 0) {
+                op_begin(h);
+                if (h->cpu_detail)
+                        host_set_detail(h, "%s", h->cpu_detail);
                 return h->cpu_error;
+        }
         *ret = &h->cpu;
         return 0;
 }

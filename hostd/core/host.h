@@ -62,7 +62,11 @@ const char *host_config_path(Host *h);
 /* Replaces the backend choice for every op (tests). NULL restores the automatic choice. */
 void host_set_backend(Host *h, const HostBackendOps *ops);
 
-/* Backend ops set a reason here on failure; probes read it back to explain "unknown". */
+/*
+ * Backend ops set a reason here on failure; probes read it back to explain "unknown". Every
+ * backend op (host_cpuid() ... host_unit_mask(), host_libvirt_domcaps(), host_capture()) clears it
+ * first, so it explains only the last op's failure (NULL: the op gave no reason).
+ */
 void host_set_detail(Host *h, const char *format, ...) _printf_(2, 3);
 const char *host_detail(Host *h);
 
@@ -72,6 +76,14 @@ const char *host_detail(Host *h);
  */
 int host_start_recording(Host *h);
 json_object *host_recorded_capture(Host *h);
+/* Ends the recording (and drops it): later ops are not recorded. */
+void host_stop_recording(Host *h);
+
+/*
+ * Drops what the Host remembers of the machine — the capture document, the CPU identity, libvirt's
+ * domain capabilities — so the next op asks again (after a module reload, a microcode load).
+ */
+void host_flush(Host *h);
 
 /* The backend, dispatched: live for character devices (and libvirt/exec on "/"), else capture. */
 int host_cpuid(Host *h, unsigned cpu, uint32_t leaf, uint32_t subleaf, uint32_t ret[4]);

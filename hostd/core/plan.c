@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "action.h"
+#include "engine.h"
 #include "bios-map.h"
 #include "plan-text.h"
 #include "bootloader.h"
@@ -334,10 +335,10 @@ static int plan_firmware(Host *h, char *const *requests, char **fixes, Plan *p, 
         return 0;
 }
 
-static int collect_intents(Host *h, const Config *config, const Report *report, char *const *only, Intents *in,
+static int collect_intents(EngineRun *run, const Config *config, const Report *report, char *const *only, Intents *in,
                            char ***ret_cmdline_fixes,
                            char ***ret_module_fixes, char ***ret_bios_fixes, char ***ret_firmware_fixes) {
-        ProbeContext c = { .host = h, .report = (Report *) report };
+        ProbeContext c = { .host = engine_run_host(run), .report = (Report *) report, .run = run };
         int r;
 
         for (size_t i = 0; i < report->n_findings; i++) {
@@ -376,7 +377,8 @@ static int collect_intents(Host *h, const Config *config, const Report *report, 
         return 0;
 }
 
-int plan_build(Host *h, const Config *config, const Report *report, char *const *only, Plan *ret, char **ret_error) {
+int plan_build(EngineRun *run, const Config *config, const Report *report, char *const *only, Plan *ret, char **ret_error) {
+        Host *h = engine_run_host(run);
         _cleanup_(intents_done) Intents in = {};
         _cleanup_(strv_freep) char **cmdline_fixes = NULL, **module_fixes = NULL, **bios_fixes = NULL,
                 **firmware_fixes = NULL;
@@ -386,7 +388,7 @@ int plan_build(Host *h, const Config *config, const Report *report, char *const 
         bool modprobe_changes;
         int r;
 
-        r = collect_intents(h, config, report, only, &in, &cmdline_fixes, &module_fixes, &bios_fixes, &firmware_fixes);
+        r = collect_intents(run, config, report, only, &in, &cmdline_fixes, &module_fixes, &bios_fixes, &firmware_fixes);
         if (r < 0)
                 goto fail;
 

@@ -8,10 +8,13 @@
 #include "report.h"
 
 struct Intents;
+struct EngineRun;
 
 typedef struct ProbeContext {
         Host *host;
         Report *report;
+        struct EngineRun *run;   /* the run: configuration, clock, per-run memo (engine.h) */
+        bool fixable_only;       /* fix() is asked only whether it would change something (check) */
 } ProbeContext;
 
 /*
@@ -32,7 +35,9 @@ struct Probe {
         void (*run)(ProbeContext *c, Finding *f);
         /*
          * For a failed finding: what would fix it, as intents. Returns 1 when it asked for a change,
-         * 0 when only an operator can fix it (with a line in intents->manual), <0 on errors.
+         * 0 when only an operator can fix it (with a line in intents->manual), <0 on errors. With
+         * c->fixable_only (check's "fixable") only that answer counts: skip the costly work that only
+         * refines the intents (hashing files, asking the BMC).
          */
         int (*fix)(ProbeContext *c, const Finding *f, struct Intents *intents);
 };

@@ -352,16 +352,21 @@ static int plan_unless_repeated(const Journal *j, const char *now_boot, Plan *pl
 
 int plan_host(Host *h, Tee tee, const char *config_path, Plan *ret_plan, Report **ret_report, char **ret_journal_state,
               char **ret_error) {
-        _cleanup_(config_done) Config config = {};
+        _cleanup_(engine_run_freep) EngineRun *run = NULL;
         _cleanup_(report_freep) Report *report = NULL;
         _cleanup_(journal_done) Journal j = {};
         _cleanup_free_ char *now_boot = NULL;
+        const char *error = NULL;
+        const Config *config;
         int r;
 
-        r = config_load(h, config_path, &config, ret_error);
+        r = engine_run_new(h, &(EngineRunOptions) { .config_path = config_path }, &run);
         if (r < 0)
                 return r;
-        r = engine_check(h, tee >= 0 ? tee : config.tee, &report);
+        r = engine_run_config(run, &config, &error);
+        if (r < 0)
+                return error_set(ret_error, r, "%s", strnull(error));
+        r = engine_run_check(run, tee >= 0 ? tee : config->tee, &report);
         if (r < 0)
                 return error_set(ret_error, r, "check failed: %s", strerror(-r));
         now_boot = boot_id(h);
@@ -378,7 +383,7 @@ int plan_host(Host *h, Tee tee, const char *config_path, Plan *ret_plan, Report 
                 *ret_plan = j.plan;
                 j.plan = (Plan) {};
         } else {
-                r = plan_build(h, &config, report, NULL, ret_plan, ret_error);
+                r = plan_build(run, config, report, NULL, ret_plan, ret_error);
                 if (r < 0)
                         return r;
                 r = plan_unless_repeated(&j, now_boot, ret_plan);
@@ -482,11 +487,15 @@ static int finish(Host *h, Journal *j, const ProvisionOptions *o, const Config *
         return -EAGAIN; /* nothing waits for a reboot: verify now */
 }
 
-static int verify(Host *h, Journal *j, Tee tee, FILE *out, char **ret_error) {
+static int verify(EngineRun *run, Journal *j, Tee tee, FILE *out, char **ret_error) {
         _cleanup_(report_freep) Report *report = NULL;
+        Host *h = engine_run_host(run);
         int r;
 
-        r = engine_check(h, tee, &report);
+        /* judge the host as it is now: what the run and the Host remember predates the changes
+         * (libvirt's domain capabilities before a module reload, the CPU before a microcode load) */
+        engine_run_flush(run);
+        r = engine_run_check(run, tee, &report);
         if (r < 0)
                 return error_set(ret_error, r, "check failed: %s", strerror(-r));
         if (!report_ready(report)) {
@@ -506,8 +515,9 @@ static int verify(Host *h, Journal *j, Tee tee, FILE *out, char **ret_error) {
         return 0;
 }
 
-static int apply_journal(Host *h, Journal *j, const ProvisionOptions *o, const Config *c, FILE *out,
+static int apply_journal(EngineRun *run, Journal *j, const ProvisionOptions *o, const Config *c, FILE *out,
                          char **ret_error) {
+        Host *h = engine_run_host(run);
         Tee tee = tee_from_string(j->tee);
         int r;
 
@@ -539,20 +549,26 @@ static int apply_journal(Host *h, Journal *j, const ProvisionOptions *o, const C
         r = finish(h, j, o, c, out, ret_error);
         if (r != -EAGAIN)
                 return r;
-        return verify(h, j, tee, out, ret_error);
+        return verify(run, j, tee, out, ret_error);
 }
 
 int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
-        _cleanup_(config_done) Config config = {};
+        _cleanup_(engine_run_freep) EngineRun *run = NULL;
         _cleanup_(journal_done) Journal j = {};
         _cleanup_(report_freep) Report *report = NULL;
         _cleanup_free_ char *now_boot = NULL;
+        const Config *config;
+        const char *error = NULL;
         Plan plan = {};
         int r;
 
-        r = config_load(h, o->config_path, &config, ret_error);
+        /* one run: the configuration and the baseline are read once for the check, the plan and the verify */
+        r = engine_run_new(h, &(EngineRunOptions) { .config_path = o->config_path }, &run);
         if (r < 0)
                 return r;
+        r = engine_run_config(run, &config, &error);
+        if (r < 0)
+                return error_set(ret_error, r, "%s", strnull(error));
         now_boot = boot_id(h);
         if (!now_boot)
                 return -ENOMEM;
@@ -569,7 +585,7 @@ int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
                 if (!streq(j.boot_id, now_boot) && !streq(j.state, J_APPLYING)) {
                         /* the one reboot happened: only verification is left */
                         fputs("Rebooted since the changes were applied; verifying.\n", out);
-                        return verify(h, &j, tee_from_string(j.tee), out, ret_error);
+                        return verify(run, &j, tee_from_string(j.tee), out, ret_error);
                 }
                 if (!o->resume && !streq(j.state, J_APPLYING)) {
                         fputs("The changes are applied and wait for a reboot. Reboot, or run provision --resume "
@@ -584,7 +600,7 @@ int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
                 /* an action that ran in an earlier boot has taken effect; one in this boot is redone */
                 if (journal_take_boot(&j, now_boot) < 0)
                         return -ENOMEM;
-                return apply_journal(h, &j, o, &config, out, ret_error);
+                return apply_journal(run, &j, o, config, out, ret_error);
         }
         if (r > 0 && streq(j.state, J_FAILED) && journal_first_left(&j)) {
                 /* a failed step is retried, never forgotten: a fresh plan cannot see what it left undone */
@@ -606,14 +622,14 @@ int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
                 r = set_state(h, &j, J_APPLYING);
                 if (r < 0)
                         return error_set(ret_error, r, "cannot write the journal: %s", strerror(-r));
-                return apply_journal(h, &j, o, &config, out, ret_error);
+                return apply_journal(run, &j, o, config, out, ret_error);
         }
 
         /* a fresh run */
-        r = engine_check(h, pick_tee(o, &config), &report);
+        r = engine_run_check(run, pick_tee(o, config), &report);
         if (r < 0)
                 return error_set(ret_error, r, "check failed: %s", strerror(-r));
-        r = plan_build(h, &config, report, o->only, &plan, ret_error);
+        r = plan_build(run, config, report, o->only, &plan, ret_error);
         if (r >= 0)
                 r = plan_unless_repeated(&j, now_boot, &plan);
         if (r < 0) {
@@ -631,7 +647,7 @@ int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
                 plan_print_text(&plan, out);
                 plan_done(&plan);
                 if (report_ready(report))
-                        return verify(h, NULL, report->tee, out, ret_error);
+                        return verify(run, NULL, report->tee, out, ret_error);
                 fputs(manual ? "The host is not ready, and what is left needs an operator:\n"
                              : "The host is not ready, and nothing left is something cchost can change:\n",
                       out);
@@ -648,5 +664,5 @@ int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
         r = journal_write(h, &j);
         if (r < 0)
                 return error_set(ret_error, r, "cannot write /%s: %s", JOURNAL_PATH, strerror(-r));
-        return apply_journal(h, &j, o, &config, out, ret_error);
+        return apply_journal(run, &j, o, config, out, ret_error);
 }

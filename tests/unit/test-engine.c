@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The engine's run context: every input read once per run, backend reasons that belong to the op
+ * that failed, host caches that a flush drops, and one engine driven through many cycles (and two
+ * in two threads) giving the same answers every time without growing. The fixture roots are built
+ * by tests/hostbuilder.py ($CCHOST_SOURCE_ROOT).
+ */
+#include <limits.h>
+#include <malloc.h>
+#include <pthread.h>
+
+#include "action.h"
+#include "engine.h"
+#include "provision.h"
+#include "strv.h"
+#include "test-hooks.h"
+#include "tests.h"
+
+static char base[] = "/tmp/test-engine-XXXXXX";
+static char snp_root[PATH_MAX], tdx_root[PATH_MAX];
+
+static void build_root(const char *spec, char *ret, size_t size) {
+        const char *src = getenv("CCHOST_SOURCE_ROOT");
+        char builder[PATH_MAX], hostfile[PATH_MAX];
+        pid_t pid;
+        int status;
+
+        ASSERT_TRUE(src);
+        snprintf(builder, sizeof(builder), "%s/tests/hostbuilder.py", src);
+        snprintf(hostfile, sizeof(hostfile), "%s/tests/hosts/%s.yaml", src, spec);
+        snprintf(ret, size, "%s/%s", base, spec);
+        pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                /* its progress lines are not the test's */
+                ASSERT_TRUE(freopen("/dev/null", "w", stdout));
+                execlp("python3", "python3", builder, hostfile, ret, (char *) NULL);
+                _exit(127);
+        }
+        ASSERT_INT(waitpid(pid, &status, 0), pid);
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        /* a configuration file that is there (the default one has none): it is read, once */
+        snprintf(hostfile, sizeof(hostfile), "%s/etc/cchost/cchost.yaml", ret);
+        if (access(hostfile, F_OK) < 0) {
+                FILE *f = fopen(hostfile, "we");
+
+                ASSERT_TRUE(f);
+                fputs("firmware:\n  late_load: false\n", f);
+                ASSERT_INT(fclose(f), 0);
+        }
+}
+
+typedef struct Count {
+        const char *path;
+        unsigned n;
+} Count;
+
+static void count_reads(const char *path, HostFsAccess access, void *userdata) {
+        for (Count *c = userdata; c->path; c++)
+                if (access == HOSTFS_ACCESS_FILE && streq(path, c->path))
+                        c->n++;
+}
+
+/* One check reads cchost.yaml and the signed baseline once, not once per probe. */
+TEST(test_inputs_read_once_per_check) {
+        Count counts[] = {
+                { "etc/cchost/cchost.yaml" },
+                { "etc/cchost/baseline.yaml" },
+                { "etc/cchost/baseline.yaml.sig" },
+                { "etc/cchost/baseline-key.pem" },
+                {},
+        };
+        const char *roots[] = { snp_root, tdx_root };
+
+        for (size_t i = 0; i < ELEMENTSOF(roots); i++) {
+                _cleanup_(host_freep) Host *h = NULL;
+                _cleanup_(report_freep) Report *r = NULL;
+
+                ASSERT_INT(host_new(&(HostOptions) { .root = roots[i] }, &h), 0);
+                for (Count *c = counts; c->path; c++)
+                        c->n = 0;
+                hostfs_set_recorder(host_fs(h), count_reads, counts);
+                ASSERT_INT(engine_check(h, _TEE_INVALID, &r), 0);
+                for (Count *c = counts; c->path; c++) {
+                        if (c->n != 1)
+                                fprintf(stderr, "%s: %s read %u times\n", roots[i], c->path, c->n);
+                        ASSERT_INT(c->n, 1);
+                }
+        }
+}
+
+/* ---- backend reasons ---- */
+
+static int cpuid_fails_with_reason(Host *h, unsigned cpu, uint32_t leaf, uint32_t subleaf, uint32_t ret[4]) {
+        host_set_detail(h, "the first op's reason");
+        return -EIO;
+}
+
+static int rdmsr_fails_silently(Host *h, unsigned cpu, uint32_t msr, uint64_t *ret) {
+        return -EPERM;
+}
+
+static int kvm_fails_with_reason(Host *h, int *ret) {
+        host_set_detail(h, "the third op's reason");
+        return -ENODEV;
+}
+
+static unsigned domcaps_asked;
+
+static int domcaps_counted(Host *h, const char *uri, char **ret_xml) {
+        return asprintf(ret_xml, "<domainCapabilities n='%u'/>", ++domcaps_asked) < 0 ? -ENOMEM : 0;
+}
+
+static int domcaps_fails(Host *h, const char *uri, char **ret_xml) {
+        host_set_detail(h, "libvirt said no");
+        return -ECONNREFUSED;
+}
+
+static const HostBackendOps failing_ops = {
+        .name = "test",
+        .cpuid = cpuid_fails_with_reason,
+        .rdmsr = rdmsr_fails_silently,
+        .kvm_api_version = kvm_fails_with_reason,
+        .libvirt_domcaps = domcaps_fails,
+};
+
+/* A failing op is explained by its own reason, or by none: never by an earlier op's. */
+TEST(test_reason_belongs_to_the_failing_op) {
+        _cleanup_(host_freep) Host *h = NULL;
+        const char *xml;
+        uint32_t regs[4];
+        uint64_t v;
+        int api;
+
+        ASSERT_INT(host_new(&(HostOptions) { .root = snp_root }, &h), 0);
+        host_set_backend(h, &failing_ops);
+        ASSERT_INT(host_cpuid(h, 0, 0, 0, regs), -EIO);
+        ASSERT_STR(host_detail(h), "the first op's reason");
+        ASSERT_INT(host_rdmsr(h, 0, 0x10, &v), -EPERM);
+        ASSERT_TRUE(host_detail(h) == NULL);
+        ASSERT_INT(host_kvm_api_version(h, &api), -ENODEV);
+        ASSERT_STR(host_detail(h), "the third op's reason");
+        /* a cached failure repeats its own reason, after another op failed with another */
+        ASSERT_INT(host_libvirt_domcaps(h, &xml), -ECONNREFUSED);
+        ASSERT_INT(host_cpuid(h, 0, 0, 0, regs), -EIO);
+        ASSERT_INT(host_libvirt_domcaps(h, &xml), -ECONNREFUSED);
+        ASSERT_STR(host_detail(h), "libvirt said no");
+}
+
+static const HostBackendOps counted_ops = {
+        .name = "test",
+        .cpuid = cpuid_fails_with_reason,
+        .libvirt_domcaps = domcaps_counted,
+};
+
+/* libvirt is asked once until host_flush(); after it, again (provision's verify after a reload). */
+TEST(test_flush_drops_the_caches) {
+        _cleanup_(host_freep) Host *h = NULL;
+        const char *xml;
+
+        ASSERT_INT(host_new(&(HostOptions) { .root = snp_root }, &h), 0);
+        host_set_backend(h, &counted_ops);
+        domcaps_asked = 0;
+        ASSERT_INT(host_libvirt_domcaps(h, &xml), 0);
+        ASSERT_STR(xml, "<domainCapabilities n='1'/>");
+        ASSERT_INT(host_libvirt_domcaps(h, &xml), 0);
+        ASSERT_STR(xml, "<domainCapabilities n='1'/>");
+        host_flush(h);
+        ASSERT_INT(host_libvirt_domcaps(h, &xml), 0);
+        ASSERT_STR(xml, "<domainCapabilities n='2'/>");
+        ASSERT_INT(domcaps_asked, 2);
+}
+
+/* ---- the run context's memo and callbacks ---- */
+
+static unsigned freed;
+
+static void count_free(void *p) {
+        freed++;
+        free(p);
+}
+
+static bool cancel_now(void *userdata) {
+        return ++*(unsigned *) userdata > 3;
+}
+
+TEST(test_run_memo_and_cancel) {
+        _cleanup_(host_freep) Host *h = NULL;
+        _cleanup_(engine_run_freep) EngineRun *run = NULL;
+        _cleanup_(report_freep) Report *r = NULL;
+        unsigned asked = 0;
+
+        ASSERT_INT(host_new(&(HostOptions) { .root = snp_root }, &h), 0);
+        ASSERT_INT(engine_run_new(h, &(EngineRunOptions) { .cancelled = cancel_now, .userdata = &asked }, &run), 0);
+        freed = 0;
+        ASSERT_INT(engine_run_memo_put(run, "k", strdup("v"), count_free), 0);
+        ASSERT_STR(engine_run_memo(run, "k"), "v");
+        ASSERT_INT(engine_run_memo_put(run, "k", NULL, NULL), -EEXIST);
+        engine_run_flush(run);
+        ASSERT_INT(freed, 1);
+        ASSERT_TRUE(engine_run_memo(run, "k") == NULL);
+        ASSERT_INT(engine_run_check(run, _TEE_INVALID, &r), -ECANCELED);
+        ASSERT_INT(asked, 4);
+}
+
+/* ---- cycles ---- */
+
+static char *cycle(EngineRun *run) {
+        _cleanup_(report_freep) Report *report = NULL;
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        _cleanup_free_ char *journal = NULL, *error = NULL, *text = NULL;
+        Host *h = engine_run_host(run);
+        const Config *config;
+        Plan plan = {};
+        size_t size = 0;
+        FILE *out;
+        char *s;
+
+        /* check, plan (from the same run), then provision --dry-run (a run of its own) */
+        ASSERT_INT(engine_run_check(run, _TEE_INVALID, &report), 0);
+        ASSERT_INT(engine_run_config(run, &config, NULL), 0);
+        ASSERT_INT(plan_build(run, config, report, NULL, &plan, &error), 0);
+        o = json_object_new_object();
+        ASSERT_TRUE(o);
+        json_object_object_add(o, "report", report_to_json(report));
+        json_object_object_add(o, "plan", plan_to_json(&plan));
+        plan_done(&plan);
+        out = open_memstream(&text, &size);
+        ASSERT_TRUE(out);
+        ASSERT_TRUE(provision(h, &(ProvisionOptions) { .tee = _TEE_INVALID, .dry_run = true }, out, &error) >= 0);
+        ASSERT_INT(fclose(out), 0);
+        json_object_object_add(o, "provision", json_object_new_string(text));
+        s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        ASSERT_TRUE(s);
+        return s;
+}
+
+static size_t heap_in_use(void) {
+        struct mallinfo2 m = mallinfo2();
+
+        return m.uordblks + m.hblkhd;
+}
+
+static unsigned cycles(void) {
+        const char *s = getenv("CCHOST_TEST_ENGINE_CYCLES");
+
+        if (s)
+                return (unsigned) atoi(s);
+#if defined(__SANITIZE_ADDRESS__)
+        return 200; /* ASan is ~5 times slower; LeakSanitizer checks what mallinfo2() cannot there */
+#else
+        return 1000;
+#endif
+}
+
+/* One engine, many cycles: the same answer every time, and no growth between cycle 10 and the last. */
+TEST(test_many_cycles_same_results_no_growth) {
+        _cleanup_(host_freep) Host *h = NULL;
+        _cleanup_(engine_run_freep) EngineRun *run = NULL;
+        _cleanup_free_ char *first = NULL;
+        size_t at10 = 0, end;
+        unsigned n = cycles();
+
+        ASSERT_INT(host_new(&(HostOptions) { .root = snp_root }, &h), 0);
+        ASSERT_INT(engine_run_new(h, NULL, &run), 0);
+        first = cycle(run);
+        for (unsigned i = 2; i <= n; i++) {
+                _cleanup_free_ char *s = cycle(run);
+
+                if (!streq(s, first)) {
+                        fprintf(stderr, "cycle %u differs from cycle 1:\n%s\n---\n%s\n", i, first, s);
+                        ASSERT_TRUE(false);
+                }
+                if (i == 10)
+                        at10 = heap_in_use();
+                if (getenv("CCHOST_TEST_ENGINE_TRACE") && i % 50 == 0)
+                        fprintf(stderr, "cycle %u: %zu\n", i, heap_in_use());
+        }
+        end = heap_in_use();
+        fprintf(stderr, "%u cycles; heap in use after cycle 10: %zu, at the end: %zu\n", n, at10, end);
+        if (n >= 10)
+                ASSERT_TRUE(end <= at10 + 128 * 1024); /* freed chunks kept in the tcache count as in use */
+}
+
+typedef struct Worker {
+        const char *root;
+        unsigned n;
+        char *expected;
+        unsigned mismatches;
+} Worker;
+
+static void *worker(void *userdata) {
+        Worker *w = userdata;
+        _cleanup_(host_freep) Host *h = NULL;
+        _cleanup_(engine_run_freep) EngineRun *run = NULL;
+
+        ASSERT_INT(host_new(&(HostOptions) { .root = w->root }, &h), 0);
+        ASSERT_INT(engine_run_new(h, NULL, &run), 0);
+        for (unsigned i = 0; i < w->n; i++) {
+                _cleanup_free_ char *s = cycle(run);
+
+                w->mismatches += !streq(s, w->expected);
+        }
+        return NULL;
+}
+
+static char *sequential(const char *root) {
+        _cleanup_(host_freep) Host *h = NULL;
+        _cleanup_(engine_run_freep) EngineRun *run = NULL;
+
+        ASSERT_INT(host_new(&(HostOptions) { .root = root }, &h), 0);
+        ASSERT_INT(engine_run_new(h, NULL, &run), 0);
+        return cycle(run);
+}
+
+/* Two engines on two roots in two threads give what each gives alone. */
+TEST(test_two_engines_in_two_threads) {
+        Worker w[2] = {
+                { .root = snp_root, .n = 50 },
+                { .root = tdx_root, .n = 50 },
+        };
+        pthread_t t[2];
+
+        for (size_t i = 0; i < 2; i++)
+                w[i].expected = sequential(w[i].root);
+        ASSERT_TRUE(!streq(w[0].expected, w[1].expected));
+        for (size_t i = 0; i < 2; i++)
+                ASSERT_INT(pthread_create(&t[i], NULL, worker, &w[i]), 0);
+        for (size_t i = 0; i < 2; i++)
+                ASSERT_INT(pthread_join(t[i], NULL), 0);
+        for (size_t i = 0; i < 2; i++) {
+                if (w[i].mismatches)
+                        fprintf(stderr, "%s: %u of %u threaded cycles differ from the sequential run\n", w[i].root,
+                                w[i].mismatches, w[i].n);
+                ASSERT_INT(w[i].mismatches, 0);
+                free(w[i].expected);
+        }
+}
+
+int main(int argc, char **argv) {
+        /* one clock for every cycle: the reports carry "now" */
+        static TestHooks hooks = { .now_pinned = true };
+        int r;
+
+        hooks.now = time(NULL);
+        test_hooks = &hooks;
+        tests_init(argc, argv);
+        ASSERT_TRUE(mkdtemp(base));
+        build_root("genoa-snp-certified", snp_root, sizeof(snp_root));
+        build_root("spr-tdx-certified", tdx_root, sizeof(tdx_root));
+        RUN(test_inputs_read_once_per_check);
+        RUN(test_reason_belongs_to_the_failing_op);
+        RUN(test_flush_drops_the_caches);
+        RUN(test_run_memo_and_cancel);
+        RUN(test_many_cycles_same_results_no_growth);
+        RUN(test_two_engines_in_two_threads);
+        r = tests_summary();
+        (void) tests_rm_rf(base);
+        return r;
+}
