@@ -138,6 +138,15 @@ static int baseline_memo(ProbeContext *c, BaselineMemo **ret) {
         return 0;
 }
 
+/* The CPU and the board do not change within a run: the baseline's platform is matched once. */
+static void baseline_memo_match(ProbeContext *c, BaselineMemo *m, const CpuIdentity *cpu) {
+        if (m->matched)
+                return;
+        dmi_identity_read(c->host, &m->dmi);
+        m->platform = baseline_match(&m->baseline, cpu, &m->dmi);
+        m->matched = true;
+}
+
 static int baseline_load_for_node(ProbeContext *c, Finding *f, const Baseline **ret,
                                   const BaselinePlatform **ret_platform) {
         const CpuIdentity *cpu;
@@ -169,12 +178,7 @@ static int baseline_load_for_node(ProbeContext *c, Finding *f, const Baseline **
         r = probe_cpu_identity(c, f, &cpu);
         if (r < 0)
                 return r;
-        if (!m->matched) {
-                /* the CPU and the board do not change within a run: match once */
-                dmi_identity_read(c->host, &m->dmi);
-                m->platform = baseline_match(&m->baseline, cpu, &m->dmi);
-                m->matched = true;
-        }
+        baseline_memo_match(c, m, cpu);
         finding_evidence_str(f, "baseline", m->baseline.id);
         finding_evidence_str(f, "dmi_vendor", m->dmi.sys_vendor);
         finding_evidence_str(f, "dmi_product", m->dmi.product_name);
@@ -201,11 +205,7 @@ int baseline_of_run(ProbeContext *c, const Baseline **ret, const BaselinePlatfor
         r = host_cpu_identity(c->host, &cpu);
         if (r < 0)
                 return r;
-        if (!m->matched) {
-                dmi_identity_read(c->host, &m->dmi);
-                m->platform = baseline_match(&m->baseline, cpu, &m->dmi);
-                m->matched = true;
-        }
+        baseline_memo_match(c, m, cpu);
         *ret = &m->baseline;
         if (!m->platform)
                 return -ENXIO;
