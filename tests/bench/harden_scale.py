@@ -18,8 +18,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import xml.etree.ElementTree as ET
+
+from benchlib import best
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROFILE = os.path.join(HERE, "..", "..", "hardening", "profiles", "cc-host.yaml")
@@ -32,15 +33,6 @@ LAST = "zzzz-bench-last.conf"
 
 def fail(msg):
     sys.exit(f"harden_scale: FAILED: {msg}")
-
-
-def best(fn, n):
-    times = []
-    for _ in range(n):
-        t = time.monotonic()
-        fn()
-        times.append(time.monotonic() - t)
-    return min(times)
 
 
 def put(root, path, content):

@@ -14,8 +14,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import xml.etree.ElementTree as ET
+
+from benchlib import best
 
 DS = "/usr/share/xml/scap/ssg/content/ssg-debian11-ds.xml"
 # the profile of this source tree (a build-tree cchostctl reads it by itself; bench-harden is given it)
@@ -44,15 +45,6 @@ OVERLAP = {
     "sysctl-kernel-randomize-va-space": ["sysctl_kernel_randomize_va_space"],
     "cmdline-iommu-intel": ["grub2_enable_iommu_force"],
 }
-
-
-def best(fn, n):
-    times = []
-    for _ in range(n):
-        t = time.monotonic()
-        fn()
-        times.append(time.monotonic() - t)
-    return min(times)
 
 
 def main():
