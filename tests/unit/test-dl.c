@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,11 +72,47 @@ TEST(test_free_without_library) {
         }
 }
 
+/* Threads of one process (the daemon's job and its checks) loading the same library at once: each
+ * caller that gets 0 finds every symbol already resolved, and the library is loaded once. */
+static void *sym_getpid, *sym_getuid, *sym_strlen;
+static const DlSym race_syms[] = {
+        { "getpid", &sym_getpid }, { "getuid", &sym_getuid }, { "strlen", &sym_strlen },
+};
+static DlLibrary race_lib;
+static int race_bad;
+
+static void *race_thread(void *arg) {
+        (void) arg;
+        for (int spin = 0; spin < 1000; spin++)
+                __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        if (dl_library_load(&race_lib, NULL) != 0 ||
+            !__atomic_load_n(&sym_getpid, __ATOMIC_RELAXED) || !__atomic_load_n(&sym_getuid, __ATOMIC_RELAXED) ||
+            !__atomic_load_n(&sym_strlen, __ATOMIC_RELAXED))
+                __atomic_add_fetch(&race_bad, 1, __ATOMIC_RELAXED);
+        return NULL;
+}
+
+TEST(test_concurrent_first_load) {
+        for (int round = 0; round < 200; round++) {
+                pthread_t t[8];
+
+                sym_getpid = sym_getuid = sym_strlen = NULL;
+                race_lib = (DlLibrary) { .label = "libc", .soname = "libc.so.6", .syms = race_syms,
+                                         .n_syms = ELEMENTSOF(race_syms) };
+                for (size_t i = 0; i < ELEMENTSOF(t); i++)
+                        ASSERT_INT(pthread_create(&t[i], NULL, race_thread, NULL), 0);
+                for (size_t i = 0; i < ELEMENTSOF(t); i++)
+                        ASSERT_INT(pthread_join(t[i], NULL), 0);
+        }
+        ASSERT_INT(race_bad, 0);
+}
+
 int main(int argc, char **argv) {
         tests_init(argc, argv);
         RUN(test_free_without_library);
         RUN(test_missing_library_named);
         RUN(test_missing_function_named);
         RUN(test_libraries_resolve);
+        RUN(test_concurrent_first_load);
         return tests_summary();
 }
