@@ -16,7 +16,10 @@
 #include "test-hooks.h"
 #include "time-util.h"
 
-static char last_crypt_error[256];
+/* The last error libcryptsetup logged, per thread: a daemon's job rotating a key and a check
+ * reading another device's header never see each other's reason. libcryptsetup calls the log
+ * callback on the thread that made the call. */
+static _Thread_local char last_crypt_error[256];
 
 static void on_crypt_log(int level, const char *msg, void *usrptr) {
         if (level == CRYPT_LOG_ERROR) {
