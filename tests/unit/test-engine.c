@@ -2,22 +2,54 @@
 /*
  * The engine's run context: every input read once per run, backend reasons that belong to the op
  * that failed, host caches that a flush drops, and one engine driven through many cycles (and two
- * in two threads) giving the same answers every time without growing. The fixture roots are built
+ * in two threads) giving the same answers every time without growing; a cycle is check, plan,
+ * provision --dry-run, the compliance scan and the status of a LUKS2 image. The fixture roots are built
  * by tests/hostbuilder.py ($CCHOST_SOURCE_ROOT).
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
 
 #include "action.h"
 #include "engine.h"
+#include "fde.h"
+#include "harden.h"
 #include "provision.h"
 #include "strv.h"
 #include "test-hooks.h"
 #include "tests.h"
 
 static char base[] = "/tmp/test-engine-XXXXXX";
-static char snp_root[PATH_MAX], tdx_root[PATH_MAX];
+static char snp_root[PATH_MAX], tdx_root[PATH_MAX], disk_image[PATH_MAX];
+
+/* A small LUKS2 image (PBKDF2: the key is random) for the "disk status" step of each cycle. */
+static void make_disk_image(void) {
+        char key[PATH_MAX];
+        pid_t pid;
+        int status, fd;
+
+        snprintf(disk_image, sizeof(disk_image), "%s/disk.img", base);
+        snprintf(key, sizeof(key), "%s/disk.key", base);
+        fd = open(disk_image, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_INT(ftruncate(fd, 32 * 1024 * 1024), 0);
+        close(fd);
+        fd = open(key, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_INT(write(fd, "0123456789abcdef0123456789abcdef", 32), 32);
+        close(fd);
+        pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                ASSERT_TRUE(freopen("/dev/null", "w", stdout));
+                execlp("cryptsetup", "cryptsetup", "luksFormat", "--batch-mode", "--type", "luks2", "--pbkdf",
+                       "pbkdf2", "--pbkdf-force-iterations", "1000", "--key-file", key, disk_image, (char *) NULL);
+                _exit(127);
+        }
+        ASSERT_INT(waitpid(pid, &status, 0), pid);
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
 
 static void build_root(const char *spec, char *ret, size_t size) {
         const char *src = getenv("CCHOST_SOURCE_ROOT");
@@ -216,7 +248,8 @@ static char *cycle(EngineRun *run) {
         FILE *out;
         char *s;
 
-        /* check, plan (from the same run), then provision --dry-run (a run of its own) */
+        /* check, plan (from the same run), then provision --dry-run (a run of its own), then the
+         * compliance scan and disk status */
         ASSERT_INT(engine_run_check(run, _TEE_INVALID, &report), 0);
         ASSERT_INT(engine_run_config(run, &config, NULL), 0);
         ASSERT_INT(plan_build(run, config, report, NULL, &plan, &error), 0);
@@ -230,6 +263,20 @@ static char *cycle(EngineRun *run) {
         ASSERT_TRUE(provision(h, &(ProvisionOptions) { .tee = _TEE_INVALID, .dry_run = true }, out, &error) >= 0);
         ASSERT_INT(fclose(out), 0);
         json_object_object_add(o, "provision", json_object_new_string(text));
+        {
+                /* the compliance report of the hardened profile, and the LUKS2 status of a disk */
+                _cleanup_(harden_scan_freep) HardenScan *scan = NULL;
+                _cleanup_free_ char *scan_error = NULL;
+                NodeIdentity node = {};
+                json_object *disk = NULL;
+
+                ASSERT_INT(harden_scan(h, NULL, &scan, &scan_error), 0);
+                node_identity_read(h, &node);
+                json_object_object_add(o, "compliance", compliance_to_json(scan, &node));
+                node_identity_done(&node);
+                ASSERT_INT(fde_status(disk_image, "disk.img", NULL, false, &disk), 0);
+                json_object_object_add(o, "disk", disk);
+        }
         s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
         ASSERT_TRUE(s);
         return s;
@@ -348,6 +395,7 @@ int main(int argc, char **argv) {
         ASSERT_TRUE(mkdtemp(base));
         build_root("genoa-snp-certified", snp_root, sizeof(snp_root));
         build_root("spr-tdx-certified", tdx_root, sizeof(tdx_root));
+        make_disk_image();
         RUN(test_inputs_read_once_per_check);
         RUN(test_reason_belongs_to_the_failing_op);
         RUN(test_flush_drops_the_caches);
