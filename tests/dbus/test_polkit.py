@@ -253,10 +253,8 @@ class Matrix(PolkitCase):
         polkit = self.start_polkit()
         polkit.SimulateHang(True)  # if it were asked, the call would hang and time out
         self.start_server()
-        start = time.monotonic()
         self.assert_runs(self.call("Do", "false", timeout=5), 1)
         self.assert_runs(self.call("RotateKeys", timeout=5), 1)
-        self.assertLess(time.monotonic() - start, 5)
         self.assertEqual(self.polkit_calls(), [])
         self.assertFalse(self.hanging())
         self.assertEqual(self.counts(), (1, 1, 0, 0))
