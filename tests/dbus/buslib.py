@@ -1,0 +1,203 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The bus harness of the dbus suite: a private dbus-daemon with Debian's system policy and the
+project's own policy file, cchostd on a fixture root, clients as root or as an unprivileged uid.
+
+The bus config is /usr/share/dbus-1/system.conf minus <user>, <pidfile>, <syslog/>, <servicehelper>,
+<standard_system_servicedirs/> and every include of the machine's own policy, with a private
+<listen> socket and an <includedir> holding a copy of hostd/data/io.cchost.Host1.conf. Every
+process a test starts is stopped in its cleanup, even when the test fails.
+
+Run under Debian's /usr/bin/python3 (python3-dbus, python3-gi). meson passes CCHOSTD, CCHOSTCTL and
+CCHOST_SOURCE_ROOT.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "fixture"))
+import checklib  # noqa: E402
+from checklib import HostCase, tree_digest, read_text  # noqa: E402,F401
+
+SOURCE_ROOT = os.environ.get("CCHOST_SOURCE_ROOT", os.path.join(HERE, "..", ".."))
+CCHOSTD = os.environ.get("CCHOSTD", os.path.join(SOURCE_ROOT, "build", "hostd", "daemon", "cchostd-test"))
+CCHOSTCTL = checklib.CCHOSTCTL
+POLICY = os.path.join(SOURCE_ROOT, "hostd", "data", "io.cchost.Host1.conf")
+SYSTEM_CONF = "/usr/share/dbus-1/system.conf"
+BUS_NAME = "io.cchost.Host1"
+PATH = "/io/cchost/Host1"
+IFACE = "io.cchost.Host1"
+JOB_IFACE = "io.cchost.Job1"
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+main = checklib.main
+
+
+def bus_config(tmp, socket_path, includedir):
+    """Debian's system.conf, made private (see the module docstring)."""
+    text = read_text(SYSTEM_CONF)
+    text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
+    for pattern in (r"<user>.*?</user>", r"<pidfile>.*?</pidfile>", r"<syslog/>", r"<fork/>",
+                    r"<servicehelper>.*?</servicehelper>", r"<standard_system_servicedirs/>",
+                    r"<include[^>]*>.*?</include>", r"<includedir>.*?</includedir>"):
+        text = re.sub(pattern, "", text, flags=re.S)
+    text = re.sub(r"<listen>.*?</listen>", f"<listen>unix:path={socket_path}</listen>", text, flags=re.S)
+    text = text.replace("</busconfig>", f"  <includedir>{includedir}</includedir>\n</busconfig>")
+    path = os.path.join(tmp, "system.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def _stop(p, sig=signal.SIGTERM, timeout=10):
+    if p.poll() is None:
+        p.send_signal(sig)
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+class BusCase(HostCase):
+    """A test case with helpers to start a private bus and cchostd on a fixture root."""
+
+    def start_bus(self):
+        tmp = tempfile.mkdtemp(prefix="cchost-bus-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        includedir = os.path.join(tmp, "system.d")
+        os.mkdir(includedir)
+        shutil.copy(POLICY, includedir)
+        # the unprivileged client must reach the socket
+        os.chmod(tmp, 0o755)
+        sock = os.path.join(tmp, "system_bus_socket")
+        conf = bus_config(tmp, sock, includedir)
+        p = subprocess.Popen(["dbus-daemon", "--nofork", "--nosyslog", f"--config-file={conf}",
+                              "--print-address=1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(_stop, p)
+        line = p.stdout.readline().strip()
+        if not line:
+            self.fail(f"dbus-daemon did not start: {p.stderr.read()}")
+        self.bus_address = line.split(",")[0] if line.startswith("unix:path=") else f"unix:path={sock}"
+        self.bus_proc = p
+        return self.bus_address
+
+    def start_daemon(self, root, *args, env=None, wait=True, config=None):
+        """cchostd --root ROOT --bus-address ADDR; waits until it owns the name (wait=True)."""
+        if not getattr(self, "bus_address", None):
+            self.start_bus()
+        full_env = dict(os.environ)
+        full_env.pop("NOTIFY_SOCKET", None)
+        full_env.pop("WATCHDOG_USEC", None)
+        full_env.update(env or {})
+        cmd = [CCHOSTD, "--root", root, "--bus-address", self.bus_address]
+        if config:
+            cmd += ["--config", config]
+        cmd += list(args)
+        err = tempfile.NamedTemporaryFile(prefix="cchostd-stderr-", delete=False)
+        self.addCleanup(os.unlink, err.name)
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=full_env)
+        err.close()
+        p.stderr_path = err.name
+        self.addCleanup(_stop, p)
+        self.daemon = p
+        if wait:
+            self.wait_for_name(p)
+        return p
+
+    def daemon_stderr(self, p=None):
+        return read_text((p or self.daemon).stderr_path)
+
+    def wait_for_name(self, p, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if p.poll() is not None:
+                self.fail(f"cchostd exited {p.returncode}: {self.daemon_stderr(p)}")
+            r = self.busctl("status", BUS_NAME, check=False)
+            if r.returncode == 0:
+                # the name is ours; the properties are served once the first check is cached
+                return
+            time.sleep(0.05)
+        self.fail("cchostd did not take its bus name in time")
+
+    def busctl(self, *args, user=None, check=True, timeout=60):
+        """busctl --address ADDR --json=short ARGS (user="nobody": as uid 65534)."""
+        cmd = (NOBODY if user == "nobody" else []) + ["busctl", f"--address={self.bus_address}", "--json=short",
+                                                        "--timeout=60", *args]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            self.fail(f"{' '.join(args)} failed ({r.returncode}): {r.stderr}")
+        return r
+
+    def call(self, method, signature="", *args, user=None, check=True, path=PATH, iface=IFACE):
+        """A method call; returns the decoded reply's data list, or the CompletedProcess on error (check=False)."""
+        r = self.busctl("call", BUS_NAME, path, iface, method, *([signature] if signature else []),
+                        *[str(a) for a in args], user=user, check=check)
+        if r.returncode != 0:
+            return r
+        return json.loads(r.stdout)["data"] if r.stdout.strip() else []
+
+    def call_error(self, method, signature="", *args, user=None, path=PATH, iface=IFACE):
+        r = self.call(method, signature, *args, user=user, check=False, path=path, iface=iface)
+        self.assertIsInstance(r, subprocess.CompletedProcess, f"{method} should have failed")
+        return r.stderr.strip()
+
+    def get(self, prop, path=PATH, iface=IFACE, user=None):
+        r = self.busctl("get-property", BUS_NAME, path, iface, prop, user=user)
+        return json.loads(r.stdout)["data"]
+
+    def get_all(self, path=PATH, iface=IFACE, user=None):
+        r = self.busctl("call", BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll", "s", iface, user=user)
+        props = json.loads(r.stdout)["data"][0]
+        return {k: v["data"] for k, v in props.items()}
+
+    def wait_job(self, job, timeout=120):
+        """Waits until the job's State is no longer running; returns it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = self.get("State", path=job, iface=JOB_IFACE)
+            if state != "running":
+                return state
+            time.sleep(0.05)
+        self.fail(f"job {job} still running after {timeout} s")
+
+    def ctl_json(self, root, *args):
+        code, out, err = self.ctl("--json", *args, root=root)
+        self.assertIn(code, (0, 1), f"cchostctl {' '.join(args)} exited {code}: {err}")
+        return json.loads(out)
+
+    def assertDaemonUp(self):
+        self.assertIsNone(self.daemon.poll(), f"cchostd died: {self.daemon_stderr()}")
+        self.assertEqual(self.call("GetReport", "s", "check") != [], True)
+
+
+class NotifySocket:
+    """A datagram socket that plays systemd's $NOTIFY_SOCKET; messages() returns what arrived."""
+
+    def __init__(self, tmp):
+        self.path = os.path.join(tmp, "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.2)
+        self.received = []
+
+    def wait_for(self, predicate, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(predicate(m) for m in self.received):
+                return True
+            try:
+                self.received.append(self.sock.recv(4096).decode())
+            except socket.timeout:
+                pass
+        return False
+
+    def close(self):
+        self.sock.close()
