@@ -60,6 +60,23 @@ static bool strv_equal(char *const *a, char *const *b) {
         return true;
 }
 
+/* an "as" is appended from a strv, which sd_bus_emit_signal()'s varargs cannot take */
+static int emit_health_changed(Daemon *d, const char *readiness, char **failed) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_signal(d->bus, &m, DAEMON_OBJECT_PATH, DAEMON_INTERFACE, "HealthChanged");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "s", readiness);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_strv(m, failed);
+        if (r < 0)
+                return r;
+        return sd_bus_send(d->bus, m, NULL);
+}
+
 void daemon_emit_changed(Daemon *d, const DaemonState *old) {
         const DaemonState *s = &d->state;
         const char *changed[_PROP_MAX + 1] = {};
@@ -93,8 +110,7 @@ void daemon_emit_changed(Daemon *d, const DaemonState *old) {
                 if (d->pub_readiness)
                         daemon_log(d, LOG_INFO, MESSAGE_ID_HEALTH_CHANGED, NULL, NULL, "Health: %s, %zu failed checks",
                                    readiness, strv_length(s->failed_checks));
-                r = sd_bus_emit_signal(d->bus, DAEMON_OBJECT_PATH, DAEMON_INTERFACE, "HealthChanged", "sas", readiness,
-                                       s->failed_checks);
+                r = emit_health_changed(d, readiness, s->failed_checks);
                 if (r < 0)
                         log_warning_errno(r, "Cannot emit HealthChanged, ignoring: %m");
         }

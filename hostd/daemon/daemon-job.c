@@ -204,6 +204,8 @@ static void *job_worker(void *userdata) {
                         .tee = _TEE_INVALID,
                         .dry_run = j->dry_run,
                         .reboot = j->reboot,
+                        /* the daemon continues a recorded unfinished run, as provision --resume */
+                        .resume = true,
                         .config_path = d->config_path,
                 };
 

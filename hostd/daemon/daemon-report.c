@@ -158,7 +158,7 @@ int daemon_state_build(Host *h, const char *config_path, DaemonState *ret, char 
                 s.compliance_score = harden_scan_score(scan);
                 for (size_t i = 0; i < scan->n_results; i++)
                         if (streq(harden_result_status(&scan->results[i]), "fail") &&
-                            strv_extend(&s.compliance_failed, scan->results[i].rule->id) < 0)
+                            strv_extend(&s.compliance_failed, scan->results[i].finding.id) < 0)
                                 goto oom;
         }
         *ret = s;

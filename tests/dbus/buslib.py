@@ -19,11 +19,14 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "fixture"))
+sys.path.insert(0, HERE)
 import checklib  # noqa: E402
+import client  # noqa: E402
 from checklib import HostCase, tree_digest, read_text  # noqa: E402,F401
 
 SOURCE_ROOT = os.environ.get("CCHOST_SOURCE_ROOT", os.path.join(HERE, "..", ".."))
@@ -64,6 +67,9 @@ def _stop(p, sig=signal.SIGTERM, timeout=10):
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+    for f in (p.stdout, p.stderr):
+        if f:
+            f.close()
 
 
 class BusCase(HostCase):
@@ -120,43 +126,53 @@ class BusCase(HostCase):
         while time.monotonic() < deadline:
             if p.poll() is not None:
                 self.fail(f"cchostd exited {p.returncode}: {self.daemon_stderr(p)}")
-            r = self.busctl("status", BUS_NAME, check=False)
-            if r.returncode == 0:
+            if self.bus().name_has_owner(BUS_NAME):
                 # the name is ours; the properties are served once the first check is cached
                 return
             time.sleep(0.05)
         self.fail("cchostd did not take its bus name in time")
 
     def busctl(self, *args, user=None, check=True, timeout=60):
-        """busctl --address ADDR --json=short ARGS (user="nobody": as uid 65534)."""
-        cmd = (NOBODY if user == "nobody" else []) + ["busctl", f"--address={self.bus_address}", "--json=short",
-                                                        "--timeout=60", *args]
+        """busctl --address ADDR ARGS (user="nobody": as uid 65534)."""
+        cmd = (NOBODY if user == "nobody" else []) + ["busctl", f"--address={self.bus_address}", *args]
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         if check and r.returncode != 0:
-            self.fail(f"{' '.join(args)} failed ({r.returncode}): {r.stderr}")
+            self.fail(f"busctl {' '.join(args)} failed ({r.returncode}): {r.stderr}")
         return r
 
-    def call(self, method, signature="", *args, user=None, check=True, path=PATH, iface=IFACE):
-        """A method call; returns the decoded reply's data list, or the CompletedProcess on error (check=False)."""
-        r = self.busctl("call", BUS_NAME, path, iface, method, *([signature] if signature else []),
-                        *[str(a) for a in args], user=user, check=check)
-        if r.returncode != 0:
-            return r
-        return json.loads(r.stdout)["data"] if r.stdout.strip() else []
+    def bus(self):
+        if not getattr(self, "_bus", None):
+            self._bus = client.connect(self.bus_address)
+            self.addCleanup(self._bus.close)
+        return self._bus
 
-    def call_error(self, method, signature="", *args, user=None, path=PATH, iface=IFACE):
-        r = self.call(method, signature, *args, user=user, check=False, path=path, iface=iface)
-        self.assertIsInstance(r, subprocess.CompletedProcess, f"{method} should have failed")
-        return r.stderr.strip()
+    def try_call(self, method, signature="", *args, user=None, path=PATH, iface=IFACE):
+        """("reply", [values]) or ("error", name, message); user="nobody" calls as uid 65534."""
+        if user != "nobody":
+            return client.call(self.bus(), path, iface, method, signature, list(args))
+        r = subprocess.run(NOBODY + ["/usr/bin/python3", os.path.join(HERE, "client.py"), self.bus_address, path,
+                                     iface, method, signature, json.dumps(list(args))],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        o = json.loads(r.stdout)
+        return ("reply", o["reply"]) if "reply" in o else ("error", o["error"], o["message"])
+
+    def call(self, method, signature="", *args, **kw):
+        res = self.try_call(method, signature, *args, **kw)
+        self.assertEqual(res[0], "reply", f"{method} failed: {res[1:]}")
+        return res[1]
+
+    def call_error(self, method, signature="", *args, **kw):
+        """The error (name, message) of a call that must fail."""
+        res = self.try_call(method, signature, *args, **kw)
+        self.assertEqual(res[0], "error", f"{method} should have failed, replied {res[1:]}")
+        return res[1], res[2]
 
     def get(self, prop, path=PATH, iface=IFACE, user=None):
-        r = self.busctl("get-property", BUS_NAME, path, iface, prop, user=user)
-        return json.loads(r.stdout)["data"]
+        return self.call("Get", "ss", iface, prop, path=path, iface="org.freedesktop.DBus.Properties", user=user)[0]
 
     def get_all(self, path=PATH, iface=IFACE, user=None):
-        r = self.busctl("call", BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll", "s", iface, user=user)
-        props = json.loads(r.stdout)["data"][0]
-        return {k: v["data"] for k, v in props.items()}
+        return self.call("GetAll", "s", iface, path=path, iface="org.freedesktop.DBus.Properties", user=user)[0]
 
     def wait_job(self, job, timeout=120):
         """Waits until the job's State is no longer running; returns it."""
@@ -173,9 +189,58 @@ class BusCase(HostCase):
         self.assertIn(code, (0, 1), f"cchostctl {' '.join(args)} exited {code}: {err}")
         return json.loads(out)
 
+    def listen(self):
+        """A Signals collector on this bus, stopped at cleanup."""
+        sig = Signals(self.bus_address)
+        self.addCleanup(sig.close)
+        return sig
+
+    def wait_signal(self, signals, pred, timeout=30):
+        """The first signal [member, path, args] for which pred is true."""
+        s = signals.wait(pred, timeout)
+        if s is None:
+            self.fail(f"no such signal in {timeout} s; got {signals.got}")
+        return s
+
     def assertDaemonUp(self):
         self.assertIsNone(self.daemon.poll(), f"cchostd died: {self.daemon_stderr()}")
-        self.assertEqual(self.call("GetReport", "s", "check") != [], True)
+        self.assertEqual(json.loads(self.call("GetReport", "s", "check")[0])["schema"], "cchost.check/v1")
+
+
+class Signals:
+    """listen.py in a child process; got is every signal so far, as [member, path, args]."""
+
+    def __init__(self, address):
+        self.got = []
+        self.cond = threading.Condition()
+        self.proc = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "listen.py"), address],
+                                     stdout=subprocess.PIPE, text=True)
+        if self.proc.stdout.readline().strip() != "READY":
+            raise RuntimeError("the signal listener did not start")
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            with self.cond:
+                self.got.append(json.loads(line))
+                self.cond.notify_all()
+
+    def wait(self, pred, timeout):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for s in self.got:
+                    if pred(s):
+                        return s
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+
+    def close(self):
+        _stop(self.proc)
+        self.thread.join(10)
 
 
 class NotifySocket:
