@@ -217,7 +217,8 @@ class Jobs(BusCase):
         os.chmod(os.path.join(root, "etc/cchost/bmc-credentials"), 0o600)
         self.write(root, "etc/cchost/cchost.yaml", f"redfish:\n  url: {bmc.url}\n  ca_file: /etc/cchost/bmc-ca.pem\n"
                                                    f"  credentials_file: /etc/cchost/bmc-credentials\n")
-        self.start_daemon(root)
+        # -v: the debug lines too must not carry the password
+        self.start_daemon(root, "-v")
         job = self.call("Provision", "bb", False, True)[0]
         self.assertEqual(self.wait_job(job), "not-ready")
         self.assertTrue(bmc.pending())
