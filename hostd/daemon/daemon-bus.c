@@ -77,6 +77,16 @@ static int emit_health_changed(Daemon *d, const char *readiness, char **failed) 
         return sd_bus_send(d->bus, m, NULL);
 }
 
+void daemon_emit_health(Daemon *d) {
+        int r;
+
+        if (!d->bus)
+                return;
+        r = emit_health_changed(d, daemon_readiness(d), d->state.failed_checks);
+        if (r < 0)
+                log_warning_errno(r, "Cannot emit HealthChanged, ignoring: %m");
+}
+
 void daemon_emit_changed(Daemon *d, const DaemonState *old) {
         const DaemonState *s = &d->state;
         const char *changed[_PROP_MAX + 1] = {};

@@ -25,6 +25,7 @@ Daemon *daemon_free(Daemon *d) {
                 return NULL;
         job_cancel_running(d);
         d->job = job_free(d->job);
+        daemon_schedule_done(d);
         for (size_t i = 0; i < DAEMON_JOBS_KEPT; i++)
                 d->finished[i] = job_free(d->finished[i]);
         sd_event_source_unref(d->sigterm);
@@ -202,6 +203,9 @@ int daemon_start(Daemon *d) {
         if (r < 0)
                 return log_error_errno(r, "The first check failed: %s", strnull(error));
         daemon_log(d, LOG_INFO, NULL, NULL, NULL, "Serving %s on %s: %s", DAEMON_BUS_NAME, d->root, daemon_readiness(d));
+        r = daemon_schedule(d);
+        if (r < 0)
+                return r;
         (void) sd_notify(false, "READY=1");
         daemon_notify_status(d);
         return 0;

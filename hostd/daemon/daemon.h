@@ -122,6 +122,14 @@ struct Daemon {
         char *provision_stage;
         const char *pub_readiness; /* what HealthChanged last said */
 
+        /* scheduled work (daemon-schedule.c) */
+        uint64_t check_interval_usec, drift_interval_usec;
+        bool auto_enforce;
+        sd_event_source *check_timer, *drift_timer, *udev_io, *udev_debounce;
+        struct udev *udev;
+        struct udev_monitor *udev_monitor;
+        char *last_drift;          /* the drift last reported, so that it is reported once */
+
         Job *job;                  /* the running mutating job, or NULL */
         Job *finished[DAEMON_JOBS_KEPT];
         unsigned n_jobs;           /* the last job number handed out */
@@ -157,6 +165,12 @@ int daemon_bus_setup(Daemon *d);
 /* 1 = allowed, 0 = pending (the handler returns 1 and is called again), <0 = denied (error set) */
 int daemon_authorize(Daemon *d, sd_bus_message *m, const char *action, sd_bus_error *error);
 void daemon_emit_changed(Daemon *d, const DaemonState *old);
+/* HealthChanged with the current readiness and failed set, changed or not (drift found) */
+void daemon_emit_health(Daemon *d);
+
+/* daemon-schedule.c: timers and udev events, from cchost.yaml daemon: */
+int daemon_schedule(Daemon *d);
+void daemon_schedule_done(Daemon *d);
 
 /* daemon-job.c */
 int job_start(Daemon *d, JobKind kind, bool dry_run, bool reboot, const char *device, bool volume_key,

@@ -439,6 +439,82 @@ class Options(BusCase):
         self.assertIn(cfg, message)
 
 
+class Schedule(BusCase):
+    """daemon: in cchost.yaml: re-check every check_interval, drift detection every drift_interval,
+    re-enforced only with auto_enforce."""
+
+    def test_periodic_check(self):
+        root = self.build(self.spec("spr-tdx-certified"))
+        self.write(root, "etc/cchost/cchost.yaml", "daemon:\n  check_interval: 1\n  drift_interval: 0\n")
+        self.start_daemon(root)
+        signals = self.listen()
+        first = self.get("LastCheck")
+        self.write(root, "run/reboot-required", "")
+        self.wait_signal(signals, lambda s: s[0] == "HealthChanged" and s[2][0] == "reboot-pending", timeout=20)
+        self.assertEqual(self.get("Readiness"), "reboot-pending")
+        self.assertGreater(self.get("LastCheck"), first)
+
+    def test_default_interval_does_not_recheck_at_once(self):
+        root = self.build(self.spec("spr-tdx-certified"))
+        self.start_daemon(root)
+        first = self.get("LastCheck")
+        self.write(root, "run/reboot-required", "")
+        time.sleep(2.5)
+        self.assertEqual(self.get("LastCheck"), first, "default check_interval is 10 minutes")
+        self.assertNotEqual(self.get("Readiness"), "reboot-pending")
+
+    def enforced_root(self, config):
+        """A root enforced by cchostctl, then one enforced file removed: drift."""
+        root = self.build(self.spec("spr-tdx-certified"))
+        code, out, err = self.ctl("--json", "harden", "enforce", root=root)
+        self.assertIn(code, (0, 1), err)
+        targets = [a["target"] for a in json.loads(out)["actions"]
+                   if a.get("target", "").startswith("/etc/") and a.get("status") in ("done", "applied", "ok")]
+        self.assertTrue(targets, out)
+        self.write(root, "etc/cchost/cchost.yaml", config)
+        return root, targets[0]
+
+    def test_drift_reported(self):
+        root, target = self.enforced_root("daemon:\n  check_interval: 0\n  drift_interval: 1\n")
+        self.start_daemon(root)
+        signals = self.listen()
+        time.sleep(1.5)
+        self.assertNotIn("Hardening drift", self.daemon_stderr(), "no drift right after enforce")
+        self.write(root, target, None)
+        before = tree_digest(root)
+        self.wait_signal(signals, lambda s: s[0] == "HealthChanged", timeout=20)
+        deadline = time.monotonic() + 10
+        while "Hardening drift" not in self.daemon_stderr() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertIn("Hardening drift: rule", self.daemon_stderr())
+        reported = self.daemon_stderr().count("Hardening drift: rule")
+        time.sleep(2.5)
+        self.assertEqual(self.daemon_stderr().count("Hardening drift: rule"), reported,
+                         "the same drift is reported once, not at every tick")
+        self.assertFalse([s for s in signals.got if s[0] == "JobFinished"], "no auto_enforce: nothing enforced")
+        self.assertEqual(tree_digest(root), before, "drift detection changes nothing")
+
+    def test_drift_auto_enforced(self):
+        root, target = self.enforced_root("daemon:\n  check_interval: 0\n  drift_interval: 1\n  auto_enforce: true\n")
+        self.start_daemon(root)
+        signals = self.listen()
+        self.write(root, target, None)
+        s = self.wait_signal(signals, lambda s: s[0] == "JobFinished", timeout=30)
+        self.assertEqual(json.loads(s[2][2])["kind"], "enforce")
+        self.assertTrue(os.path.exists(os.path.join(root, target.lstrip("/"))), "the removed file is back")
+
+    def test_bad_daemon_config(self):
+        root = self.build(self.spec("spr-tdx-certified"))
+        cfg = os.path.join(tempfile.mkdtemp(prefix="cchost-cfg-"), "cchost.yaml")
+        with open(cfg, "w") as f:
+            f.write("daemon:\n  check_interval: soon\n")
+        p = subprocess.run([CCHOSTD, "--root", root, "--config", cfg, "--bus-address", "unix:path=/nonexistent"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(f"{cfg}:2:", p.stderr)
+        self.assertIn("daemon.check_interval", p.stderr)
+
+
 class Memory(BusCase):
     """Many Check() and GetAll calls: the daemon's memory stays flat (under ASan: no leak at exit)."""
 
