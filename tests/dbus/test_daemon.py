@@ -233,6 +233,28 @@ class Jobs(BusCase):
         everything += self.get("Message", path=job, iface=JOB_IFACE)
         self.assertNotIn(redfish_mock.PASSWORD, everything)
 
+    def test_rotate_keys_job_reaches_the_fde_engine(self):
+        """A configured device that is no LUKS2 volume: the job runs fde_rotate_keyslots() and fails
+        with its sentence naming the device; nothing under the root changes."""
+        root = self.build(self.spec("spr-tdx-certified"))
+        image = os.path.join(tempfile.mkdtemp(prefix="cchost-disk-"), "disk.img")
+        with open(image, "wb") as f:
+            f.write(b"\0" * (1024 * 1024))
+        self.write(root, "etc/cchost/cchost.yaml", f"fde:\n  devices: [{image}]\n")
+        before = tree_digest(root)
+        self.start_daemon(root)
+        signals = self.listen()
+        job = self.call("RotateKeys", "sb", image, False)[0]
+        self.assertEqual(self.wait_job(job), "failed")
+        s = self.wait_signal(signals, lambda s: s[0] == "JobFinished" and s[2][0] == job)
+        result = json.loads(s[2][2])
+        self.assertEqual(result["kind"], "rotate-keys")
+        self.assertEqual(result["device"], image)
+        self.assertIn(image, result["error"])
+        self.assertEqual(tree_digest(root), before)
+        with open(image, "rb") as f:
+            self.assertEqual(f.read(), b"\0" * (1024 * 1024), "the device is unchanged")
+
     def test_second_job_is_busy(self):
         root, hold = self.held_daemon()
         before = tree_digest(root)
