@@ -562,7 +562,10 @@ class Memory(BusCase):
             check()
             props(IFACE)
         grown = self.rss_kib(p.pid) - warm
-        self.assertLess(grown, 2048, f"RSS grew by {grown} KiB over {n} Check()+GetAll calls")
+        # ASan keeps freed memory in quarantine (RSS grows by design): there the leak check at exit decides
+        asan = "libasan" in buslib.read_text(f"/proc/{p.pid}/maps")
+        if not asan:
+            self.assertLess(grown, 2048, f"RSS grew by {grown} KiB over {n} Check()+GetAll calls")
         p.send_signal(signal.SIGTERM)
         # under ASan, LeakSanitizer makes the exit status non-zero on a leak
         self.assertEqual(p.wait(60), 0, self.daemon_stderr(p)[-4000:])
