@@ -121,11 +121,20 @@ class BusCase(HostCase):
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=full_env)
         err.close()
         p.stderr_path = err.name
-        self.addCleanup(_stop, p)
+        self.addCleanup(self._stop_daemon, p)
         self.daemon = p
         if wait:
             self.wait_for_name(p)
         return p
+
+    def _stop_daemon(self, p):
+        """SIGTERM; a clean daemon exits 0 with no sanitizer report (ASan/UBSan builds)."""
+        _stop(p)
+        text = self.daemon_stderr(p)
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            self.assertNotIn(marker, text, text[-4000:])
+        if not getattr(p, "expected_exit", None):
+            self.assertEqual(p.returncode, 0, f"cchostd exited {p.returncode}: {text[-4000:]}")
 
     def daemon_stderr(self, p=None):
         return read_text((p or self.daemon).stderr_path)
