@@ -145,6 +145,7 @@ int main(int argc, char *argv[]) {
         if (test_hooks_from_env() < 0)
                 return EXIT_USAGE;
         d->hold_file = getenv("CCHOSTD_TEST_JOB_HOLD");
+        d->step_hold_file = getenv("CCHOSTD_TEST_STEP_HOLD");
 #endif
         r = check_config(d);
         if (r < 0)

@@ -129,6 +129,20 @@ static bool job_hold(Job *j) {
         return !atomic_load(&j->cancelled);
 }
 
+/* The engine run's cancellation callback. In test builds a step-hold file pauses the job here, at the
+ * first boundary the engine asks at, so that a test can cancel a run that is under way. */
+static bool job_cancelled(void *userdata) {
+        Job *j = userdata;
+        const char *hold = j->daemon->step_hold_file;
+
+        if (hold && access(hold, F_OK) >= 0) {
+                job_set_message(j, "held at a step boundary by the test hook");
+                while (access(hold, F_OK) >= 0 && !atomic_load(&j->cancelled))
+                        (void) nanosleep(&(struct timespec) { .tv_nsec = 10 * 1000 * 1000 }, NULL);
+        }
+        return atomic_load(&j->cancelled);
+}
+
 static int job_rotate(Job *j, Host *h, char **error) {
         Config c = {};
         FdeOptions o;
@@ -207,6 +221,8 @@ static void *job_worker(void *userdata) {
                         /* the daemon continues a recorded unfinished run, as provision --resume */
                         .resume = true,
                         .config_path = d->config_path,
+                        .cancelled = job_cancelled,
+                        .userdata = j,
                 };
 
                 r = provision(h, &o, out, &error);

@@ -108,6 +108,7 @@ struct Daemon {
         char *bus_address;
         bool user_bus;
         const char *hold_file;     /* test builds only: a job waits while this file exists */
+        const char *step_hold_file; /* test builds only: ... and at the engine's first step boundary */
 
         sd_event *event;
         sd_bus *bus;

@@ -291,6 +291,26 @@ class Jobs(BusCase):
         self.assertNotEqual(job2, job)
         self.assertEqual(self.wait_job(job2), "done")
 
+    def test_cancel_reaches_the_engine_run(self):
+        """CancelJob while provision() runs: the engine run's cancelled flag stops it at its next probe."""
+        root = self.build(self.spec("milan-snp-bios-off"))
+        hold = os.path.join(tempfile.mkdtemp(prefix="cchost-hold-"), "step")
+        open(hold, "w").close()
+        self.addCleanup(lambda: os.path.exists(hold) and os.unlink(hold))
+        self.start_daemon(root, env={"CCHOSTD_TEST_STEP_HOLD": hold})
+        before = tree_digest(root)
+        signals = self.listen()
+        job = self.call("Provision", "bb", False, False)[0]
+        deadline = time.monotonic() + 30
+        while "step boundary" not in self.get("Message", path=job, iface=JOB_IFACE):
+            self.assertLess(time.monotonic(), deadline, "the job never reached the engine")
+            time.sleep(0.05)
+        self.call("CancelJob", "o", job)
+        self.assertEqual(self.wait_job(job), "cancelled")
+        s = self.wait_signal(signals, lambda s: s[0] == "JobFinished" and s[2][0] == job)
+        self.assertIn("cancel", json.loads(s[2][2])["error"].lower())
+        self.assertEqual(tree_digest(root), before, "a run cancelled before its first step changed the tree")
+
     def test_sigterm_during_a_job(self):
         root, hold = self.held_daemon()
         before = tree_digest(root)
