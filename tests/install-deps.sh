@@ -4,7 +4,8 @@ set -eu
 packages="meson ninja-build pkg-config gcc clang libc6-dev libjson-c-dev libxml2-dev libvirt-dev libkmod-dev libyaml-dev
 libcurl4-openssl-dev libssl-dev openssl libsystemd-dev openscap-scanner python3 python3-yaml qemu-system-x86
 libcryptsetup-dev cryptsetup-bin libtss2-dev libudev-dev swtpm swtpm-tools tpm2-tools python3-cryptography systemd
-scdoc bash-completion man-db debhelper dpkg-dev fakeroot lintian debootstrap strace"
+scdoc bash-completion man-db debhelper dpkg-dev fakeroot lintian debootstrap strace
+dbus-daemon python3-dbus python3-gi util-linux"
 # suite dbus (tests/dbus/test_polkit.py): private bus, dbusmock's polkitd, gdbus callers; polkit's DTD and xmllint
 packages="$packages python3-dbusmock python3-dbus dbus-daemon libglib2.0-bin libxml2-utils polkitd"
 missing=$(for p in $packages; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed" || echo "$p"; done)

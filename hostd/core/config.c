@@ -259,6 +259,31 @@ static int key_fde_volume_key_days(YamlParse *p, yaml_node_t *v, void *userdata)
         return yaml_get_u64(p, v, "fde.rotation.volume_key_days", &c->fde.volume_key_days);
 }
 
+static int key_daemon_check_interval(YamlParse *p, yaml_node_t *v, void *userdata) {
+        Config *c = userdata;
+
+        return yaml_get_u64(p, v, "daemon.check_interval", &c->daemon.check_interval_sec);
+}
+
+static int key_daemon_drift_interval(YamlParse *p, yaml_node_t *v, void *userdata) {
+        Config *c = userdata;
+
+        return yaml_get_u64(p, v, "daemon.drift_interval", &c->daemon.drift_interval_sec);
+}
+
+static int key_daemon_auto_enforce(YamlParse *p, yaml_node_t *v, void *userdata) {
+        Config *c = userdata;
+
+        return yaml_get_bool(p, v, "daemon.auto_enforce", &c->daemon.auto_enforce);
+}
+
+static const YamlKey daemon_keys[] = {
+        { "check_interval", key_daemon_check_interval },
+        { "drift_interval", key_daemon_drift_interval },
+        { "auto_enforce", key_daemon_auto_enforce },
+        {},
+};
+
 static const YamlKey tpm_keys[] = {
         { "tcti", key_tpm_tcti },
         {},
@@ -337,12 +362,15 @@ static const YamlKey top_keys[] = {
         { "snp", NULL, snp_keys },
         { "tpm", NULL, tpm_keys },
         { "fde", NULL, fde_keys },
+        { "daemon", NULL, daemon_keys },
         {},
 };
 
 int config_parse(const char *text, size_t size, const char *name, Config *ret, char **ret_error) {
         YamlParse p = {};
-        Config c = { .tee = _TEE_INVALID, .pccs.use_secure_cert = true };
+        Config c = { .tee = _TEE_INVALID, .pccs.use_secure_cert = true,
+                     .daemon.check_interval_sec = DAEMON_CHECK_INTERVAL_DEFAULT,
+                     .daemon.drift_interval_sec = DAEMON_DRIFT_INTERVAL_DEFAULT };
         yaml_node_t *root;
         int r;
 
@@ -390,7 +418,9 @@ int config_load(Host *h, const char *path, Config *ret, char **ret_error) {
                 return -ENOMEM;
         r = hostfs_read_file(host_fs(h), path, 1024 * 1024, &text, &size);
         if (r == -ENOENT) {
-                *ret = (Config) { .tee = _TEE_INVALID, .pccs.use_secure_cert = true, .path = TAKE_PTR(name) };
+                *ret = (Config) { .tee = _TEE_INVALID, .pccs.use_secure_cert = true, .path = TAKE_PTR(name),
+                                  .daemon.check_interval_sec = DAEMON_CHECK_INTERVAL_DEFAULT,
+                                  .daemon.drift_interval_sec = DAEMON_DRIFT_INTERVAL_DEFAULT };
                 return 0;
         }
         if (r < 0) {

@@ -60,6 +60,11 @@ typedef struct Config {
                 uint64_t keyslot_days;     /* rotation policy for the daemon: 0 = never */
                 uint64_t volume_key_days;
         } fde;
+        struct {
+                uint64_t check_interval_sec; /* cchostd re-checks this often; default 600, 0 = only on events */
+                uint64_t drift_interval_sec; /* hardening drift detection; default 3600, 0 = never */
+                bool auto_enforce;           /* re-enforce the profile on drift; default no */
+        } daemon;
         char *path;              /* where it was read from, for messages */
 } Config;
 
@@ -67,6 +72,8 @@ typedef struct Config {
 #define BASELINE_PATH "etc/cchost/baseline.yaml" /* under the root, like every path in the config */
 #define BASELINE_KEY_PATH "etc/cchost/baseline-key.pem"
 #define KDS_URL_DEFAULT "https://kdsintf.amd.com"
+#define DAEMON_CHECK_INTERVAL_DEFAULT 600
+#define DAEMON_DRIFT_INTERVAL_DEFAULT 3600
 
 /*
  * Reads the configuration: path (else the host's config_path), a file on this machine named by the

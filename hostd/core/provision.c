@@ -563,7 +563,8 @@ int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
         int r;
 
         /* one run: the configuration and the baseline are read once for the check, the plan and the verify */
-        r = engine_run_new(h, &(EngineRunOptions) { .config_path = o->config_path }, &run);
+        r = engine_run_new(h, &(EngineRunOptions) { .config_path = o->config_path, .cancelled = o->cancelled,
+                                                    .userdata = o->userdata }, &run);
         if (r < 0)
                 return r;
         r = engine_run_config(run, &config, &error);

@@ -16,6 +16,10 @@ typedef struct ProvisionOptions {
         bool resume;             /* continue an interrupted run */
         const char *config_path; /* a file on this machine; NULL: /etc/cchost/cchost.yaml under the root */
         char *const *only;       /* plan only for these finding ids (NULL: every fixable failure) */
+        /* the run's cancellation (EngineRunOptions.cancelled): asked before each probe, true stops the
+         * run there with -ECANCELED (NULL: never cancelled) */
+        bool (*cancelled)(void *userdata);
+        void *userdata;
 } ProvisionOptions;
 
 /*

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "action.h"
+#include "daemon.h"
+#include "engine.h"
+#include "harden.h"
+#include "hostfs.h"
+#include "log.h"
+#include "provision.h"
+#include "report.h"
+#include "strv.h"
+
+/*
+ * The documents cchostd serves. Each comes from the serializer cchostctl --json uses for the same
+ * verb (report_to_json, plan_document_to_json, compliance_to_json); the two of its own,
+ * cchost.capacity/v1 and cchost.node/v1, are built here from the cached state and nowhere else.
+ */
+
+#define MEMINFO_MAX (64 * 1024)
+
+void daemon_state_done(DaemonState *s) {
+        free(s->check_json);
+        json_object_put(s->capacity);
+        strv_free(s->failed_checks);
+        free(s->compliance_error);
+        strv_free(s->compliance_failed);
+        *s = (DaemonState) {};
+}
+
+char *daemon_json_string(json_object *o) {
+        const char *s;
+
+        if (!o)
+                return NULL;
+        s = json_object_to_json_string_ext(json_sanitize_utf8(o), JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        return s ? strdup(s) : NULL;
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+                return 0;
+        return (uint64_t) ts.tv_sec * UINT64_C(1000000) + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* "MemTotal:  263842344 kB" -> bytes; -ENOENT when the line is not there */
+static int meminfo_bytes(const char *text, const char *key, uint64_t *ret) {
+        size_t n = strlen(key);
+
+        for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                unsigned long long kb;
+                char *end;
+
+                if (!strneq(l, key, n) || l[n] != ':')
+                        continue;
+                kb = strtoull(l + n + 1, &end, 10);
+                if (end == l + n + 1 || kb > UINT64_MAX / 1024)
+                        return -EINVAL;
+                *ret = (uint64_t) kb * 1024;
+                return 0;
+        }
+        return -ENOENT;
+}
+
+/* The check's capacity object (TEE keys or ASIDs, CVM slots) plus the memory from /proc/meminfo. */
+static json_object *capacity_to_json(Host *h, const Report *r) {
+        _cleanup_free_ char *meminfo = NULL;
+        json_object *o = json_object_new_object(), *mem = json_object_new_object();
+        uint64_t v;
+        size_t size;
+
+        if (!o || !mem) {
+                json_object_put(o);
+                json_object_put(mem);
+                return NULL;
+        }
+        json_object_object_add(o, "schema", json_object_new_string("cchost.capacity/v1"));
+        json_object_object_add(o, "root", json_object_new_string(hostfs_root(host_fs(h))));
+        json_object_object_add(o, "tee", json_object_new_string(tee_to_string(r->tee)));
+        json_object_object_add(o, "capacity", r->capacity ? json_object_get(r->capacity) : json_object_new_object());
+        if (hostfs_read_file(host_fs(h), "proc/meminfo", MEMINFO_MAX, &meminfo, &size) < 0)
+                meminfo = NULL;
+        json_object_object_add(mem, "total_bytes", meminfo && meminfo_bytes(meminfo, "MemTotal", &v) >= 0 ?
+                               json_object_new_uint64(v) : NULL);
+        json_object_object_add(mem, "available_bytes", meminfo && meminfo_bytes(meminfo, "MemAvailable", &v) >= 0 ?
+                               json_object_new_uint64(v) : NULL);
+        json_object_object_add(o, "memory", mem);
+        return o;
+}
+
+/* From the hardening.fde.volumes check: every configured volume LUKS2 with a TPM2 token -> tpm2;
+ * LUKS2 without one -> passphrase-only; a volume that is not LUKS2, or none configured -> none. */
+static const char *disk_encryption(const Report *r) {
+        const Finding *f = report_find(r, "hardening.fde.volumes");
+        json_object *devices;
+        bool tpm2 = true;
+
+        if (!f || f->status == FINDING_UNKNOWN)
+                return "unknown";
+        if (f->status == FINDING_SKIP)
+                return "none";
+        if (!f->evidence || !json_object_object_get_ex(f->evidence, "devices", &devices))
+                return "unknown";
+        json_object_object_foreach(devices, name, e) {
+                const char *type = json_object_get_string(json_object_object_get(e, "type"));
+
+                (void) name;
+                if (!type || !streq(type, "luks2"))
+                        return "none";
+                if (!json_object_get_boolean(json_object_object_get(e, "tpm2_token")))
+                        tpm2 = false;
+        }
+        return tpm2 ? "tpm2" : "passphrase-only";
+}
+
+int daemon_state_build(Host *h, const char *config_path, DaemonState *ret, char **ret_error) {
+        _cleanup_(report_freep) Report *report = NULL;
+        _cleanup_(harden_scan_freep) HardenScan *scan = NULL;
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        _cleanup_free_ char *scan_error = NULL;
+        DaemonState s = { .disk_encryption = "unknown" };
+        int r;
+
+        host_flush(h);
+        r = engine_check(h, _TEE_INVALID, &report);
+        if (r < 0)
+                return error_set(ret_error, r, "the check of %s failed: %s", hostfs_root(host_fs(h)), strerror(-r));
+        s.last_check = now_usec();
+        o = report_to_json(report);
+        s.check_json = daemon_json_string(o);
+        s.capacity = capacity_to_json(h, report);
+        if (!s.check_json || !s.capacity)
+                goto oom;
+        s.have_report = true;
+        s.tee = report->tee;
+        s.ready = report_ready(report);
+        for (size_t i = 0; i < report->n_findings; i++) {
+                const Finding *f = &report->findings[i];
+
+                if (f->status == FINDING_WARN)
+                        s.warnings = true;
+                if ((f->status == FINDING_FAIL || f->status == FINDING_UNKNOWN) && strv_extend(&s.failed_checks, f->id) < 0)
+                        goto oom;
+        }
+        s.reboot_required = hostfs_exists(host_fs(h), REBOOT_REQUIRED_PATH) > 0;
+        s.disk_encryption = disk_encryption(report);
+
+        r = harden_scan(h, NULL, &scan, &scan_error);
+        if (r < 0) {
+                s.compliance_error = strdup(scan_error ?: strerror(-r));
+                if (!s.compliance_error)
+                        goto oom;
+        } else {
+                s.compliance_score = harden_scan_score(scan);
+                for (size_t i = 0; i < scan->n_results; i++)
+                        if (streq(harden_result_status(&scan->results[i]), "fail") &&
+                            strv_extend(&s.compliance_failed, scan->results[i].finding.id) < 0)
+                                goto oom;
+        }
+        *ret = s;
+        return 0;
+oom:
+        daemon_state_done(&s);
+        return error_set(ret_error, -ENOMEM, "out of memory");
+}
+
+static json_object *strv_json(char *const *l) {
+        json_object *a = json_object_new_array();
+
+        for (char *const *i = l; a && i && *i; i++)
+                json_object_array_add(a, json_object_new_string(*i));
+        return a;
+}
+
+json_object *daemon_node_to_json(const DaemonState *s, const char *root, const char *readiness,
+                                 const char *provision_stage) {
+        json_object *o = json_object_new_object(), *c, *k;
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "schema", json_object_new_string("cchost.node/v1"));
+        json_object_object_add(o, "root", json_object_new_string(root));
+        json_object_object_add(o, "readiness", json_object_new_string(readiness));
+        json_object_object_add(o, "ready", json_object_new_boolean(s->ready));
+        json_object_object_add(o, "tee", json_object_new_string(tee_to_string(s->tee)));
+        json_object_object_add(o, "failed_checks", strv_json(s->failed_checks));
+        json_object_object_add(o, "reboot_required", json_object_new_boolean(s->reboot_required));
+        json_object_object_add(o, "provision_stage", json_object_new_string(strempty(provision_stage)));
+        c = json_object_new_object();
+        if (c) {
+                json_object_object_add(c, "score", s->compliance_error ? NULL : json_object_new_double(s->compliance_score));
+                json_object_object_add(c, "failed", strv_json(s->compliance_failed));
+                json_object_object_add(c, "error", s->compliance_error ? json_object_new_string(s->compliance_error) : NULL);
+        }
+        json_object_object_add(o, "compliance", c);
+        json_object_object_add(o, "disk_encryption", json_object_new_string(s->disk_encryption ?: "unknown"));
+        k = json_object_new_object();
+        if (k) {
+                json_object_object_add(k, "last_usec", json_object_new_uint64(s->last_key_rotation));
+                json_object_object_add(k, "next_usec", json_object_new_uint64(s->next_key_rotation));
+        }
+        json_object_object_add(o, "key_rotation", k);
+        json_object_object_add(o, "capacity", s->capacity ? json_object_get(json_object_object_get(s->capacity, "capacity")) : NULL);
+        json_object_object_add(o, "memory", s->capacity ? json_object_get(json_object_object_get(s->capacity, "memory")) : NULL);
+        json_object_object_add(o, "last_check_usec", json_object_new_uint64(s->last_check));
+        return o;
+}
+
+static int report_plan(Daemon *d, char **ret, char **ret_error) {
+        _cleanup_(report_freep) Report *report = NULL;
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        _cleanup_free_ char *journal = NULL;
+        Plan plan = {};
+        int r;
+
+        host_flush(d->host);
+        r = plan_host(d->host, _TEE_INVALID, d->config_path, &plan, &report, &journal, ret_error);
+        if (r < 0)
+                return ret_error && *ret_error ? r : error_set(ret_error, r, "planning failed: %s", strerror(-r));
+        o = plan_document_to_json(&plan, report, journal);
+        plan_done(&plan);
+        *ret = daemon_json_string(o);
+        return *ret ? 0 : error_set(ret_error, -ENOMEM, "out of memory");
+}
+
+static int report_compliance(Daemon *d, char **ret, char **ret_error) {
+        _cleanup_(harden_scan_freep) HardenScan *scan = NULL;
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        NodeIdentity n;
+        int r;
+
+        host_flush(d->host);
+        r = harden_scan(d->host, NULL, &scan, ret_error);
+        if (r < 0)
+                return ret_error && *ret_error ? r : error_set(ret_error, r, "cannot check the hardening profile: %s",
+                                                              strerror(-r));
+        node_identity_read(d->host, &n);
+        o = compliance_to_json(scan, &n);
+        node_identity_done(&n);
+        *ret = daemon_json_string(o);
+        return *ret ? 0 : error_set(ret_error, -ENOMEM, "out of memory");
+}
+
+int daemon_report(Daemon *d, const char *kind, char **ret, char **ret_error) {
+        _cleanup_(json_object_putp) json_object *o = NULL;
+
+        if (streq(kind, "plan"))
+                return report_plan(d, ret, ret_error);
+        if (streq(kind, "compliance"))
+                return report_compliance(d, ret, ret_error);
+        if (!streq(kind, "check") && !streq(kind, "capacity") && !streq(kind, "node"))
+                return error_set(ret_error, -EINVAL, "unknown report kind; expected check, plan, compliance, capacity or node");
+        if (!d->state.have_report)
+                return error_set(ret_error, -EAGAIN, "no check has completed yet");
+        if (streq(kind, "check"))
+                *ret = strdup(d->state.check_json);
+        else if (streq(kind, "capacity"))
+                *ret = daemon_json_string(d->state.capacity);
+        else {
+                o = daemon_node_to_json(&d->state, d->root, daemon_readiness(d), d->provision_stage);
+                *ret = daemon_json_string(o);
+        }
+        return *ret ? 0 : error_set(ret_error, -ENOMEM, "out of memory");
+}
