@@ -62,7 +62,7 @@ class Installed(unittest.TestCase):
 
     def unit(self):
         with open(os.path.join(HERE, "install-layout.txt")) as f:
-            units = [l for l in f if l.strip().endswith(".service")]
+            units = [l for l in f if l.strip().endswith("/cchost-firstboot.service")]
         return self.path(units[0].strip().replace("PREFIX", self.prefix))
 
     def test_unit_runs_the_installed_binary(self):
@@ -94,7 +94,7 @@ class Installed(unittest.TestCase):
     def test_man_pages_have_no_warnings(self):
         if not shutil.which("man"):
             raise unittest.SkipTest("man (man-db) is not installed")
-        for page in ("man1/cchostctl.1", "man5/cchost.yaml.5"):
+        for page in ("man1/cchostctl.1", "man5/cchost.yaml.5", "man8/cchostd.8"):
             p = self.path(os.path.join(self.prefix, "share", "man", page))
             r = subprocess.run(["man", "--warnings", "-l", p], capture_output=True, text=True,
                                env=dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8"))
