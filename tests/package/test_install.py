@@ -116,14 +116,16 @@ COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
 _cchostctl
 printf '%s\n' "${COMPREPLY[@]}"
 '''
-        r = subprocess.run(["bash", "-c", prog, "bash", helper, script, line], capture_output=True, text=True)
+        # the completion asks the cchostctl it completes for its verbs and options: the installed one
+        env = dict(os.environ, PATH=self.path(os.path.join(self.prefix, "bin")) + os.pathsep + os.environ["PATH"])
+        r = subprocess.run(["bash", "-c", prog, "bash", helper, script, line], capture_output=True, text=True, env=env)
         self.assertEqual(r.returncode, 0, r.stderr)
         return sorted(w for w in r.stdout.split("\n") if w)
 
     def test_bash_completion(self):
         self.assertEqual(self.complete("cchostctl di"), ["disk"])
         self.assertEqual(self.complete("cchostctl p"), ["plan", "provision"])
-        self.assertEqual(self.complete("cchostctl --root /tmp disk r"), ["reseal", "rotate"])
+        self.assertEqual(self.complete("cchostctl --root /tmp disk r"), ["recover", "reseal", "rotate"])
         self.assertEqual(self.complete("cchostctl harden "), ["check", "drift", "enforce"])
         self.assertEqual(self.complete("cchostctl --tee "), ["auto", "snp", "tdx"])
         self.assertEqual(self.complete("cchostctl report compliance --format x"), ["xccdf"])
