@@ -3,9 +3,11 @@
 """The bash completion of cchostctl, sourced in bash and driven through COMP_WORDS like readline
 does: it offers exactly the verbs and sub-verbs "cchostctl --help" lists and, after each verb, exactly
 the options that verb's own --help lists (an option the verb refuses is never offered, one it takes
-is never missing), skips option values when it finds the verb, and completes option values.
+is never missing), skips option values when it finds the verb, completes option values, and offers
+the check ids after "list-checks".
 
 usage: test_completion.py BUILD_DIR SOURCE_DIR [SCRIPT]"""
+import json
 import os
 import re
 import shutil
@@ -105,6 +107,16 @@ class Completion(unittest.TestCase):
     def test_binary_named_by_path(self):
         # completing build/hostd/cli/cchostctl asks that binary, not the one on PATH
         self.assertEqual(complete(CCHOSTCTL + " di", path="/usr/bin:/bin"), ["disk"])
+
+    def test_check_ids(self):
+        ids = [c["id"] for c in json.loads(subprocess.run([CCHOSTCTL, "--json", "list-checks"], check=True,
+                                                          capture_output=True, text=True).stdout)["checks"]]
+        self.assertGreater(len(ids), 10)
+        self.assertEqual(complete("cchostctl list-checks "), sorted(ids))
+        self.assertEqual(complete("cchostctl --json list-checks snp.cpu.v"), ["snp.cpu.vendor"])
+        # after one id, the others are still offered
+        self.assertEqual(complete("cchostctl list-checks snp.cpu.vendor tdx.cpu.v"),
+                         sorted(i for i in ids if i.startswith("tdx.cpu.v")))
 
     def test_unknown_verb(self):
         self.assertEqual(complete("cchostctl no-such-verb "), [])
