@@ -145,7 +145,8 @@ class Security(unittest.TestCase):
             f.write(text)
         man_args, env = ["--man=no"], {}
         pages = {"man1": "cchostctl.1", "man5": "cchost.yaml.5", "man8": "cchostd.8"}
-        if all(os.path.exists(os.path.join(BUILD, "hostd", "data", p)) for p in pages.values()):
+        # (verify runs man(1) for them: without man-db or scdoc, the rest of the unit is verified)
+        if shutil.which("man") and all(os.path.exists(os.path.join(BUILD, "hostd", "data", p)) for p in pages.values()):
             mandir = os.path.join(self.tmp, "man")
             for section, page in pages.items():
                 os.makedirs(os.path.join(mandir, section))
