@@ -186,8 +186,9 @@ static const Verb verbs[] = {
           "Run every check for the host's TEE and print the verdict (--json: schema\n"
           "cchost.check/v1)",
           OPTS_HOST | O(JSON), 0, verb_check },
-        { "list-checks", NULL, "[--json | --markdown] list-checks",
-          "List the checks: id, what each reads, pass rule, remedy", O(JSON) | O(MARKDOWN), 0, verb_list_checks },
+        { "list-checks", NULL, "[--json | --markdown] list-checks [ID...]",
+          "List the checks (or those named): id, what each reads, pass rule, remedy", O(JSON) | O(MARKDOWN), 0,
+          verb_list_checks },
         { "capture", NULL, "[--root DIR] [--config FILE] [--tee auto|snp|tdx] [--libvirt-uri URI] capture --output DIR",
           "Copy everything the checks read (files, registers, ioctl answers) into the new\n"
           "directory DIR; --root DIR replays it exactly",
@@ -568,8 +569,24 @@ static void md_cell(const char *s) {
 }
 
 static int verb_list_checks(int argc, char *argv[]) {
-        if (argc > 1)
-                return log_error_errno(-EINVAL, "list-checks takes no arguments, got \"%s\"", argv[1]);
+        _cleanup_free_ bool *listed = NULL;
+
+        /* list-checks ID...: only those checks, in table order; an unknown id lists nothing */
+        listed = calloc(probe_table_size + 1, sizeof(bool));
+        if (!listed)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        for (size_t i = 0; i < probe_table_size; i++)
+                listed[i] = argc <= 1;
+        for (int k = 1; k < argc; k++) {
+                size_t i;
+
+                for (i = 0; i < probe_table_size && !streq(probe_table[i]->id, argv[k]); i++)
+                        ;
+                if (i == probe_table_size)
+                        return log_error_errno(-EINVAL, "No check has the id \"%s\"; cchostctl list-checks lists them",
+                                               argv[k]);
+                listed[i] = true;
+        }
 
         if (arg_json) {
                 _cleanup_(json_object_putp) json_object *doc = json_object_new_object();
@@ -584,8 +601,11 @@ static int verb_list_checks(int argc, char *argv[]) {
 
                 for (size_t i = 0; i < probe_table_size; i++) {
                         const Probe *p = probe_table[i];
-                        json_object *o = json_object_new_object();
+                        json_object *o;
 
+                        if (!listed[i])
+                                continue;
+                        o = json_object_new_object();
                         json_object_object_add(o, "id", json_object_new_string(p->id));
                         json_object_object_add(o, "component", json_object_new_string(p->component));
                         json_object_object_add(o, "tee", json_object_new_string(tee_label(p)));
@@ -606,6 +626,8 @@ static int verb_list_checks(int argc, char *argv[]) {
                 for (size_t i = 0; i < probe_table_size; i++) {
                         const Probe *p = probe_table[i];
 
+                        if (!listed[i])
+                                continue;
                         printf("| `%s` | %s | %s%s%s | ", p->id, tee_label(p), p->parent ? "`" : "",
                                p->parent ? p->parent : "", p->parent ? "`" : "");
                         md_cell(p->reads);
@@ -621,6 +643,8 @@ static int verb_list_checks(int argc, char *argv[]) {
         for (size_t i = 0; i < probe_table_size; i++) {
                 const Probe *p = probe_table[i];
 
+                if (!listed[i])
+                        continue;
                 printf("%s  [%s, %s]\n", p->id, p->component, tee_label(p));
                 printf("    reads:  %s\n", p->reads);
                 printf("    passes: %s\n", p->rule);

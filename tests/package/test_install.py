@@ -62,7 +62,7 @@ class Installed(unittest.TestCase):
 
     def unit(self):
         with open(os.path.join(HERE, "install-layout.txt")) as f:
-            units = [l for l in f if l.strip().endswith(".service")]
+            units = [l for l in f if l.strip().endswith("/cchost-firstboot.service")]
         return self.path(units[0].strip().replace("PREFIX", self.prefix))
 
     def test_unit_runs_the_installed_binary(self):
@@ -94,7 +94,7 @@ class Installed(unittest.TestCase):
     def test_man_pages_have_no_warnings(self):
         if not shutil.which("man"):
             raise unittest.SkipTest("man (man-db) is not installed")
-        for page in ("man1/cchostctl.1", "man5/cchost.yaml.5"):
+        for page in ("man1/cchostctl.1", "man5/cchost.yaml.5", "man8/cchostd.8"):
             p = self.path(os.path.join(self.prefix, "share", "man", page))
             r = subprocess.run(["man", "--warnings", "-l", p], capture_output=True, text=True,
                                env=dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8"))
@@ -116,14 +116,16 @@ COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
 _cchostctl
 printf '%s\n' "${COMPREPLY[@]}"
 '''
-        r = subprocess.run(["bash", "-c", prog, "bash", helper, script, line], capture_output=True, text=True)
+        # the completion asks the cchostctl it completes for its verbs and options: the installed one
+        env = dict(os.environ, PATH=self.path(os.path.join(self.prefix, "bin")) + os.pathsep + os.environ["PATH"])
+        r = subprocess.run(["bash", "-c", prog, "bash", helper, script, line], capture_output=True, text=True, env=env)
         self.assertEqual(r.returncode, 0, r.stderr)
         return sorted(w for w in r.stdout.split("\n") if w)
 
     def test_bash_completion(self):
         self.assertEqual(self.complete("cchostctl di"), ["disk"])
         self.assertEqual(self.complete("cchostctl p"), ["plan", "provision"])
-        self.assertEqual(self.complete("cchostctl --root /tmp disk r"), ["reseal", "rotate"])
+        self.assertEqual(self.complete("cchostctl --root /tmp disk r"), ["recover", "reseal", "rotate"])
         self.assertEqual(self.complete("cchostctl harden "), ["check", "drift", "enforce"])
         self.assertEqual(self.complete("cchostctl --tee "), ["auto", "snp", "tdx"])
         self.assertEqual(self.complete("cchostctl report compliance --format x"), ["xccdf"])
