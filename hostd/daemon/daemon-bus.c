@@ -128,17 +128,8 @@ void daemon_emit_changed(Daemon *d, const DaemonState *old) {
 }
 
 int daemon_authorize(Daemon *d, sd_bus_message *m, const char *action, sd_bus_error *error) {
-        int r;
-
-        /* uid 0 (on dbus-daemon: the sender's uid equals ours), as hostnamed's short-circuit */
-        r = sd_bus_query_sender_privilege(m, -1);
-        if (r > 0)
-                return 1;
-        if (r < 0)
-                log_debug_errno(r, "Cannot query the sender's privilege: %m");
-        /* polkit (io.cchost.manage, io.cchost.rotate-keys) is not asked yet: everyone else is denied */
-        sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied: %s is allowed to root only", action);
-        return -EACCES;
+        /* root, else polkit (asked asynchronously; the interactive flag is the message's own) */
+        return bus_polkit_verify_async(m, action, false, &d->polkit_registry, error);
 }
 
 static int errno_to_bus_error(sd_bus_error *error, int r, const char *message) {

@@ -33,6 +33,8 @@ Daemon *daemon_free(Daemon *d) {
         sd_event_source_unref(d->job_io);
         if (d->job_fd >= 0)
                 close(d->job_fd);
+        /* the pending authorization queries hold slots on the bus: drop them first */
+        d->polkit_registry = polkit_registry_free(d->polkit_registry);
         sd_bus_flush_close_unref(d->bus);
         sd_event_unref(d->event);
         host_free(d->host);

@@ -10,6 +10,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "bus-polkit.h"
 #include "host.h"
 #include "macro.h"
 
@@ -112,6 +113,7 @@ struct Daemon {
 
         sd_event *event;
         sd_bus *bus;
+        PolkitRegistry *polkit_registry; /* pending and answered authorization queries (bus-polkit.c) */
         sd_event_source *sigterm, *sigint, *job_io;
         int job_fd;                /* eventfd: a worker has news */
         bool exiting;

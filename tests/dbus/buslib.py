@@ -38,6 +38,8 @@ BUS_NAME = "io.cchost.Host1"
 PATH = "/io/cchost/Host1"
 IFACE = "io.cchost.Host1"
 JOB_IFACE = "io.cchost.Job1"
+POLKIT_NAME = "org.freedesktop.PolicyKit1"
+POLKIT_PATH = "/org/freedesktop/PolicyKit1/Authority"
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 main = checklib.main
@@ -90,6 +92,13 @@ class BusCase(HostCase):
         includedir = os.path.join(tmp, "system.d")
         os.mkdir(includedir)
         shutil.copy(POLICY, includedir)
+        # the polkit mock (start_polkit) may own polkit's name, as root: the test's own rule, not the project's
+        with open(os.path.join(includedir, "test-polkit-mock.conf"), "w") as f:
+            f.write('<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"\n'
+                    ' "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">\n<busconfig>\n'
+                    f'  <policy user="root"><allow own="{POLKIT_NAME}"/></policy>\n'
+                    f'  <policy context="default"><allow send_destination="{POLKIT_NAME}"/></policy>\n'
+                    '</busconfig>\n')
         # the unprivileged client must reach the socket
         os.chmod(tmp, 0o755)
         sock = os.path.join(tmp, "system_bus_socket")
@@ -103,6 +112,35 @@ class BusCase(HostCase):
         self.bus_address = line.split(",")[0] if line.startswith("unix:path=") else f"unix:path={sock}"
         self.bus_proc = p
         return self.bus_address
+
+    def start_polkit(self, allowed=()):
+        """python-dbusmock's polkitd template on the private bus, allowing exactly the actions named."""
+        try:
+            import dbusmock  # noqa: F401
+        except ImportError as e:
+            self.skipTest(f"python3-dbusmock is not installed ({e})")
+        if not getattr(self, "bus_address", None):
+            self.start_bus()
+        log = tempfile.NamedTemporaryFile(prefix="cchost-polkitd-", delete=False)
+        self.addCleanup(os.unlink, log.name)
+        p = subprocess.Popen(["/usr/bin/python3", "-m", "dbusmock", "--system", "--template", "polkitd"],
+                             stdout=log, stderr=subprocess.STDOUT,
+                             env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus_address))
+        log.close()
+        self.addCleanup(_stop, p)
+        deadline = time.monotonic() + 30
+        while self.busctl("status", POLKIT_NAME, check=False).returncode != 0:
+            if p.poll() is not None or time.monotonic() > deadline:
+                self.fail(f"the polkit mock did not start: {read_text(log.name)}")
+            time.sleep(0.05)
+        self.busctl("call", POLKIT_NAME, POLKIT_PATH, "org.freedesktop.DBus.Mock", "SetAllowed", "as",
+                    str(len(allowed)), *allowed)
+        p.log_path = log.name
+        return p
+
+    def polkit_queries(self, p):
+        """How many CheckAuthorization calls the mock answered (its log has one line per call)."""
+        return read_text(p.log_path).count("CheckAuthorization")
 
     def start_daemon(self, root, *args, env=None, wait=True, config=None):
         """cchostd --root ROOT --bus-address ADDR; waits until it owns the name (wait=True)."""

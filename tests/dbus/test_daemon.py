@@ -391,6 +391,52 @@ class Unprivileged(BusCase):
         self.assertEqual(self.get("Tee", user="nobody"), "snp")
 
 
+class Polkit(BusCase):
+    """The authorization matrix through the real daemon, with python-dbusmock's polkitd on the bus:
+    root runs without polkit, an unprivileged caller runs only what polkit grants, and a refusal
+    changes nothing."""
+
+    def setUp(self):
+        super().setUp()
+        self.root = self.build(self.spec("milan-snp-bios-off"))
+        self.write(self.root, "etc/cchost/cchost.yaml", "fde:\n  devices: [/dev/nvme0n1p3]\n")
+
+    def test_denied_by_polkit(self):
+        before = tree_digest(self.root)
+        pk = self.start_polkit(allowed=[])
+        self.start_daemon(self.root)
+        for method, sig, args in MUTATING:
+            with self.subTest(method=method):
+                name, message = self.call_error(method, sig, *args, user="nobody")
+                self.assertEqual(name, "org.freedesktop.DBus.Error.AccessDenied", message)
+        # polkit was asked once per call, and the daemon serves on
+        self.assertEqual(self.polkit_queries(pk), len(MUTATING))
+        self.assertDaemonUp()
+        self.assertEqual(self.get("ProvisionStage"), "")
+        self.assertEqual(tree_digest(self.root), before, "a call polkit refused changed the tree")
+
+    def test_allowed_by_polkit(self):
+        pk = self.start_polkit(allowed=["io.cchost.manage"])
+        self.start_daemon(self.root)
+        # io.cchost.manage granted: the dry runs run as jobs for uid 65534
+        for method, sig, args in (("Enforce", "b", [True]), ("Provision", "bb", [True, False])):
+            with self.subTest(method=method):
+                job = self.call(method, sig, *args, user="nobody")[0]
+                self.assertTrue(job.startswith("/io/cchost/Host1/job/"), job)
+                self.assertNotEqual(self.wait_job(job), "running")
+        # io.cchost.rotate-keys is another action: still refused
+        name, message = self.call_error("RotateKeys", "sb", "/dev/nvme0n1p3", False, user="nobody")
+        self.assertEqual(name, "org.freedesktop.DBus.Error.AccessDenied", message)
+        self.assertEqual(self.polkit_queries(pk), 3)
+
+    def test_root_does_not_ask_polkit(self):
+        pk = self.start_polkit(allowed=[])
+        self.start_daemon(self.root)
+        job = self.call("Enforce", "b", True)[0]
+        self.assertNotEqual(self.wait_job(job), "running")
+        self.assertEqual(self.polkit_queries(pk), 0)
+
+
 class Introspection(BusCase):
     """hostd/data/io.cchost.Host1.xml is what the running daemon serves."""
 
