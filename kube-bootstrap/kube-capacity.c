@@ -41,9 +41,10 @@ void kube_reservations(uint64_t mem_total, unsigned cpus, KubeReservations *ret)
         for (size_t i = 0; i < ELEMENTSOF(tiers) && left > 0; i++) {
                 uint64_t part = left < tiers[i].size ? left : tiers[i].size;
 
-                kube += part / 100 * tiers[i].percent + part % 100 * tiers[i].percent / 100;
+                kube += part * tiers[i].percent; /* in hundredths of a byte: MemTotal < 2^50 (read_mem_total) */
                 left -= part;
         }
+        kube /= 100;
         /* per core, in thousandths of a millicore: 60m, 10m, 5m, 5m, then 2.5m */
         for (unsigned c = 0; c < cpus; c++)
                 cpu_micro += c == 0 ? 60000 : c == 1 ? 10000 : c < 4 ? 5000 : 2500;
@@ -56,7 +57,7 @@ void kube_reservations(uint64_t mem_total, unsigned cpus, KubeReservations *ret)
         };
 }
 
-/* MemTotal of /proc/meminfo, in bytes. */
+/* MemTotal of /proc/meminfo, in bytes (below 1 PiB, so the reservation arithmetic cannot overflow). */
 static int read_mem_total(Host *h, uint64_t *ret, char **ret_error) {
         _cleanup_free_ char *text = NULL;
         const char *line;
@@ -69,7 +70,7 @@ static int read_mem_total(Host *h, uint64_t *ret, char **ret_error) {
         line = strstr(text, "MemTotal:");
         if (!line || (line != text && line[-1] != '\n') ||
             sscanf(line, "MemTotal: %" SCNu64 " %7s", &kib, unit) != 2 || !streq(unit, "kB") || kib == 0 ||
-            kib > UINT64_MAX / 1024)
+            kib >= (UINT64_C(1) << 40))
                 return error_set(ret_error, -EBADMSG, "/%s has no MemTotal line in kB", MEMINFO);
         *ret = kib * 1024;
         return 0;
