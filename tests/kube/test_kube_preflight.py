@@ -190,6 +190,19 @@ class Config(KubeCase):
         self.write(root, "/etc/cchost/cchost.yaml", "kube:\n  api_server: \"127.0.0.1:6443\"\n")
         self.config_error(root, "kube.token_file is not set")
 
+    def test_shipped_commented_section(self):
+        """The commented kube: block of hostd/data/cchost.yaml, uncommented, is a valid configuration."""
+        with open(os.path.join(os.environ.get("CCHOST_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "..", "..")),
+                               "hostd", "data", "cchost.yaml")) as f:
+            text = f.read()
+        block = text[text.index("#kube:"):]
+        lines = [line[1:] for line in block.splitlines() if line.startswith("#")]
+        config = "\n".join(lines).replace("<64 hex digits>", "ab" * 32) + "\n"
+        root = self.build(self.spec("spr-tdx-ready"))
+        self.write(root, "/etc/cchost/cchost.yaml", config)
+        # parsed: the first problem is the token file the example names, which this tree lacks
+        self.config_error(root, "kube.token_file /etc/cchost/kube-token: No such file or directory")
+
     def test_check_still_reads_the_configuration(self):
         """The kube: section does not disturb the other verbs (check reads the same file)."""
         root = self.kube_root("spr-tdx-ready", "127.0.0.1:6443", ["sha256:" + "ab" * 32],
