@@ -317,6 +317,9 @@ static int fetch(CURL *curl, const char *url, const char *ca, size_t ca_size, An
         http_easy_setup(curl, url, ca, ca_size, NULL, PREFLIGHT_TIMEOUT_S, &a->body);
         curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, PREFLIGHT_CONNECT_TIMEOUT_S);
         curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, a->error);
+        /* the verified fetch must never ride on the unverified connection */
+        curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
         /* kubeadm's first GET trusts nothing either: the JWS and the pin decide */
         if (!ca) {
                 curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
