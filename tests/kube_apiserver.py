@@ -300,8 +300,12 @@ class ApiError(Exception):
 class KubeApiServer:
     """The test double; see the module docstring. tokens: {token id: secret}."""
 
-    def __init__(self, pki, tokens=None, serve_rogue=False, version=(1, 31)):
+    def __init__(self, pki, tokens=None, serve_rogue=False, version=(1, 31), cluster_info_hook=None):
+        """cluster_info_hook(configmap, n) may change (or replace, or raise ApiError for) the n-th answer
+        of cluster-info (n from 1): what a misbehaving or changing cluster would send."""
         self.pki = pki
+        self.cluster_info_hook = cluster_info_hook
+        self.cluster_info_gets = 0
         self.tokens = dict(tokens or {})
         self.serve_rogue = serve_rogue
         self.version = version
@@ -435,7 +439,11 @@ class KubeApiServer:
         admin = "system:masters" in groups
         node = user[len("system:node:"):] if user.startswith("system:node:") and "system:nodes" in groups else None
         if path == CLUSTER_INFO and method == "GET":
-            return 200, self.cluster_info()
+            self.cluster_info_gets += 1
+            cm = self.cluster_info()
+            if self.cluster_info_hook:
+                cm = self.cluster_info_hook(cm, self.cluster_info_gets)
+            return 200, cm
         if path == "/version" and method == "GET":
             return 200, {"major": str(self.version[0]), "minor": str(self.version[1]),
                          "gitVersion": f"v{self.version[0]}.{self.version[1]}.0-cchost-test-double"}

@@ -93,6 +93,50 @@ class Preflight(KubeCase):
         self.assertIn(f"cannot reach the API server at {endpoint}: ", out)
         self.assertIn("(curl error 7)", out)
 
+    def test_cluster_info_changes_between_the_fetches(self):
+        """The answer over the verified connection must carry the kubeconfig the token signed."""
+        def hook(cm, n):
+            if n % 2 == 0:  # the second fetch of each run
+                kc = cm["data"]["kubeconfig"].replace("preferences: {}", "preferences: {colors: true}")
+                cm["data"] = {"kubeconfig": kc, f"jws-kubeconfig-{TOKEN_ID}": kube_apiserver.detached_jws(
+                    kc, TOKEN_ID, TOKEN_SECRET)}
+            return cm
+        srv = self.server(cluster_info_hook=hook)
+        root = self.kube_root("spr-tdx-ready", srv.endpoint, [srv.ca_pin()])
+        out, doc, _ = self.preflight(root, 1)
+        self.assertEqual(doc["status"], "cluster-info-changed")
+        self.assertIn("the kubeconfig over the verified connection differs from the one the token signed", out)
+
+    def test_not_a_cluster_info(self):
+        """An API server without kube-public/cluster-info, or an answer that is not one, is named as such."""
+        def missing(cm, n):
+            raise kube_apiserver.ApiError(404, "NotFound", "configmaps \"cluster-info\" not found")
+
+        def no_kubeconfig(cm, n):
+            del cm["data"]["kubeconfig"]
+            return cm
+
+        def bad_jws(cm, n):
+            cm["data"][f"jws-kubeconfig-{TOKEN_ID}"] = "not-a-jws"
+            return cm
+
+        def two_clusters(cm, n):
+            kc = cm["data"]["kubeconfig"]
+            kc = kc.replace("clusters:\n", "clusters:\n- cluster: {server: \"https://x\"}\n  name: other\n")
+            cm["data"] = {"kubeconfig": kc,
+                          f"jws-kubeconfig-{TOKEN_ID}": kube_apiserver.detached_jws(kc, TOKEN_ID, TOKEN_SECRET)}
+            return cm
+        for hook, words in [(missing, "answered HTTP 404: not the cluster-info ConfigMap of a kubeadm cluster"),
+                            (no_kubeconfig, "the ConfigMap has no data.kubeconfig"),
+                            (bad_jws, "signature is malformed: it is not a detached compact JWS"),
+                            (two_clusters, "its kubeconfig does not list exactly one cluster")]:
+            with self.subTest(hook=hook.__name__):
+                srv = self.server(cluster_info_hook=hook)
+                root = self.kube_root("genoa-snp-ready", srv.endpoint, [srv.ca_pin()])
+                out, doc, _ = self.preflight(root, 1)
+                self.assertEqual(doc["status"], "bad-answer")
+                self.assertIn(words, out)
+
     def test_failures_have_their_own_messages(self):
         """The five failures never share a sentence: each names its own cause."""
         srv = self.server()
