@@ -173,10 +173,15 @@ int kube_capacity_compute(EngineRun *run, Tee tee, KubeCapacity *ret, char **ret
         Host *h = engine_run_host(run);
         KubeCapacity c = {};
         const Config *config = NULL;
+        const char *why = NULL;
         uint64_t reserved, reserved_cpu;
         int r;
 
-        if (tee < 0 && engine_run_config(run, &config, NULL) >= 0 && config->tee >= 0)
+        /* the configuration is as strict here as for every other verb: a broken one is an error */
+        r = engine_run_config(run, &config, &why);
+        if (r < 0)
+                return error_set(ret_error, r, "%s", why ?: strerror(-r));
+        if (tee < 0 && config->tee >= 0)
                 tee = config->tee;
         if (tee < 0) {
                 const CpuIdentity *id;

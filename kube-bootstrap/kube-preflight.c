@@ -350,9 +350,15 @@ static int fetch(CURL *curl, const char *url, const char *ca, size_t ca_size, An
                                 continue;
                         if (pem_certs(l->data + 5, strlen(l->data + 5), &one) < 0)
                                 continue;
-                        while (sk_X509_num(one) > 0)
-                                if (!sk_X509_push(a->peer, sk_X509_shift(one)))
+                        while (sk_X509_num(one) > 0) {
+                                X509 *x = sk_X509_shift(one);
+
+                                if (!sk_X509_push(a->peer, x)) {
+                                        X509_free(x);
+                                        sk_X509_pop_free(one, X509_free);
                                         return -ENOMEM;
+                                }
+                        }
                         sk_X509_free(one);
                 }
         return 0;
@@ -379,21 +385,22 @@ static int cluster_info_parse(KubePreflight *p, const char *url, const Answer *a
 
         snprintf(key, sizeof(key), JWS_PREFIX "%s", t->id);
         if (!json_object_object_get_ex(data, key, &v) || !json_object_is_type(v, json_type_string)) {
+                _cleanup_(strv_freep) char **ids = NULL;
+
+                /* token ids are public: saying which ones the cluster signs for helps find the typo */
                 json_object_object_foreach(data, name, value) {
-                        char *s;
+                        char *id;
 
                         (void) value;
                         if (!strneq(name, JWS_PREFIX, strlen(JWS_PREFIX)))
                                 continue;
-                        if (asprintf(&s, "%s%s", known ? known : "", known ? ", " : "") < 0)
+                        id = strndup(name + strlen(JWS_PREFIX), 16);
+                        if (!id || strv_consume(&ids, id) < 0)
                                 return -ENOMEM;
-                        free(known);
-                        known = s;
-                        if (asprintf(&s, "%s%.16s", known, name + strlen(JWS_PREFIX)) < 0)
-                                return -ENOMEM;
-                        free(known);
-                        known = s;
                 }
+                known = strv_join(ids, ", ");
+                if (ids && !known)
+                        return -ENOMEM;
                 return verdict(p, KUBE_PREFLIGHT_TOKEN_UNKNOWN, "the cluster at %s does not know bootstrap token id "
                                "%s: cluster-info has no %s signature (the token expired or was deleted, or the id in "
                                "%s is wrong); it signs for %s%s", p->api_server, t->id, key, k->token_file,
@@ -508,9 +515,8 @@ static int discover(KubePreflight *p, const KubeConfig *k, const KubeToken *t) {
                 goto finish;
         }
         for (int i = 0; i < sk_X509_num(cas); i++)
-                if (X509_STORE_add_cert(store, sk_X509_value(cas, i)) != 1) {
-                        ERR_clear_error();
-                }
+                if (X509_STORE_add_cert(store, sk_X509_value(cas, i)) != 1)
+                        ERR_clear_error(); /* the same certificate twice in the bundle */
         if (!a.peer || sk_X509_num(a.peer) == 0) {
                 r = verdict(p, KUBE_PREFLIGHT_CHAIN, "the API server at %s presented no certificate libcurl could "
                             "show: its chain to the cluster's CA (%s) cannot be checked", k->api_server, p->ca_subject);

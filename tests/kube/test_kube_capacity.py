@@ -117,6 +117,10 @@ class Capacity(KubeCase):
         self.write(root, "/etc/cchost/cchost.yaml", "tee: tdx\n")
         out, _ = self.report(root, "--json")
         self.assertEqual(json.loads(out)["tee"]["type"], "tdx")
+        # the configuration is read as strictly as by every other verb
+        self.write(root, "/etc/cchost/cchost.yaml", "tee: tdx\nkube:\n  max_pods: lots\n")
+        _, err = self.report(root, rc=2)
+        self.assertIn("/etc/cchost/cchost.yaml:3:13: kube.max_pods", err)
         code, _, err = self.ctl("report", "capacity", "extra", root=root)
         self.assertEqual(code, 2)
         self.assertIn("report capacity takes no arguments", err)
