@@ -411,6 +411,60 @@ static int cluster_info_parse(KubePreflight *p, const char *url, const Answer *a
         return 1;
 }
 
+/*
+ * Steps 2 and 3 of discover() on the first answer: the token's signature over the kubeconfig, then
+ * the kubeconfig's one cluster, its CA certificates and server. 1 when they are there, 0 with the
+ * verdict, <0 on errors.
+ */
+static int signed_cluster(KubePreflight *p, const char *url, const char *kubeconfig, const char *jws,
+                          const KubeToken *t, const KubeConfig *k, char **ret_ca, size_t *ret_ca_size,
+                          STACK_OF(X509) **ret_cas) {
+        const char *why = NULL;
+        int r;
+
+        r = jws_verify(jws, kubeconfig, t, &why);
+        if (r == -EBADMSG)
+                return verdict(p, KUBE_PREFLIGHT_BAD_ANSWER, "%s: the jws-kubeconfig-%s signature is malformed: %s",
+                               url, t->id, why);
+        if (r == -EPERM)
+                return verdict(p, KUBE_PREFLIGHT_SIGNATURE, "the cluster-info signature for bootstrap token id %s "
+                               "does not verify: the token secret in %s is wrong (the cluster issued another secret "
+                               "with this id)", t->id, k->token_file);
+        if (r < 0)
+                return r;
+
+        r = kubeconfig_cluster(kubeconfig, ret_ca, ret_ca_size, &p->server, &why);
+        if (r == -EBADMSG || (r >= 0 && pem_certs(*ret_ca, *ret_ca_size, ret_cas) < 0))
+                return verdict(p, KUBE_PREFLIGHT_BAD_ANSWER, "%s: %s", url,
+                               why ?: "the kubeconfig's certificate-authority-data holds no PEM certificate");
+        return r < 0 ? r : 1;
+}
+
+int kube_cluster_info_check(const char *body, size_t size, const KubeToken *t, KubePreflight *p) {
+        _cleanup_(json_object_putp) json_object *doc = NULL;
+        _cleanup_(sk_x509_pop_freep) STACK_OF(X509) *cas = NULL;
+        _cleanup_free_ char *ca = NULL;
+        const char *kubeconfig = NULL, *jws = NULL;
+        KubeConfig k = { .token_file = (char *) "the token file" };
+        Answer a = { .status = 200 };
+        size_t ca_size = 0;
+        int r;
+
+        *p = (KubePreflight) { .status = KUBE_PREFLIGHT_OK };
+        p->api_server = strdup("the API server");
+        a.body.data = strndup(body, size);
+        if (!p->api_server || !a.body.data) {
+                answer_done(&a);
+                return -ENOMEM;
+        }
+        a.body.size = strlen(a.body.data);
+        r = cluster_info_parse(p, "cluster-info", &a, t, &k, &doc, &kubeconfig, &jws);
+        if (r > 0)
+                r = signed_cluster(p, "cluster-info", kubeconfig, jws, t, &k, &ca, &ca_size, &cas);
+        answer_done(&a);
+        return r < 0 ? r : 0;
+}
+
 static int discover(KubePreflight *p, const KubeConfig *k, const KubeToken *t) {
         _cleanup_(curl_easy_cleanupp) CURL *curl = NULL;
         _cleanup_(json_object_putp) json_object *doc = NULL, *doc2 = NULL;
@@ -418,7 +472,7 @@ static int discover(KubePreflight *p, const KubeConfig *k, const KubeToken *t) {
         _cleanup_(X509_STORE_freep) X509_STORE *store = NULL;
         _cleanup_(X509_STORE_CTX_freep) X509_STORE_CTX *ctx = NULL;
         _cleanup_free_ char *url = NULL, *ca = NULL, *pins = NULL, *leaf_subject = NULL, *leaf_issuer = NULL;
-        const char *kubeconfig = NULL, *jws = NULL, *kubeconfig2 = NULL, *jws2 = NULL, *why = NULL;
+        const char *kubeconfig = NULL, *jws = NULL, *kubeconfig2 = NULL, *jws2 = NULL;
         Answer a = {}, b = {};
         size_t ca_size = 0;
         bool pinned = false;
@@ -443,31 +497,11 @@ static int discover(KubePreflight *p, const KubeConfig *k, const KubeToken *t) {
         if (r <= 0)
                 goto finish;
 
-        /* 2. the token's signature over the kubeconfig */
-        r = jws_verify(jws, kubeconfig, t, &why);
-        if (r == -EBADMSG) {
-                r = verdict(p, KUBE_PREFLIGHT_BAD_ANSWER, "%s: the jws-kubeconfig-%s signature is malformed: %s", url,
-                            t->id, why);
-                goto finish;
-        }
-        if (r == -EPERM) {
-                r = verdict(p, KUBE_PREFLIGHT_SIGNATURE, "the cluster-info signature for bootstrap token id %s does "
-                            "not verify: the token secret in %s is wrong (the cluster issued another secret with this "
-                            "id)", t->id, k->token_file);
-                goto finish;
-        }
-        if (r < 0)
+        r = signed_cluster(p, url, kubeconfig, jws, t, k, &ca, &ca_size, &cas);
+        if (r <= 0)
                 goto finish;
 
         /* 3. the CA it carries, against the pins */
-        r = kubeconfig_cluster(kubeconfig, &ca, &ca_size, &p->server, &why);
-        if (r == -EBADMSG || (r >= 0 && pem_certs(ca, ca_size, &cas) < 0)) {
-                r = verdict(p, KUBE_PREFLIGHT_BAD_ANSWER, "%s: %s", url,
-                            why ?: "the kubeconfig's certificate-authority-data holds no PEM certificate");
-                goto finish;
-        }
-        if (r < 0)
-                goto finish;
         for (int i = 0; i < sk_X509_num(cas); i++) {
                 X509 *x = sk_X509_value(cas, i);
                 _cleanup_free_ char *pin = NULL;

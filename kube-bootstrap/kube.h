@@ -75,6 +75,13 @@ void kube_preflight_done(KubePreflight *p);
 /* cchost.kube-preflight/v1 */
 json_object *kube_preflight_to_json(const KubePreflight *p);
 
+/*
+ * The part of kube_preflight() that reads the untrusted first answer (a cluster-info ConfigMap as
+ * JSON): the token's JWS, the kubeconfig's one cluster and its CA. Leaves the verdict in *p (OK when
+ * all of it is there); <0 only on errors. For the fuzzer.
+ */
+int kube_cluster_info_check(const char *body, size_t size, const KubeToken *t, KubePreflight *p);
+
 /* The pin kubeadm computes: "sha256:" + lowercase hex of SHA-256 over the DER SubjectPublicKeyInfo. */
 int kube_spki_pin(const void *der_cert, size_t size, char **ret);
 
