@@ -24,6 +24,7 @@ What it serves, over TLS on 127.0.0.1 (port 0: the kernel picks one):
 
 Use (tests):
     pki = Pki(tmpdir)                                   # CA, server, a rogue CA and server
+    kubelet_conf(pki, "node-1", endpoint)               # a node's kubelet.conf (client cert embedded)
     with KubeApiServer(pki, tokens={"abcdef": "0123456789abcdef"}) as srv:
         srv.port, srv.endpoint, srv.ca_pin()            # 127.0.0.1:PORT, sha256:...
         srv.request("GET", "/api/v1/nodes/n1", user=("system:node:n1", ["system:nodes"]))
@@ -118,6 +119,36 @@ class Pki:
         """A client certificate for user in groups (CN and O, as kube-apiserver reads them)."""
         name = "client-" + re.sub(r"[^A-Za-z0-9.-]", "_", user)
         return self._leaf(name, user, ca or self.ca, groups=groups)
+
+
+def kubelet_conf(pki, name, endpoint):
+    """/etc/kubernetes/kubelet.conf as kubeadm leaves it after a join, with the node's client
+    certificate and key embedded (user system:node:NAME in group system:nodes, signed by the CA)."""
+    crt, key = pki.client_cert(f"system:node:{name}", ["system:nodes"])
+
+    def b64(path):
+        with open(path, "rb") as f:
+            return base64.b64encode(f.read()).decode()
+    return ("apiVersion: v1\n"
+            "clusters:\n"
+            "- cluster:\n"
+            f"    certificate-authority-data: {b64(pki.ca[0])}\n"
+            f"    server: https://{endpoint}\n"
+            "  name: default-cluster\n"
+            "contexts:\n"
+            "- context:\n"
+            "    cluster: default-cluster\n"
+            "    namespace: default\n"
+            "    user: default-auth\n"
+            "  name: default-context\n"
+            "current-context: default-context\n"
+            "kind: Config\n"
+            "preferences: {}\n"
+            "users:\n"
+            "- name: default-auth\n"
+            "  user:\n"
+            f"    client-certificate-data: {b64(crt)}\n"
+            f"    client-key-data: {b64(key)}\n")
 
 
 # ---- patches ----

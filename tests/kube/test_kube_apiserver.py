@@ -217,6 +217,34 @@ class NodeRestriction(KubeCase):
         self.assertIn(status, (None, 403))
 
 
+class KubeletConf(KubeCase):
+    def test_kubelet_conf_is_the_node_identity(self):
+        """kubelet_conf() writes what kubeadm leaves: its embedded certificate signs in as the node."""
+        import os
+        import tempfile
+        import yaml
+        srv = self.server()
+        conf = yaml.safe_load(kube_apiserver.kubelet_conf(self.pki, "n7", srv.endpoint))
+        self.assertEqual(conf["clusters"][0]["cluster"]["server"], f"https://{srv.endpoint}")
+        user = conf["users"][0]["user"]
+        d = tempfile.mkdtemp(dir=self.pki_dir)
+        crt, key = os.path.join(d, "c.pem"), os.path.join(d, "k.pem")
+        for path, field in ((crt, "client-certificate-data"), (key, "client-key-data")):
+            with open(path, "wb") as f:
+                f.write(base64.b64decode(user[field]))
+        ctx = ssl.create_default_context(cafile=self.pki.ca[0])
+        ctx.load_cert_chain(crt, key)
+        import http.client
+        conn = http.client.HTTPSConnection("127.0.0.1", srv.port, context=ctx, timeout=30)
+        try:
+            conn.request("POST", "/api/v1/nodes", body=json.dumps({"metadata": {"name": "n7"}}),
+                         headers={"Content-Type": "application/json"})
+            self.assertEqual(conn.getresponse().status, 201)
+        finally:
+            conn.close()
+        self.assertEqual(srv.requests[-1], ("POST", "/api/v1/nodes", "system:node:n7"))
+
+
 class Patches(KubeCase):
     """The RFC 6902 implementation on its own (the status patch relies on it)."""
 
