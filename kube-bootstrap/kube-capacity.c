@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernel-bool.h"
 #include "kube.h"
 #include "log.h"
 #include "parse-util.h"
@@ -13,6 +14,8 @@
 #define MSR_KEYID_PARTITIONING 0x87U
 #define CPUID_MEM_ENCRYPT 0x8000001fU
 #define MEMINFO "proc/meminfo"
+#define KVM_INTEL_TDX "sys/module/kvm_intel/parameters/tdx"
+#define KVM_AMD_SEV_SNP "sys/module/kvm_amd/parameters/sev_snp"
 #define CPU_ONLINE "sys/devices/system/cpu/online"
 
 static const char *const term_table[_KUBE_CAPACITY_TERM_MAX] = {
@@ -115,7 +118,38 @@ bad:
         return error_set(ret_error, -EBADMSG, "/%s holds \"%.64s\", not a CPU list", CPU_ONLINE, line);
 }
 
-/* TEE slots: what the kernel registered in misc.capacity, else what the registers allow. */
+/*
+ * Whether KVM has the TEE on: kvm_intel's tdx, kvm_amd's sev_snp parameter. 1 on; 0 off (or no such
+ * parameter: the module is not loaded, or the kernel cannot run such guests) with the reason in
+ * c->tee_note; <0 when it cannot be read or parsed.
+ */
+static int kvm_tee_on(Host *h, Tee tee, KubeCapacity *c, char **ret_error) {
+        const char *path = tee == TEE_TDX ? KVM_INTEL_TDX : KVM_AMD_SEV_SNP;
+        _cleanup_free_ char *value = NULL;
+        int r;
+
+        r = hostfs_read_line(host_fs(h), path, &value);
+        if (r == -ENOENT) {
+                c->tee_note = tee == TEE_TDX ? "no /" KVM_INTEL_TDX ": kvm_intel is not loaded or cannot run TDs"
+                                             : "no /" KVM_AMD_SEV_SNP ": kvm_amd is not loaded or cannot run "
+                                               "SNP guests";
+                return 0;
+        }
+        if (r < 0)
+                return error_set(ret_error, r, "cannot read /%s: %s", path, strerror(-r));
+        r = parse_kernel_bool(value);
+        if (r < 0)
+                return error_set(ret_error, -EBADMSG, "/%s holds \"%.16s\", expected Y or N", path, value);
+        if (r == 0)
+                c->tee_note = tee == TEE_TDX ? "kvm_intel has tdx off: no TD can start"
+                                             : "kvm_amd has sev_snp off: no SNP guest can start";
+        return r;
+}
+
+/*
+ * TEE slots: none when KVM has the TEE off; else what the kernel registered in misc.capacity, else
+ * what the registers allow (a kernel without the TEE's misc cgroup resource).
+ */
 static int tee_slots(EngineRun *run, Tee tee, KubeCapacity *c, char **ret_error) {
         Host *h = engine_run_host(run);
         ProbeContext pc = { .host = h, .run = run };
@@ -123,6 +157,16 @@ static int tee_slots(EngineRun *run, Tee tee, KubeCapacity *c, char **ret_error)
         const char *path = NULL, *name = tee == TEE_TDX ? "tdx" : "sev_es";
         uint64_t v = 0;
         int r, have = 0;
+
+        r = kvm_tee_on(h, tee, c, ret_error);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                c->tee_known = true;
+                c->tee_slots = 0;
+                c->tee_source = tee == TEE_TDX ? "kvm_intel tdx" : "kvm_amd sev_snp";
+                return 0;
+        }
 
         r = probe_read_misc_capacity(&pc, &misc, &path);
         if (r < 0 && r != -ENOENT)

@@ -119,7 +119,8 @@ typedef struct KubeCapacity {
         Tee tee;
         bool tee_known;          /* false: nothing said how many TEE guests can start (tee_slots 0) */
         uint64_t tee_slots;
-        const char *tee_source;  /* "misc.capacity tdx", "MSR 0x87", "misc.capacity sev_es", "CPUID 0x8000001f" */
+        const char *tee_source;  /* "kvm_intel tdx", "misc.capacity tdx", "MSR 0x87", "kvm_amd sev_snp",
+                                  * "misc.capacity sev_es", "CPUID 0x8000001f" */
         const char *tee_note;    /* why the count is what it is, or NULL */
         uint64_t mem_total;      /* MemTotal, bytes */
         KubeReservations reserved;
@@ -134,8 +135,9 @@ typedef struct KubeCapacity {
 } KubeCapacity;
 
 /*
- * The capacity model of this run's host: TEE slots (TDX: misc.capacity tdx, else MSR 0x87's private
- * KeyIDs - 1; SNP: misc.capacity sev_es, else CPUID 0x8000001F EDX - 1), memory (MemTotal from
+ * The capacity model of this run's host: TEE slots (none while KVM has the TEE off, kvm_intel tdx /
+ * kvm_amd sev_snp; else TDX: misc.capacity tdx, else MSR 0x87's private KeyIDs - 1; SNP:
+ * misc.capacity sev_es, else CPUID 0x8000001F EDX - 1), memory (MemTotal from
  * /proc/meminfo, the kubelet reservations, allocatable) and CPUs (online), and the CVM slots =
  * min(TEE slots, allocatable / (2048 Mi + default pod request), allocatable CPU / 1 CPU). tee
  * (_TEE_INVALID: the configuration's, else the CPU vendor's) picks the TEE. Errors (-ENOENT,

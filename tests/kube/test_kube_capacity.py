@@ -30,6 +30,16 @@ TABLE = [
 ]
 
 
+# hosts where KVM has the TEE off: no slot, whatever the registers or an empty misc.capacity say
+# (spec, MemTotal, CPUs, TEE source, words of the note)
+KVM_OFF = [
+    ("spr-tdx-hibernate", "16G", 8, "kvm_intel tdx", "kvm_intel has tdx off"),
+    ("spr-tdx-generic-kernel", "16G", 8, "kvm_intel tdx", "kvm_intel has tdx off"),
+    ("turin-snp-kvm-off", "16G", 8, "kvm_amd sev_snp", "kvm_amd has sev_snp off"),
+    ("rome-sev-only", "16G", 8, "kvm_amd sev_snp", "no /sys/module/kvm_amd/parameters/sev_snp"),
+]
+
+
 class Capacity(KubeCase):
     def root_for(self, spec_name, memtotal, cpus, misc):
         spec = self.spec(spec_name)
@@ -65,6 +75,17 @@ class Capacity(KubeCase):
                 text, _ = self.report(root)
                 self.assertIn(f"CVM slots: {slots} (bound by {binding})", text)
 
+    def test_kvm_has_the_tee_off(self):
+        for spec, mem, cpus, source, words in KVM_OFF:
+            with self.subTest(spec=spec):
+                s = self.spec(spec)
+                s["memtotal"], s["cpu"]["count"] = mem, cpus
+                out, _ = self.report(self.build(s), "--json")
+                doc = json.loads(out)
+                self.assertEqual((doc["tee"]["slots"], doc["tee"]["source"]), (0, source))
+                self.assertIn(words, doc["tee"]["note"])
+                self.assertEqual((doc["cvm_slots"]["value"], doc["cvm_slots"]["binding"]), (0, "tee"))
+
     def test_memory_breakdown(self):
         for mem, kube, alloc in [("8G", 1843, 5992), ("16G", 2662, 13365), ("512G", 17408, 506524)]:
             with self.subTest(mem=mem):
@@ -94,6 +115,10 @@ class Capacity(KubeCase):
         self.write(root, "/sys/devices/system/cpu/online", "0-1,4,6-7\n")
         out, _ = self.report(root, "--json")
         self.assertEqual(json.loads(out)["cpu"]["online"], 5)
+        self.write(root, "/sys/module/kvm_amd/parameters/sev_snp", "maybe\n")
+        _, err = self.report(root, rc=2)
+        self.assertIn("/sys/module/kvm_amd/parameters/sev_snp holds \"maybe\", expected Y or N", err)
+        self.write(root, "/sys/module/kvm_amd/parameters/sev_snp", "Y\n")
         self.write(root, "/sys/fs/cgroup/misc.capacity", "sev_es lots\n")
         _, err = self.report(root, rc=2)
         self.assertIn("/sys/fs/cgroup/misc.capacity is malformed", err)
@@ -112,6 +137,9 @@ class Capacity(KubeCase):
 
     def test_tee_override_and_config(self):
         root = self.root_for("genoa-snp-ready", "16G", 16, "sev 907\nsev_es 4\ntdx 7\n")
+        out, _ = self.report(root, "--json", "--tee", "tdx")
+        self.assertEqual(json.loads(out)["tee"]["slots"], 0, "no kvm_intel: no TD")
+        self.write(root, "/sys/module/kvm_intel/parameters/tdx", "Y\n")
         out, _ = self.report(root, "--json", "--tee", "tdx")
         self.assertEqual(json.loads(out)["tee"]["slots"], 7)
         self.write(root, "/etc/cchost/cchost.yaml", "tee: tdx\n")
