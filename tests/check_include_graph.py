@@ -8,7 +8,7 @@ import os
 import re
 import sys
 
-AREAS = ["firmware", "tdx-host", "snp-host", "hardening"]
+AREAS = ["firmware", "tdx-host", "snp-host", "hardening", "kube-bootstrap"]
 CORE = "hostd/core"
 # the tables that name every probe and every action: the only places the engine knows the areas
 TABLES = {"hostd/core/probe-table.c", "hostd/core/action-table.c"}

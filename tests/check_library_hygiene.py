@@ -19,7 +19,7 @@ import re
 import sys
 import tempfile
 
-FOLDERS = ["hardening", "firmware", "tdx-host", "snp-host", "hostd/core", "hostd/basic"]
+FOLDERS = ["hardening", "firmware", "tdx-host", "snp-host", "kube-bootstrap", "hostd/core", "hostd/basic"]
 EXCLUDED = {
     "hostd/basic/test-hooks.c", "hostd/basic/test-hooks.h",
     "hostd/basic/exec-util.c", "hostd/basic/exec-util.h",

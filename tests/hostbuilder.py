@@ -25,7 +25,7 @@ HOSTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hosts")
 SCHEMA = "cchost.capture/v1"
 DEFAULT_EMULATOR = "/usr/bin/qemu-system-x86_64"
 
-TOP_KEYS = {"description", "base", "kernel", "cmdline", "cpu", "ram", "cpuid", "msr", "cpu_msr", "no_msrs", "ioctl",
+TOP_KEYS = {"description", "base", "kernel", "cmdline", "cpu", "ram", "memtotal", "cpuid", "msr", "cpu_msr", "no_msrs", "ioctl",
             "libvirt", "qemu", "devices", "files", "baseline"}
 CPU_KEYS = {"vendor", "family", "model", "stepping", "brand", "count", "microcode", "flags", "address_sizes"}
 LIBVIRT_KEYS = {"uri", "domcaps_file", "domcaps", "errno", "error"}
@@ -254,16 +254,16 @@ class _Checker:
         return p
 
 
-def _parse_ram(ck, v):
+def _parse_ram(ck, v, key="ram"):
     if isinstance(v, str):
         m = re.fullmatch(r"\s*([0-9]+)\s*([KMGT]?)(?:i?B)?\s*", v, re.IGNORECASE)
         if not m:
-            ck.fail("ram", f"{v!r} is not a size (e.g. 64G)")
+            ck.fail(key, f"{v!r} is not a size (e.g. 64G)")
         shift = {"": 0, "K": 10, "M": 20, "G": 30, "T": 40}[m.group(2).upper()]
         v = int(m.group(1)) << shift
-    v = ck.int(v, "ram", lo=MIN_RAM, hi=MAX_RAM)
+    v = ck.int(v, key, lo=MIN_RAM, hi=MAX_RAM)
     if v % 4096:
-        ck.fail("ram", f"{v:#x} is not a multiple of 4 KiB")
+        ck.fail(key, f"{v:#x} is not a multiple of 4 KiB")
     return v
 
 
@@ -336,6 +336,9 @@ def validate(spec):
     n["cpu"] = c
 
     n["ram"] = None if spec.get("ram") is None else _parse_ram(ck, spec["ram"])
+    # /proc/meminfo's MemTotal: given, else what the kernel leaves of ram (1/64 kept for itself)
+    n["memtotal"] = _parse_ram(ck, spec["memtotal"], "memtotal") if spec.get("memtotal") is not None \
+        else (None if n["ram"] is None else n["ram"] - (n["ram"] >> 6))
 
     # cpuid and msr overrides: canonical keys, the last form of a key wins, null = absent
     n["cpuid"] = {}
@@ -682,6 +685,17 @@ def _remove(root, path):
         os.remove(full)
 
 
+def meminfo(total):
+    """The first lines of /proc/meminfo for MemTotal = total bytes (a quiet host: most of it free)."""
+    kib = total >> 10
+    return (f"MemTotal:       {kib:>10} kB\n"
+            f"MemFree:        {kib * 9 // 10:>10} kB\n"
+            f"MemAvailable:   {kib * 19 // 20:>10} kB\n"
+            f"Buffers:        {kib // 200:>10} kB\n"
+            f"Cached:         {kib // 40:>10} kB\n"
+            f"SwapCached:     {0:>10} kB\n")
+
+
 def build(spec, outdir):
     """Builds the tree of spec (a dict from load_spec, possibly changed) in outdir (empty or missing)."""
     n = validate(spec)
@@ -700,6 +714,8 @@ def build(spec, outdir):
         _write(outdir, "proc/cmdline", n["cmdline"].rstrip("\n") + "\n")
     if n["ram"] is not None:
         _write(outdir, "proc/iomem", iomem(n))
+    if n["memtotal"] is not None:
+        _write(outdir, "proc/meminfo", meminfo(n["memtotal"]))
     for name in ("online", "present", "possible"):
         _write(outdir, f"sys/devices/system/cpu/{name}", _range_list(cpu["count"]) + "\n")
     for i, mc in enumerate(cpu["microcode"]):

@@ -243,6 +243,10 @@ static const Verb verbs[] = {
           "Compliance report of the hardened profile; exit 0 when every rule passes, 1 when\n"
           "one fails",
           O(PROFILE) | O(JSON) | O(FORMAT) | O(OUTPUT), VERB_MUTATING, verb_report },
+        { "report", "capacity", "[--root DIR] [--config FILE] [--json] [--tee auto|snp|tdx] report capacity",
+          "CVM slots of this node: the TEE, memory and CPU terms and the one that binds\n"
+          "(--json: schema cchost.capacity/v1)",
+          O(CONFIG) | O(JSON) | O(TEE), 0, verb_report_capacity },
         { "disk", "status", "[--root DIR] [--config FILE] [--tcti TCTI] [--json] disk status [DEVICE...]",
           "LUKS2 state of each device or image: cipher, keyslots and their PBKDF, tokens,\n"
           "TPM2 binding, recovery slot, reencryption",
@@ -265,6 +269,11 @@ static const Verb verbs[] = {
           "Decrypt an escrowed recovery passphrase: print it (or write it to FILE, a new file\n"
           "of mode 0600) and the volume UUID and keyslot it opens (no --dry-run)",
           O(ESCROW_KEY) | O(OUTPUT), VERB_MUTATING, verb_disk },
+        { "kube", "preflight", "[--root DIR] [--config FILE] [--json] kube preflight",
+          "Check that the cluster of the kube: configuration can be joined (token discovery:\n"
+          "the JWS over cluster-info, the CA pin, the server's chain); exit 1 with the reason\n"
+          "when it cannot (--json: schema cchost.kube-preflight/v1)",
+          O(CONFIG) | O(JSON), 0, verb_kube_preflight },
 };
 
 /* Prints text with every line after the first indented by indent columns. */

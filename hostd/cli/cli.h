@@ -69,3 +69,6 @@ int verb_harden(int argc, char *argv[]);
 int verb_report(int argc, char *argv[]);
 /* disk status | enroll | rotate | reseal (verb-disk.c, FDE issue 6) */
 int verb_disk(int argc, char *argv[]);
+/* kube preflight, report capacity (verb-kube.c, issue 15) */
+int verb_kube_preflight(int argc, char *argv[]);
+int verb_report_capacity(int argc, char *argv[]);

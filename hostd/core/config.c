@@ -363,6 +363,7 @@ static const YamlKey top_keys[] = {
         { "tpm", NULL, tpm_keys },
         { "fde", NULL, fde_keys },
         { "daemon", NULL, daemon_keys },
+        { "kube", config_kube_section },
         {},
 };
 
@@ -450,5 +451,6 @@ void config_done(Config *c) {
         c->tpm.tcti = mfree(c->tpm.tcti);
         c->fde.devices = strv_free(c->fde.devices);
         c->fde.escrow_certificate = mfree(c->fde.escrow_certificate);
+        kube_config_done(&c->kube);
         c->path = mfree(c->path);
 }

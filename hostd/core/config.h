@@ -20,6 +20,32 @@ typedef enum RebootPolicy {
         _REBOOT_POLICY_INVALID = -EINVAL,
 } RebootPolicy;
 
+/* Which checks gate the kube join (kube.require), as bits. */
+typedef enum KubeRequire {
+        KUBE_REQUIRE_READINESS = 1 << 0,       /* every required TEE readiness check passes */
+        KUBE_REQUIRE_HARDENING = 1 << 1,       /* the hardening profile passes */
+        KUBE_REQUIRE_DISK_ENCRYPTION = 1 << 2, /* the disks are encrypted (hardening.fde) */
+        KUBE_REQUIRE_ALL = (1 << 3) - 1,
+} KubeRequire;
+
+/* The kube: section (config-kube.c). Paths are under the root; NULL: not set (the users apply defaults). */
+typedef struct KubeConfig {
+        bool configured;         /* the section is there */
+        char *api_server;        /* host:port */
+        char *token_file;        /* root-only file holding the bootstrap token ID.SECRET */
+        char **ca_cert_hashes;   /* "sha256:<64 lowercase hex>" */
+        char *node_name;         /* NULL: the hostname */
+        unsigned version_minor;  /* the cluster's 1.N; 0: not set (v1beta4) */
+        char **labels;           /* "key=value" */
+        char **register_taints;  /* "key=value:Effect" */
+        char **runtime_classes;  /* NULL: the one matching the TEE */
+        char *kata_prefix;       /* NULL: /opt/kata */
+        char *containerd_config; /* NULL: /etc/containerd/config.toml */
+        uint64_t max_pods;       /* 0: the kubelet's default (110) */
+        unsigned require;        /* KubeRequire bits, when require_set (kube_config_require()) */
+        bool require_set;
+} KubeConfig;
+
 /* /etc/cchost/cchost.yaml, as read. Strings are NULL when not set. */
 typedef struct Config {
         Tee tee;                 /* _TEE_INVALID: auto */
@@ -65,6 +91,7 @@ typedef struct Config {
                 uint64_t drift_interval_sec; /* hardening drift detection; default 3600, 0 = never */
                 bool auto_enforce;           /* re-enforce the profile on drift; default no */
         } daemon;
+        KubeConfig kube;
         char *path;              /* where it was read from, for messages */
 } Config;
 
@@ -85,6 +112,14 @@ int config_load(Host *h, const char *path, Config *ret, char **ret_error);
 /* The same, from text (tests, fuzzing); name is used in messages. */
 int config_parse(const char *text, size_t size, const char *name, Config *ret, char **ret_error);
 void config_done(Config *c);
+
+/* The kube: section (config-kube.c): its YamlKey parser, and what it owns. */
+struct YamlParse;
+struct yaml_node_s;
+int config_kube_section(struct YamlParse *p, struct yaml_node_s *v, void *userdata);
+void kube_config_done(KubeConfig *k);
+/* The KubeRequire bits that gate the join: kube.require, else all of them. */
+unsigned kube_config_require(const KubeConfig *k);
 
 const char *bootloader_to_string(Bootloader b);
 const char *reboot_policy_to_string(RebootPolicy p);

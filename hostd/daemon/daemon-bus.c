@@ -201,16 +201,18 @@ static int property_get_usec(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append(reply, "t", v);
 }
 
-/* a{sv}: the capacity object's numbers (x), strings and booleans, plus the memory in bytes (t) */
+/* a{sv}: the check's capacity object's numbers (x), strings and booleans, the memory in bytes (t), and
+ * the capacity model's tee_slots, cvm_slots (t) and cvm_slots_binding (s) */
 static int property_get_capacity(sd_bus *bus, const char *path, const char *interface, const char *property,
                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
-        json_object *cap = NULL, *mem = NULL;
+        json_object *cap = NULL, *mem = NULL, *slots = NULL;
         int r;
 
         if (d->state.capacity) {
                 cap = json_object_object_get(d->state.capacity, "capacity");
                 mem = json_object_object_get(d->state.capacity, "memory");
+                slots = json_object_object_get(d->state.capacity, "slots");
         }
         r = sd_bus_message_open_container(reply, 'a', "{sv}");
         if (r < 0)
@@ -230,6 +232,17 @@ static int property_get_capacity(sd_bus *bus, const char *path, const char *inte
                         default:
                                 r = 0; /* nested values are in GetReport("capacity") */
                         }
+                        if (r < 0)
+                                return r;
+                }
+        }
+        if (slots) {
+                /* the capacity model's terms: tee_slots, cvm_slots (t) and the term that binds (s) */
+                json_object_object_foreach(slots, skey, sv) {
+                        if (json_object_is_type(sv, json_type_int))
+                                r = sd_bus_message_append(reply, "{sv}", skey, "t", json_object_get_uint64(sv));
+                        else
+                                r = sd_bus_message_append(reply, "{sv}", skey, "s", json_object_get_string(sv));
                         if (r < 0)
                                 return r;
                 }

@@ -8,6 +8,7 @@
 #include "engine.h"
 #include "harden.h"
 #include "hostfs.h"
+#include "kube.h"
 #include "log.h"
 #include "provision.h"
 #include "report.h"
@@ -15,8 +16,8 @@
 
 /*
  * The documents cchostd serves. Each comes from the serializer cchostctl --json uses for the same
- * verb (report_to_json, plan_document_to_json, compliance_to_json); the two of its own,
- * cchost.capacity/v1 and cchost.node/v1, are built here from the cached state and nowhere else.
+ * verb (report_to_json, plan_document_to_json, compliance_to_json, kube_capacity_to_json); the
+ * one of its own, cchost.node/v1, is built here from the cached state and nowhere else.
  */
 
 #define MEMINFO_MAX (64 * 1024)
@@ -24,6 +25,8 @@
 void daemon_state_done(DaemonState *s) {
         free(s->check_json);
         json_object_put(s->capacity);
+        json_object_put(s->capacity_report);
+        free(s->capacity_error);
         strv_free(s->failed_checks);
         free(s->compliance_error);
         strv_free(s->compliance_failed);
@@ -117,6 +120,42 @@ static const char *disk_encryption(const Report *r) {
         return tpm2 ? "tpm2" : "passphrase-only";
 }
 
+/* The capacity model (kube-bootstrap: TEE, memory and CPU terms, the CVM slots and the term that
+ * binds), the document cchostctl report capacity prints; its slot numbers also go to the Capacity
+ * property. A host it cannot be computed for keeps the reason (GetReport("capacity") returns it).
+ * -ENOMEM only. */
+static int capacity_report_build(Host *h, const char *config_path, DaemonState *s) {
+        _cleanup_(engine_run_freep) EngineRun *run = NULL;
+        _cleanup_free_ char *error = NULL;
+        KubeCapacity c = {};
+        json_object *slots;
+        int r;
+
+        r = engine_run_new(h, &(EngineRunOptions) { .config_path = config_path }, &run);
+        if (r < 0)
+                return r;
+        r = kube_capacity_compute(run, _TEE_INVALID, &c, &error);
+        if (r < 0) {
+                kube_capacity_done(&c);
+                s->capacity_error = error ? TAKE_PTR(error) : strdup(strerror(-r));
+                return s->capacity_error ? 0 : -ENOMEM;
+        }
+        s->capacity_report = kube_capacity_to_json(&c);
+        slots = json_object_new_object();
+        if (!s->capacity_report || !slots) {
+                json_object_put(slots);
+                kube_capacity_done(&c);
+                return -ENOMEM;
+        }
+        json_object_object_add(slots, "tee_slots", json_object_new_uint64(c.slots[KUBE_CAPACITY_TERM_TEE]));
+        json_object_object_add(slots, "cvm_slots", json_object_new_uint64(c.cvm_slots));
+        json_object_object_add(slots, "cvm_slots_binding",
+                               json_object_new_string(kube_capacity_term_to_string(c.binding)));
+        json_object_object_add(s->capacity, "slots", slots);
+        kube_capacity_done(&c);
+        return 0;
+}
+
 int daemon_state_build(Host *h, const char *config_path, DaemonState *ret, char **ret_error) {
         _cleanup_(report_freep) Report *report = NULL;
         _cleanup_(harden_scan_freep) HardenScan *scan = NULL;
@@ -134,6 +173,9 @@ int daemon_state_build(Host *h, const char *config_path, DaemonState *ret, char 
         s.check_json = daemon_json_string(o);
         s.capacity = capacity_to_json(h, report);
         if (!s.check_json || !s.capacity)
+                goto oom;
+        r = capacity_report_build(h, config_path, &s);
+        if (r < 0)
                 goto oom;
         s.have_report = true;
         s.tee = report->tee;
@@ -206,6 +248,8 @@ json_object *daemon_node_to_json(const DaemonState *s, const char *root, const c
         json_object_object_add(o, "key_rotation", k);
         json_object_object_add(o, "capacity", s->capacity ? json_object_get(json_object_object_get(s->capacity, "capacity")) : NULL);
         json_object_object_add(o, "memory", s->capacity ? json_object_get(json_object_object_get(s->capacity, "memory")) : NULL);
+        json_object_object_add(o, "cvm_slots", s->capacity_report ?
+                               json_object_get(json_object_object_get(s->capacity_report, "cvm_slots")) : NULL);
         json_object_object_add(o, "last_check_usec", json_object_new_uint64(s->last_check));
         return o;
 }
@@ -258,8 +302,12 @@ int daemon_report(Daemon *d, const char *kind, char **ret, char **ret_error) {
                 return error_set(ret_error, -EAGAIN, "no check has completed yet");
         if (streq(kind, "check"))
                 *ret = strdup(d->state.check_json);
-        else if (streq(kind, "capacity"))
-                *ret = daemon_json_string(d->state.capacity);
+        else if (streq(kind, "capacity")) {
+                if (!d->state.capacity_report)
+                        return error_set(ret_error, -ENODATA, "the capacity of %s cannot be computed: %s", d->root,
+                                         d->state.capacity_error ?: "unknown reason");
+                *ret = daemon_json_string(d->state.capacity_report);
+        }
         else {
                 o = daemon_node_to_json(&d->state, d->root, daemon_readiness(d), d->provision_stage);
                 *ret = daemon_json_string(o);

@@ -32,7 +32,10 @@
  */
 typedef struct DaemonState {
         char *check_json;            /* cchost.check/v1, as cchostctl --json check prints it */
-        json_object *capacity;       /* cchost.capacity/v1 */
+        json_object *capacity;       /* what the Capacity property serves: the check's capacity object, the
+                                      * memory, and the CVM slots of capacity_report */
+        json_object *capacity_report; /* cchost.capacity/v1, as cchostctl --json report capacity prints it */
+        char *capacity_error;        /* why it could not be computed, or NULL */
         Tee tee;
         bool have_report;
         bool ready;                  /* every check passed (report_ready()) */

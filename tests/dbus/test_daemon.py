@@ -66,12 +66,16 @@ class Api(BusCase):
         self.assertAlmostEqual(props["LastCheck"] / 1e6, time.time(), delta=120)
         self.assertEqual(props["Version"], subprocess.run([CCHOSTD, "--version"], capture_output=True,
                                                           text=True).stdout.split()[1])
-        # the capacity: the check's object, numbers as x, plus the memory
-        cap = {k: v for k, v in props["Capacity"].items() if not k.startswith("memory_")}
-        self.assertEqual(cap, {k: v for k, v in check["capacity"].items() if not isinstance(v, (dict, list))})
+        # the capacity: the check's object, numbers as x, the memory, and the capacity model's slots,
+        # which GetReport("capacity") serves whole, as cchostctl report capacity prints it
         capacity = json.loads(self.call("GetReport", "s", "capacity")[0])
+        self.assertEqual(capacity, self.ctl_json(root, "report", "capacity"))
         self.assertEqual(capacity["schema"], "cchost.capacity/v1")
-        self.assertEqual(capacity["capacity"], check["capacity"])
+        slots = {"tee_slots": capacity["cvm_slots"]["terms"]["tee"], "cvm_slots": capacity["cvm_slots"]["value"],
+                 "cvm_slots_binding": capacity["cvm_slots"]["binding"]}
+        cap = {k: v for k, v in props["Capacity"].items() if not k.startswith("memory_") and k not in slots}
+        self.assertEqual(cap, {k: v for k, v in check["capacity"].items() if not isinstance(v, (dict, list))})
+        self.assertEqual({k: props["Capacity"][k] for k in slots}, slots)
 
         plan = self.ctl_json(root, "plan")
         self.assertEqual(norm(self.call("GetReport", "s", "plan")[0]), norm(plan))
@@ -100,6 +104,7 @@ class Api(BusCase):
         self.assertAlmostEqual(node["compliance"]["score"], props["ComplianceScore"])
         self.assertEqual(node["disk_encryption"], props["DiskEncryption"])
         self.assertEqual(node["capacity"], check["capacity"])
+        self.assertEqual(node["cvm_slots"], capacity["cvm_slots"])
         self.assertEqual(node["key_rotation"], {"last_usec": 0, "next_usec": 0})
 
         # everyone may read
