@@ -5,6 +5,7 @@
 
 #include "fde-luks.h"
 #include "finding.h"
+#include "lock.h"
 #include "log.h"
 
 static void erase_freep(char **p) {
@@ -429,9 +430,13 @@ int fde_enroll(const char *device, const FdeOptions *o, char **ret_error) {
         const char *key_file = NULL;
         Tpm2Sealed s = {};
         size_t unlock_size = 0;
+        _cleanup_(engine_lock_releasep) EngineLock *lock = NULL;
         bool recovery;
         int r;
 
+        r = engine_lock_acquire(o->fs, NULL, &lock, ret_error);
+        if (r < 0)
+                return r;
         r = single_key_file(o, device, &key_file, ret_error);
         if (r < 0)
                 return r;
@@ -524,9 +529,13 @@ static int rebind(const char *device, const FdeOptions *o, bool reseal, char **r
         _cleanup_erase_ char *unlock = NULL;
         FdeTokenRef tokens[FDE_TOKENS_MAX];
         size_t unlock_size = 0, n = 0, done = 0;
+        _cleanup_(engine_lock_releasep) EngineLock *lock = NULL;
         const char *key_file = NULL;
         int r;
 
+        r = engine_lock_acquire(o->fs, NULL, &lock, ret_error);
+        if (r < 0)
+                return r;
         r = single_key_file(o, device, &key_file, ret_error);
         if (r < 0)
                 return r;

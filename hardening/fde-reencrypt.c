@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "fde-luks.h"
+#include "lock.h"
 #include "log.h"
 
 /*
@@ -294,9 +295,13 @@ int fde_rotate_volume_key(const char *device, const FdeOptions *o, char **ret_er
         int first_old = -1, first_new = -1, r;
         char vk[128];
         size_t vk_size;
+        _cleanup_(engine_lock_releasep) EngineLock *lock = NULL;
 
         for (int k = 0; k < 32; k++)
                 new_slot[k] = -1;
+        r = engine_lock_acquire(o->fs, NULL, &lock, ret_error);
+        if (r < 0)
+                return r;
         r = fde_open(device, true, &cd, ret_error);
         if (r < 0)
                 return r;

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdarg.h>
 
+#include "lock.h"
 #include "log.h"
 #include "engine.h"
 #include "escape.h"
@@ -552,7 +553,7 @@ static int apply_journal(EngineRun *run, Journal *j, const ProvisionOptions *o, 
         return verify(run, j, tee, out, ret_error);
 }
 
-int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
+static int provision_locked(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
         _cleanup_(engine_run_freep) EngineRun *run = NULL;
         _cleanup_(journal_done) Journal j = {};
         _cleanup_(report_freep) Report *report = NULL;
@@ -665,4 +666,22 @@ int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
         if (r < 0)
                 return error_set(ret_error, r, "cannot write /%s: %s", JOURNAL_PATH, strerror(-r));
         return apply_journal(run, &j, o, config, out, ret_error);
+}
+
+int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
+        _cleanup_(engine_lock_releasep) EngineLock *lock = NULL;
+        int r;
+
+        /* one writer per root; a dry run changes nothing and takes no lock */
+        if (!o->dry_run) {
+                r = engine_lock_acquire(host_fs(h), NULL, &lock, ret_error);
+                if (r < 0)
+                        return r;
+                if (o->stage_path) {
+                        r = hostfs_write_file_atomic(host_fs(h), o->stage_path, o->stage_data, o->stage_size, 0644);
+                        if (r < 0)
+                                return error_set(ret_error, r, "cannot stage /%s: %s", o->stage_path, strerror(-r));
+                }
+        }
+        return provision_locked(h, o, out, ret_error);
 }

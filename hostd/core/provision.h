@@ -16,6 +16,10 @@ typedef struct ProvisionOptions {
         bool resume;             /* continue an interrupted run */
         const char *config_path; /* a file on this machine; NULL: /etc/cchost/cchost.yaml under the root */
         char *const *only;       /* plan only for these finding ids (NULL: every fixable failure) */
+        /* a file to write under the root first (microcode install FILE), under the writer lock; not in a dry run */
+        const char *stage_path;
+        const void *stage_data;
+        size_t stage_size;
 } ProvisionOptions;
 
 /*
