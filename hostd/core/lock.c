@@ -16,19 +16,22 @@
 
 /* The directories above the lock file, outermost first: the ones acquiring made are removed again. */
 static const char *const lock_dirs[] = { "run", "run/cchost" };
-_Static_assert(ELEMENTSOF(lock_dirs) == 2, "write_holder() names both");
 
 struct EngineLock {
         HostFs *fs;
         int fd;
         bool locked;             /* fd holds the flock (only then is the file ours to remove) */
         bool made_dir[ELEMENTSOF(lock_dirs)];
+        bool made_file;          /* else a dead holder's file was there: its content goes back */
+        char *old_content;
+        size_t old_size;
 };
 
 /*
- * The lock file: "pid N (who) since TIME\n", then "created DIR...\n" naming the directories above it
- * that a holder made. A holder killed before its release leaves the file; the next one inherits the
- * list, so that whoever releases last removes what the first one made.
+ * The lock file holds one line, "pid N (who) since TIME". A holder killed before its release leaves the
+ * file behind (unlocked: the kernel dropped the flock); the next writer takes it over and puts the dead
+ * holder's line back when it is done, so a run that is refused or fails changes nothing under the root
+ * — not even that leftover, which lives in /run and goes with the next boot.
  */
 
 /* What the holder wrote on its first line, or NULL when it said nothing yet. */
@@ -62,36 +65,20 @@ static int open_lock_file(EngineLock *l) {
                         return r;
                 l->made_dir[i] = true;
         }
+        l->made_file = false;
         fd = hostfs_open_mode(l->fs, ENGINE_LOCK_PATH, O_RDWR | O_NOFOLLOW, 0);
         if (fd != -ENOENT)
                 return fd;
         fd = hostfs_open_mode(l->fs, ENGINE_LOCK_PATH, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
-        if (fd >= 0 && fchmod(fd, 0600) < 0) {
+        if (fd < 0)
+                return fd;
+        if (fchmod(fd, 0600) < 0) {
                 r = negative_errno();
                 close(fd);
                 return r;
         }
+        l->made_file = true;
         return fd; /* -EEXIST: another writer made it just now; -ENOENT: its directory went away */
-}
-
-/* Takes over the "created" line of a holder that died holding the lock. */
-static void inherit_created(EngineLock *l) {
-        char buf[512], *line, *save = NULL;
-        ssize_t n;
-
-        n = pread(l->fd, buf, sizeof(buf) - 1, 0);
-        if (n <= 0)
-                return;
-        buf[n] = 0;
-        line = strstr(buf, "\ncreated ");
-        if (!line)
-                return;
-        line += strlen("\ncreated ");
-        line[strcspn(line, "\n")] = 0;
-        for (char *w = strtok_r(line, " ", &save); w; w = strtok_r(NULL, " ", &save))
-                for (size_t i = 0; i < ELEMENTSOF(lock_dirs); i++)
-                        if (streq(w, lock_dirs[i]))
-                                l->made_dir[i] = true;
 }
 
 /* True when fd is still the file at the lock path: a releasing holder unlinks the file, and a lock
@@ -112,6 +99,25 @@ static int still_linked(EngineLock *l) {
         return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* A dead holder's file: keeps what it says, to put it back at the release. */
+static int save_old_content(EngineLock *l) {
+        struct stat st;
+        ssize_t n;
+
+        if (fstat(l->fd, &st) < 0)
+                return negative_errno();
+        if (st.st_size > 4096)
+                return -EFBIG;
+        l->old_content = malloc((size_t) st.st_size + 1);
+        if (!l->old_content)
+                return -ENOMEM;
+        n = pread(l->fd, l->old_content, (size_t) st.st_size, 0);
+        if (n < 0)
+                return negative_errno();
+        l->old_size = (size_t) n;
+        return 0;
+}
+
 static int write_holder(EngineLock *l, const char *who) {
         _cleanup_free_ char *line = NULL;
         char since[32];
@@ -121,10 +127,8 @@ static int write_holder(EngineLock *l, const char *who) {
 
         if (clock_now(&now) < 0)
                 now = time(NULL);
-        len = asprintf(&line, "pid %d (%s) since %s\n%s%s%s%s", (int) getpid(), who ?: program_invocation_short_name,
-                       format_timestamp(now, since, sizeof(since)),
-                       l->made_dir[0] || l->made_dir[1] ? "created" : "", l->made_dir[0] ? " run" : "",
-                       l->made_dir[1] ? " run/cchost" : "", l->made_dir[0] || l->made_dir[1] ? "\n" : "");
+        len = asprintf(&line, "pid %d (%s) since %s\n", (int) getpid(), who ?: program_invocation_short_name,
+                       format_timestamp(now, since, sizeof(since)));
         if (len < 0)
                 return -ENOMEM;
         if (ftruncate(l->fd, 0) < 0)
@@ -178,7 +182,11 @@ int engine_lock_acquire(HostFs *fs, const char *who, EngineLock **ret, char **re
                 l->fd = -1;
         }
         l->locked = true;
-        inherit_created(l);
+        if (!l->made_file) {
+                r = save_old_content(l);
+                if (r < 0)
+                        return error_set(ret_error, r, "cannot read /%s: %s", ENGINE_LOCK_PATH, strerror(-r));
+        }
         r = write_holder(l, who);
         if (r < 0)
                 return error_set(ret_error, r, "cannot write /%s: %s", ENGINE_LOCK_PATH, strerror(-r));
@@ -195,13 +203,16 @@ EngineLock *engine_lock_release(EngineLock *l) {
         if (!l)
                 return NULL;
         /* while still holding it: a writer that opens the file from now on sees it unlinked */
-        if (l->locked)
+        if (l->locked && l->made_file)
                 (void) hostfs_unlink(l->fs, ENGINE_LOCK_PATH);
+        else if (l->locked && ftruncate(l->fd, 0) >= 0)
+                (void) pwrite(l->fd, l->old_content, l->old_size, 0);
         if (l->fd >= 0)
                 (void) close(l->fd);
         for (size_t i = ELEMENTSOF(lock_dirs); i > 0; i--)
                 if (l->made_dir[i - 1])
                         (void) hostfs_rmdir(l->fs, lock_dirs[i - 1]); /* -ENOTEMPTY: something else lives there now */
+        free(l->old_content);
         free(l);
         return NULL;
 }

@@ -398,6 +398,30 @@ int plan_host(Host *h, Tee tee, const char *config_path, Plan *ret_plan, Report 
         return 0;
 }
 
+int provision_run_state(Host *h, bool *ret_running, bool *ret_awaiting_reboot) {
+        _cleanup_(journal_done) Journal j = {};
+        _cleanup_free_ char *now_boot = NULL;
+        bool awaiting;
+        int r;
+
+        r = journal_load(h, &j, NULL);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                *ret_running = *ret_awaiting_reboot = false;
+                return 0;
+        }
+        now_boot = boot_id(h);
+        if (!now_boot)
+                return -ENOMEM;
+        awaiting = (streq(j.state, J_AWAITING_REBOOT) || streq(j.state, J_REBOOTING)) && streq(j.boot_id, now_boot);
+        *ret_awaiting_reboot = awaiting;
+        /* applying, failed with steps left, or rebooted and not verified yet */
+        *ret_running = !awaiting && (journal_unfinished(&j, now_boot) || streq(j.state, J_AWAITING_REBOOT) ||
+                                     streq(j.state, J_REBOOTING));
+        return 0;
+}
+
 void plan_print_journal_text(const char *state, const Plan *p, FILE *out) {
         if (p->n_actions == 0) {
                 fprintf(out, "The provisioning run recorded in /%s (%s) is applied and waits for a reboot.\n",

@@ -38,5 +38,8 @@ int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error);
 int plan_host(Host *h, Tee tee, const char *config_path, Plan *ret_plan, Report **ret_report, char **ret_journal_state,
               char **ret_error);
 void plan_print_text(const Plan *p, FILE *out);
+/* Where the provisioning journal stands (readiness.c): a run not over (*ret_running), or applied and
+ * waiting for the reboot in this boot (*ret_awaiting_reboot). Negative errno when it cannot be read. */
+int provision_run_state(Host *h, bool *ret_running, bool *ret_awaiting_reboot);
 /* plan_print_text() for the steps left of a recorded run, saying so. */
 void plan_print_journal_text(const char *state, const Plan *p, FILE *out);
