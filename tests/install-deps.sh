@@ -5,6 +5,8 @@ packages="meson ninja-build pkg-config gcc clang libc6-dev libjson-c-dev libxml2
 libcurl4-openssl-dev libssl-dev openssl libsystemd-dev openscap-scanner python3 python3-yaml qemu-system-x86
 libcryptsetup-dev cryptsetup-bin libtss2-dev libudev-dev swtpm swtpm-tools tpm2-tools python3-cryptography systemd
 scdoc bash-completion man-db debhelper dpkg-dev fakeroot lintian debootstrap strace"
+# promtool: tests/fixture/test_metrics.py checks the node_exporter textfile with it
+packages="$packages prometheus"
 missing=$(for p in $packages; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed" || echo "$p"; done)
 if [ -z "$missing" ]; then
         echo "all build and test dependencies are installed"

@@ -242,6 +242,11 @@ static const Verb verbs[] = {
           "Compliance report of the hardened profile; exit 0 when every rule passes, 1 when\n"
           "one fails",
           O(PROFILE) | O(JSON) | O(FORMAT) | O(OUTPUT), VERB_MUTATING, verb_report },
+        { "report", "metrics", "[--root DIR] [--config FILE] [--profile FILE] [--tee auto|snp|tdx] [--libvirt-uri URI] report metrics [--dry-run] [-o FILE]",
+          "Write the Prometheus node_exporter textfile (daemon.metrics_path under the root,\n"
+          "default /var/lib/prometheus/node-exporter/cchost.prom; -o: FILE) atomically;\n"
+          "--dry-run prints it",
+          OPTS_HOST | O(PROFILE) | O(OUTPUT) | O(DRY_RUN), VERB_MUTATING | VERB_DRY_RUN, verb_report },
         { "disk", "status", "[--root DIR] [--config FILE] [--tcti TCTI] [--json] disk status [DEVICE...]",
           "LUKS2 state of each device or image: cipher, keyslots and their PBKDF, tokens,\n"
           "TPM2 binding, recovery slot, reencryption",

@@ -67,5 +67,7 @@ int verb_microcode(int argc, char *argv[]);
 /* harden check | enforce | drift, report compliance (verb-harden.c) */
 int verb_harden(int argc, char *argv[]);
 int verb_report(int argc, char *argv[]);
+/* report metrics [-o FILE] (verb-metrics.c) */
+int verb_report_metrics(int argc, char *argv[]);
 /* disk status | enroll | rotate | reseal (verb-disk.c, FDE issue 6) */
 int verb_disk(int argc, char *argv[]);

@@ -259,6 +259,28 @@ static int key_fde_volume_key_days(YamlParse *p, yaml_node_t *v, void *userdata)
         return yaml_get_u64(p, v, "fde.rotation.volume_key_days", &c->fde.volume_key_days);
 }
 
+static int key_daemon_metrics_path(YamlParse *p, yaml_node_t *v, void *userdata) {
+        Config *c = userdata;
+        size_t n;
+        int r;
+
+        r = absolute_path(p, v, "daemon.metrics_path", &c->daemon.metrics_path);
+        if (r < 0)
+                return r;
+        n = strlen(c->daemon.metrics_path);
+        /* node_exporter's textfile collector reads only *.prom */
+        if (n < strlen("/x.prom") || !streq(c->daemon.metrics_path + n - strlen(".prom"), ".prom") ||
+            c->daemon.metrics_path[n - strlen(".prom") - 1] == '/')
+                return yaml_fail(p, v, "daemon.metrics_path: expected a file name ending in .prom (the textfile "
+                                 "collector reads only those)");
+        return 0;
+}
+
+static const YamlKey daemon_keys[] = {
+        { "metrics_path", key_daemon_metrics_path },
+        {},
+};
+
 static const YamlKey tpm_keys[] = {
         { "tcti", key_tpm_tcti },
         {},
@@ -337,6 +359,7 @@ static const YamlKey top_keys[] = {
         { "snp", NULL, snp_keys },
         { "tpm", NULL, tpm_keys },
         { "fde", NULL, fde_keys },
+        { "daemon", NULL, daemon_keys },
         {},
 };
 
@@ -420,5 +443,6 @@ void config_done(Config *c) {
         c->tpm.tcti = mfree(c->tpm.tcti);
         c->fde.devices = strv_free(c->fde.devices);
         c->fde.escrow_certificate = mfree(c->fde.escrow_certificate);
+        c->daemon.metrics_path = mfree(c->daemon.metrics_path);
         c->path = mfree(c->path);
 }

@@ -60,6 +60,9 @@ typedef struct Config {
                 uint64_t keyslot_days;     /* rotation policy for the daemon: 0 = never */
                 uint64_t volume_key_days;
         } fde;
+        struct {
+                char *metrics_path;        /* node_exporter textfile under the root; NULL: METRICS_PATH_DEFAULT */
+        } daemon;
         char *path;              /* where it was read from, for messages */
 } Config;
 
