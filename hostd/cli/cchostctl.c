@@ -43,6 +43,7 @@ bool arg_tpm2 = false;
 bool arg_volume_key = false;
 bool arg_recovery_key = true;
 bool arg_print_recovery_key = false;
+bool arg_due = false;
 
 /*
  * The options. Each verb names the ones it honours (Verb.options); any other one on its command line is
@@ -76,6 +77,7 @@ typedef enum Option {
         OPT_NO_RECOVERY_KEY,
         OPT_PRINT_RECOVERY_KEY,
         OPT_ESCROW_KEY,
+        OPT_DUE,
         _OPT_MAX,
 } Option;
 
@@ -106,6 +108,7 @@ static const struct option options[] = {
         [OPT_NO_RECOVERY_KEY] = { "no-recovery-key", no_argument, NULL, 0x100 + OPT_NO_RECOVERY_KEY },
         [OPT_PRINT_RECOVERY_KEY] = { "print-recovery-key", no_argument, NULL, 0x100 + OPT_PRINT_RECOVERY_KEY },
         [OPT_ESCROW_KEY] = { "escrow-key", required_argument, NULL, 0x100 + OPT_ESCROW_KEY },
+        [OPT_DUE] = { "due", no_argument, NULL, 0x100 + OPT_DUE },
         [_OPT_MAX] = {},
 };
 
@@ -148,6 +151,8 @@ static const char *const option_help[_OPT_MAX][2] = {
         [OPT_PRINT_RECOVERY_KEY] = { "   --print-recovery-key", "Print the recovery passphrase on stdout" },
         [OPT_ESCROW_KEY] = { "   --escrow-key=KEY.pem", "The escrow service's private key: disk recover, and disk\n"
                                                          "rotate --volume-key (keeps the escrowed recovery keyslots)" },
+        [OPT_DUE] = { "   --due", "disk rotate: every configured device whose rotation is due\n"
+                                  "(fde.rotation in the configuration)" },
 };
 
 #define O(x) (UINT32_C(1) << OPT_##x)
@@ -256,11 +261,13 @@ static const Verb verbs[] = {
           "and a recovery keyslot escrowed with CMS (no --dry-run)",
           OPTS_FDE | O(PCRS) | O(UNLOCK_KEY_FILE) | O(TPM2) | O(NO_RECOVERY_KEY) | O(PRINT_RECOVERY_KEY),
           VERB_MUTATING, verb_disk },
-        { "disk", "rotate", "[--root DIR] [--config FILE] [--tcti TCTI] disk rotate DEVICE [--volume-key] [--pcrs LIST] [--unlock-key-file FILE...] [--escrow-key KEY.pem]",
+        { "disk", "rotate", "[--root DIR] [--config FILE] [--tcti TCTI] disk rotate DEVICE | --due [--dry-run] [--volume-key] [--pcrs LIST] [--unlock-key-file FILE...] [--escrow-key KEY.pem]",
           "Replace the TPM keyslots (safe order), or re-encrypt the data under a new volume\n"
           "key (offline, checksum resilience; every other keyslot is opened by a key file or\n"
-          "the escrow key and kept) (no --dry-run)",
-          OPTS_FDE | O(PCRS) | O(UNLOCK_KEY_FILE) | O(VOLUME_KEY) | O(ESCROW_KEY), VERB_MUTATING, verb_disk },
+          "the escrow key and kept); --due: every configured device whose rotation the\n"
+          "fde.rotation policy says is due (--dry-run, only with --due: list them)",
+          OPTS_FDE | O(PCRS) | O(UNLOCK_KEY_FILE) | O(VOLUME_KEY) | O(ESCROW_KEY) | O(DUE) | O(DRY_RUN),
+          VERB_MUTATING | VERB_DRY_RUN, verb_disk },
         { "disk", "reseal", "[--root DIR] [--config FILE] [--tcti TCTI] disk reseal DEVICE --unlock-key-file RECOVERY [--pcrs LIST]",
           "Re-bind the TPM keyslots to the current PCRs, authorised by the recovery\n"
           "passphrase (no --dry-run)",
@@ -477,6 +484,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case OPT_ESCROW_KEY:
                         arg_escrow_key = optarg;
+                        break;
+                case OPT_DUE:
+                        arg_due = true;
                         break;
                 default:
                         return -EINVAL;

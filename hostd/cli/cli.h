@@ -37,6 +37,7 @@ extern bool arg_tpm2;                   /* disk enroll --tpm2 */
 extern bool arg_volume_key;             /* disk rotate --volume-key */
 extern bool arg_recovery_key;           /* --no-recovery-key clears it */
 extern bool arg_print_recovery_key;     /* --print-recovery-key */
+extern bool arg_due;                    /* disk rotate --due */
 
 #if CCHOST_TEST_HOOKS
 /* cchostctl-test only (test-hooks-env.c): fills in the test hooks from the environment (logs the error). */

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "engine.h"
+#include "fde-policy.h"
 #include "harden.h"
 #include "log.h"
 #include "metrics.h"
@@ -44,6 +45,7 @@ int verb_report_metrics(int argc, char *argv[]) {
         _cleanup_(report_freep) Report *report = NULL;
         _cleanup_(harden_scan_freep) HardenScan *s = NULL;
         _cleanup_free_ MetricsDevice *devices = NULL;
+        _cleanup_(fde_rotation_done) FdeRotationState rotation = {};
         _cleanup_free_ char *error = NULL, *text = NULL;
         const char *config_error = NULL;
         const Config *config;
@@ -86,8 +88,16 @@ int verb_report_metrics(int argc, char *argv[]) {
         devices = calloc(n ?: 1, sizeof(MetricsDevice));
         if (!devices)
                 return log_error_errno(-ENOMEM, "Out of memory");
-        for (size_t i = 0; i < n; i++)
-                devices[i] = (MetricsDevice) { .device = config->fde.devices[i] };
+        /* the rotation policy's state: a broken file is an error here as everywhere it is read */
+        error = mfree(error);
+        r = fde_rotation_load(host_fs(h), &rotation, &error);
+        if (r < 0)
+                return log_error_errno(r, "%s", strnull(error));
+        for (size_t i = 0; i < n; i++) {
+                const FdeRotationEntry *e = fde_rotation_get(&rotation, config->fde.devices[i]);
+
+                devices[i] = (MetricsDevice) { .device = config->fde.devices[i], .last_rotation = e ? e->keyslot : 0 };
+        }
 
         in.report = report;
         in.last_check = now;
