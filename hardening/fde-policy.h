@@ -8,7 +8,7 @@
  * restarts and reboots:
  *
  *   {"schema": "cchost.rotation/v1",
- *    "devices": {"/dev/nvme0n1p3": {"keyslot": 1796083200, "volume_key": 0}}}
+ *    "devices": {DEVICE: {"keyslot": 1796083200, "volume_key": 0}}}
  *
  * Times are seconds since the epoch (UTC); 0 means never. A device is named as it is configured in
  * fde.devices (or given to disk rotate). Written atomically through hostfs (temporary file, fsync,

@@ -126,7 +126,9 @@ static const char *const option_help[_OPT_MAX][2] = {
         [OPT_NO_COLOR] = { "   --no-color", "Never colour the output (colour is used only on a terminal)" },
         [OPT_MARKDOWN] = { "   --markdown", "Print a Markdown table" },
         [OPT_OUTPUT] = { "-o --output=PATH", "capture: the new directory to write the capture tree into;\n"
-                                             "report: the file to write the report to (default stdout)" },
+                                             "report compliance: the file to write the report to (default\n"
+                                             "stdout); report metrics: the textfile (default\n"
+                                             "daemon.metrics_path under the root)" },
         [OPT_VERBOSE] = { "-v --verbose", "Log debug messages to stderr" },
         [OPT_CONFIG] = { "   --config=FILE", "Configuration file on this machine (default: under\n"
                                              "the root, /etc/cchost/cchost.yaml); it must exist" },
@@ -247,9 +249,9 @@ static const Verb verbs[] = {
           "Compliance report of the hardened profile; exit 0 when every rule passes, 1 when\n"
           "one fails",
           O(PROFILE) | O(JSON) | O(FORMAT) | O(OUTPUT), VERB_MUTATING, verb_report },
-        { "report", "metrics", "[--root DIR] [--config FILE] [--profile FILE] [--tee auto|snp|tdx] [--libvirt-uri URI] report metrics [--dry-run] [-o FILE]",
+        { "report", "metrics", "[--root DIR] [--config FILE] [--profile FILE] [--tee auto|snp|tdx] [--libvirt-uri URI] report metrics [--dry-run] [--output FILE]",
           "Write the Prometheus node_exporter textfile (daemon.metrics_path under the root,\n"
-          "default /var/lib/prometheus/node-exporter/cchost.prom; -o: FILE) atomically;\n"
+          "default /var/lib/prometheus/node-exporter/cchost.prom; --output: FILE) atomically;\n"
           "--dry-run prints it",
           OPTS_HOST | O(PROFILE) | O(OUTPUT) | O(DRY_RUN), VERB_MUTATING | VERB_DRY_RUN, verb_report },
         { "disk", "status", "[--root DIR] [--config FILE] [--tcti TCTI] [--json] disk status [DEVICE...]",

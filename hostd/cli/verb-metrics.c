@@ -11,7 +11,7 @@
 #include "metrics.h"
 
 /*
- * report metrics [-o FILE]: the node_exporter textfile of this root — the check, the hardening
+ * report metrics [--output FILE]: the node_exporter textfile of this root — the check, the hardening
  * profile's compliance score and the key rotations — written atomically to daemon.metrics_path under
  * the root (default /var/lib/prometheus/node-exporter/cchost.prom) or to FILE on this machine;
  * --dry-run prints it and writes nothing.
@@ -55,7 +55,7 @@ int verb_report_metrics(int argc, char *argv[]) {
         int r;
 
         if (argc != 2)
-                return log_error_errno(-EINVAL, "usage: cchostctl report metrics [-o FILE]");
+                return log_error_errno(-EINVAL, "usage: cchostctl report metrics [--output FILE]");
         r = open_host(&h);
         if (r < 0)
                 return r;
@@ -117,6 +117,10 @@ int verb_report_metrics(int argc, char *argv[]) {
         r = metrics_write(h, config->daemon.metrics_path, &in, &error);
         if (r < 0)
                 return log_error_errno(r, "%s", strnull(error));
-        printf("Wrote /%s\n", (config->daemon.metrics_path ?: METRICS_PATH_DEFAULT) + 1);
+        {
+                const char *written = config->daemon.metrics_path ?: METRICS_PATH_DEFAULT;
+
+                printf("Wrote /%s\n", written + (written[0] == '/'));
+        }
         return 0;
 }

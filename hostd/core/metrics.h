@@ -14,7 +14,7 @@
  * # HELP and # TYPE, label values escaped as the exposition format says, no client-side timestamps
  * (node_exporter skips a file that has them), a trailing newline. A value that is not known is NaN.
  */
-#define METRICS_PATH_DEFAULT "/var/lib/prometheus/node-exporter/cchost.prom"
+#define METRICS_PATH_DEFAULT "var/lib/prometheus/node-exporter/cchost.prom" /* under the root */
 
 typedef struct MetricsDevice {
         const char *device;        /* a configured fde.devices entry */
@@ -33,7 +33,8 @@ typedef struct MetricsInput {
 /* The file's text (malloc'ed, NUL-terminated). -ENOMEM only. */
 int metrics_format(const MetricsInput *in, char **ret, size_t *ret_size);
 /*
- * Writes it to path under the host's root (NULL: METRICS_PATH_DEFAULT): a temporary file in the same
+ * Writes it to path under the host's root (root-relative, or absolute meaning the same; NULL:
+ * METRICS_PATH_DEFAULT): a temporary file in the same
  * directory, fsync, mode 0644, rename, fsync of the directory; missing directories are made (0755).
  * Negative errno with the reason in *ret_error.
  */
