@@ -355,7 +355,8 @@ static int disk_change(const char *verb, const char *device, bool volume_key) {
         FdeOptions o;
         int r;
 
-        if (arg_escrow_key && !(streq(verb, "rotate") && volume_key))
+        /* what the operator asked for (disk rotate --due --volume-key also rotates keyslots) */
+        if (arg_escrow_key && !(streq(verb, "rotate") && arg_volume_key))
                 return log_error_errno(-EINVAL, "--escrow-key is for disk recover and disk rotate --volume-key");
         r = load_config(&h, &c);
         if (r < 0)
