@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lock.h"
 #include "openssl-util.h"
 #include "log.h"
 #include "baseline.h"
@@ -732,9 +733,16 @@ int baseline_install(Host *h, const Config *config, const char *manifest, const 
         _cleanup_(baseline_done) Baseline b = {}, installed = {};
         _cleanup_free_ char *dest = NULL, *sig_dest = NULL, *old_sig = NULL;
         char when_new[32], when_old[32];
+        _cleanup_(engine_lock_releasep) EngineLock *lock = NULL;
         size_t old_sig_size = 0;
         int r, had_sig;
 
+        /* the rollback check and the install under one lock: no other writer in between */
+        if (!dry_run) {
+                r = engine_lock_acquire(host_fs(h), NULL, &lock, ret_error);
+                if (r < 0)
+                        return r;
+        }
         r = baseline_load_files(h, config, manifest, signature, now, &b, ret_error);
         if (r < 0)
                 return r;

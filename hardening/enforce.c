@@ -4,6 +4,7 @@
 #include "enforce-internal.h"
 #include "escape.h"
 #include "harden.h"
+#include "lock.h"
 #include "log.h"
 #include "report.h"
 
@@ -82,9 +83,15 @@ int harden_enforce(Host *h, const HardenEnforceOptions *o, FILE *out, json_objec
         _cleanup_(json_object_putp) json_object *state = NULL;
         HPlan p = {};
         unsigned failed = 0, changed = 0;
+        _cleanup_(engine_lock_releasep) EngineLock *lock = NULL;
         const char *text;
         int r;
 
+        if (!o->dry_run) {
+                r = engine_lock_acquire(host_fs(h), NULL, &lock, ret_error);
+                if (r < 0)
+                        return r;
+        }
         r = harden_scan(h, o->profile_path, &s, ret_error);
         if (r < 0)
                 return r;

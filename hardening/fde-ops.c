@@ -4,7 +4,9 @@
 #include <stdio.h>
 
 #include "fde-luks.h"
+#include "fde-policy.h"
 #include "finding.h"
+#include "lock.h"
 #include "log.h"
 
 static void erase_freep(char **p) {
@@ -429,9 +431,13 @@ int fde_enroll(const char *device, const FdeOptions *o, char **ret_error) {
         const char *key_file = NULL;
         Tpm2Sealed s = {};
         size_t unlock_size = 0;
+        _cleanup_(engine_lock_releasep) EngineLock *lock = NULL;
         bool recovery;
         int r;
 
+        r = engine_lock_acquire(o->fs, NULL, &lock, ret_error);
+        if (r < 0)
+                return r;
         r = single_key_file(o, device, &key_file, ret_error);
         if (r < 0)
                 return r;
@@ -514,7 +520,8 @@ int fde_enroll(const char *device, const FdeOptions *o, char **ret_error) {
         r = journal_remove(o->fs, cd);
         if (r < 0)
                 return fde_fail(ret_error, r, "%s: cannot remove the journal: %s", device, strerror(-r));
-        return 0;
+        /* the TPM keyslot's age for the rotation policy starts now */
+        return fde_rotation_record_now(o->fs, device, false, ret_error);
 }
 
 /* Rotation and reseal: a fresh seal for every systemd-tpm2 token, in the safe order. */
@@ -524,9 +531,13 @@ static int rebind(const char *device, const FdeOptions *o, bool reseal, char **r
         _cleanup_erase_ char *unlock = NULL;
         FdeTokenRef tokens[FDE_TOKENS_MAX];
         size_t unlock_size = 0, n = 0, done = 0;
+        _cleanup_(engine_lock_releasep) EngineLock *lock = NULL;
         const char *key_file = NULL;
         int r;
 
+        r = engine_lock_acquire(o->fs, NULL, &lock, ret_error);
+        if (r < 0)
+                return r;
         r = single_key_file(o, device, &key_file, ret_error);
         if (r < 0)
                 return r;
@@ -612,6 +623,9 @@ static int rebind(const char *device, const FdeOptions *o, bool reseal, char **r
         if (r >= 0 && done == 0)
                 return fde_fail(ret_error, -ENOENT, "%s: no systemd-tpm2 token to %s; enroll first", device,
                                 reseal ? "reseal" : "rotate");
+        /* the policy state (fde-policy.h): a rotation makes new TPM keyslots, a reseal only rebinds them */
+        if (r >= 0 && !reseal)
+                r = fde_rotation_record_now(o->fs, device, false, ret_error);
         return r;
 }
 

@@ -5,6 +5,8 @@
 #include <stdio.h>
 
 #include "fde-luks.h"
+#include "fde-policy.h"
+#include "lock.h"
 #include "log.h"
 
 /*
@@ -281,7 +283,7 @@ static int secrets_load(struct crypt_device *cd, const char *device, const FdeOp
         return 0;
 }
 
-int fde_rotate_volume_key(const char *device, const FdeOptions *o, char **ret_error) {
+static int rotate_volume_key(const char *device, const FdeOptions *o, char **ret_error) {
         _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
         _cleanup_(tpm2_context_freep) Tpm2Context *tpm = NULL;
         _cleanup_free_ char *tpm_why = NULL;
@@ -509,4 +511,18 @@ finish:
                 erase_freep(&pass[k]);
         secrets_done(&secrets);
         return r;
+}
+
+int fde_rotate_volume_key(const char *device, const FdeOptions *o, char **ret_error) {
+        _cleanup_(engine_lock_releasep) EngineLock *lock = NULL;
+        int r;
+
+        r = engine_lock_acquire(o->fs, NULL, &lock, ret_error);
+        if (r < 0)
+                return r;
+        r = rotate_volume_key(device, o, ret_error);
+        if (r < 0)
+                return r;
+        /* the policy state (fde-policy.h): this device's volume key is new as of now */
+        return fde_rotation_record_now(o->fs, device, true, ret_error);
 }

@@ -7,6 +7,7 @@
 #include <openssl/pem.h>
 #include <stdio.h>
 
+#include "lock.h"
 #include "openssl-util.h"
 #include "finding.h"
 #include "log.h"
@@ -62,8 +63,12 @@ int snp_cache_install(Host *h, const SnpBundle *b, const SnpVerified *v, const S
         const char *text;
         char path[128];
         json_object *files;
+        _cleanup_(engine_lock_releasep) EngineLock *lock = NULL;
         int r;
 
+        r = engine_lock_acquire(host_fs(h), NULL, &lock, ret_error);
+        if (r < 0)
+                return r;
         if ((r = snp_x509_der(b->ark, &ark_der, &ark_der_size)) < 0 ||
             (r = snp_x509_der(b->ask, &ask_der, &ask_der_size)) < 0 ||
             (r = snp_x509_der(b->vek, &vek_der, &vek_der_size)) < 0 ||

@@ -12,6 +12,7 @@
 
 #include "finding.h"
 #include "hostfs.h"
+#include "lock.h"
 #include "openssl-util.h"
 #include "pccs-internal.h"
 #include "strv.h"
@@ -280,11 +281,15 @@ static int prepare(PccsBundle *b, const Config *cfg, time_t now, const char *sou
 int pccs_install(Host *h, PccsBundle *b, const Config *cfg, time_t now, const char *source, bool *ret_qcnl_written,
                  char **ret_error) {
         _cleanup_(outputs_done) Outputs os = {};
+        _cleanup_(engine_lock_releasep) EngineLock *lock = NULL;
         HostFs *fs = host_fs(h);
         int r;
 
         if (!b->verified)
                 return fail(ret_error, -EINVAL, "the bundle was not verified");
+        r = engine_lock_acquire(fs, NULL, &lock, ret_error);
+        if (r < 0)
+                return r;
         r = prepare(b, cfg, now, source, fs, &os, ret_qcnl_written, ret_error);
         if (r < 0)
                 return r == -ENOMEM ? fail(ret_error, r, "out of memory") : r;

@@ -8,6 +8,8 @@ scdoc bash-completion man-db debhelper dpkg-dev fakeroot lintian debootstrap str
 dbus-daemon python3-dbus python3-gi util-linux"
 # suite dbus (tests/dbus/test_polkit.py): private bus, dbusmock's polkitd, gdbus callers; polkit's DTD and xmllint
 packages="$packages python3-dbusmock python3-dbus dbus-daemon libglib2.0-bin libxml2-utils polkitd"
+# promtool: tests/fixture/test_metrics.py checks the node_exporter textfile with it
+packages="$packages prometheus"
 missing=$(for p in $packages; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed" || echo "$p"; done)
 if [ -z "$missing" ]; then
         echo "all build and test dependencies are installed"

@@ -24,6 +24,7 @@ import glob
 import hashlib
 import json
 import os
+import shutil
 import re
 import struct
 import subprocess
@@ -422,5 +423,7 @@ def reboot(root, bmc=None):
             os.remove(os.path.join(root, tmp))
         except FileNotFoundError:
             pass
+    # /run is a tmpfs: a writer lock a killed run left behind (run/cchost/lock) is gone after the boot
+    shutil.rmtree(os.path.join(root, "run/cchost"), ignore_errors=True)
     _write(root, STATE, json.dumps(state))
     return reboots

@@ -913,6 +913,20 @@ int hostfs_unlink(HostFs *fs, const char *path) {
         return fsync(dfd) < 0 ? negative_errno() : 1;
 }
 
+int hostfs_rmdir(HostFs *fs, const char *path) {
+        _cleanup_close_ int dfd = -1;
+        const char *base;
+
+        dfd = open_parent(fs, path, &base);
+        if (dfd == -ENOENT)
+                return 0;
+        if (dfd < 0)
+                return dfd;
+        if (unlinkat(dfd, base, AT_REMOVEDIR) < 0)
+                return errno == ENOENT ? 0 : negative_errno();
+        return fsync(dfd) < 0 ? negative_errno() : 1;
+}
+
 int hostfs_lstat(HostFs *fs, const char *path, struct stat *ret) {
         _cleanup_close_ int dfd = -1;
         const char *base;

@@ -103,6 +103,8 @@ int hostfs_device_exists(HostFs *fs, const char *path, bool *ret_chardev);
 int hostfs_write_file_atomic(HostFs *fs, const char *path, const char *data, size_t size, mode_t mode);
 /* Removes a file; 0 also when it did not exist. The directory is fsynced. */
 int hostfs_unlink(HostFs *fs, const char *path);
+/* Removes an empty directory; 0 also when it did not exist, -ENOTEMPTY when it holds entries. */
+int hostfs_rmdir(HostFs *fs, const char *path);
 /* Creates a directory and its parents inside the root, each new one with exactly mode (no umask). */
 int hostfs_mkdir_p(HostFs *fs, const char *path, mode_t mode);
 

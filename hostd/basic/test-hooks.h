@@ -14,6 +14,7 @@ typedef struct TestHooks {
         unsigned crash_after_journal_write; /* SIGKILL right after the Nth provisioning journal write (0: off) */
         const char *fde_crash_at;           /* SIGKILL at this named FDE journal step (NULL: off) */
         bool fde_fast_argon2;               /* argon2id at minimal cost for the recovery keyslot */
+        unsigned lock_hold_ms;              /* sleep this long after taking the writer lock (lock races) */
         bool now_pinned;                    /* clock_now() returns now instead of the wall clock */
         time_t now;
 } TestHooks;

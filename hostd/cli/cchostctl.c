@@ -43,6 +43,7 @@ bool arg_tpm2 = false;
 bool arg_volume_key = false;
 bool arg_recovery_key = true;
 bool arg_print_recovery_key = false;
+bool arg_due = false;
 
 /*
  * The options. Each verb names the ones it honours (Verb.options); any other one on its command line is
@@ -76,6 +77,7 @@ typedef enum Option {
         OPT_NO_RECOVERY_KEY,
         OPT_PRINT_RECOVERY_KEY,
         OPT_ESCROW_KEY,
+        OPT_DUE,
         _OPT_MAX,
 } Option;
 
@@ -106,6 +108,7 @@ static const struct option options[] = {
         [OPT_NO_RECOVERY_KEY] = { "no-recovery-key", no_argument, NULL, 0x100 + OPT_NO_RECOVERY_KEY },
         [OPT_PRINT_RECOVERY_KEY] = { "print-recovery-key", no_argument, NULL, 0x100 + OPT_PRINT_RECOVERY_KEY },
         [OPT_ESCROW_KEY] = { "escrow-key", required_argument, NULL, 0x100 + OPT_ESCROW_KEY },
+        [OPT_DUE] = { "due", no_argument, NULL, 0x100 + OPT_DUE },
         [_OPT_MAX] = {},
 };
 
@@ -123,7 +126,9 @@ static const char *const option_help[_OPT_MAX][2] = {
         [OPT_NO_COLOR] = { "   --no-color", "Never colour the output (colour is used only on a terminal)" },
         [OPT_MARKDOWN] = { "   --markdown", "Print a Markdown table" },
         [OPT_OUTPUT] = { "-o --output=PATH", "capture: the new directory to write the capture tree into;\n"
-                                             "report: the file to write the report to (default stdout)" },
+                                             "report compliance: the file to write the report to (default\n"
+                                             "stdout); report metrics: the textfile (default\n"
+                                             "daemon.metrics_path under the root)" },
         [OPT_VERBOSE] = { "-v --verbose", "Log debug messages to stderr" },
         [OPT_CONFIG] = { "   --config=FILE", "Configuration file on this machine (default: under\n"
                                              "the root, /etc/cchost/cchost.yaml); it must exist" },
@@ -148,6 +153,8 @@ static const char *const option_help[_OPT_MAX][2] = {
         [OPT_PRINT_RECOVERY_KEY] = { "   --print-recovery-key", "Print the recovery passphrase on stdout" },
         [OPT_ESCROW_KEY] = { "   --escrow-key=KEY.pem", "The escrow service's private key: disk recover, and disk\n"
                                                          "rotate --volume-key (keeps the escrowed recovery keyslots)" },
+        [OPT_DUE] = { "   --due", "disk rotate: every configured device whose rotation is due\n"
+                                  "(fde.rotation in the configuration)" },
 };
 
 #define O(x) (UINT32_C(1) << OPT_##x)
@@ -247,6 +254,11 @@ static const Verb verbs[] = {
           "CVM slots of this node: the TEE, memory and CPU terms and the one that binds\n"
           "(--json: schema cchost.capacity/v1)",
           O(CONFIG) | O(JSON) | O(TEE), 0, verb_report_capacity },
+        { "report", "metrics", "[--root DIR] [--config FILE] [--profile FILE] [--tee auto|snp|tdx] [--libvirt-uri URI] report metrics [--dry-run] [--output FILE]",
+          "Write the Prometheus node_exporter textfile (daemon.metrics_path under the root,\n"
+          "default /var/lib/prometheus/node-exporter/cchost.prom; --output: FILE) atomically;\n"
+          "--dry-run prints it",
+          OPTS_HOST | O(PROFILE) | O(OUTPUT) | O(DRY_RUN), VERB_MUTATING | VERB_DRY_RUN, verb_report },
         { "disk", "status", "[--root DIR] [--config FILE] [--tcti TCTI] [--json] disk status [DEVICE...]",
           "LUKS2 state of each device or image: cipher, keyslots and their PBKDF, tokens,\n"
           "TPM2 binding, recovery slot, reencryption",
@@ -256,11 +268,13 @@ static const Verb verbs[] = {
           "and a recovery keyslot escrowed with CMS (no --dry-run)",
           OPTS_FDE | O(PCRS) | O(UNLOCK_KEY_FILE) | O(TPM2) | O(NO_RECOVERY_KEY) | O(PRINT_RECOVERY_KEY),
           VERB_MUTATING, verb_disk },
-        { "disk", "rotate", "[--root DIR] [--config FILE] [--tcti TCTI] disk rotate DEVICE [--volume-key] [--pcrs LIST] [--unlock-key-file FILE...] [--escrow-key KEY.pem]",
+        { "disk", "rotate", "[--root DIR] [--config FILE] [--tcti TCTI] disk rotate DEVICE | --due [--dry-run] [--volume-key] [--pcrs LIST] [--unlock-key-file FILE...] [--escrow-key KEY.pem]",
           "Replace the TPM keyslots (safe order), or re-encrypt the data under a new volume\n"
           "key (offline, checksum resilience; every other keyslot is opened by a key file or\n"
-          "the escrow key and kept) (no --dry-run)",
-          OPTS_FDE | O(PCRS) | O(UNLOCK_KEY_FILE) | O(VOLUME_KEY) | O(ESCROW_KEY), VERB_MUTATING, verb_disk },
+          "the escrow key and kept); --due: every configured device whose rotation the\n"
+          "fde.rotation policy says is due (--dry-run, only with --due: list them)",
+          OPTS_FDE | O(PCRS) | O(UNLOCK_KEY_FILE) | O(VOLUME_KEY) | O(ESCROW_KEY) | O(DUE) | O(DRY_RUN),
+          VERB_MUTATING | VERB_DRY_RUN, verb_disk },
         { "disk", "reseal", "[--root DIR] [--config FILE] [--tcti TCTI] disk reseal DEVICE --unlock-key-file RECOVERY [--pcrs LIST]",
           "Re-bind the TPM keyslots to the current PCRs, authorised by the recovery\n"
           "passphrase (no --dry-run)",
@@ -482,6 +496,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case OPT_ESCROW_KEY:
                         arg_escrow_key = optarg;
+                        break;
+                case OPT_DUE:
+                        arg_due = true;
                         break;
                 default:
                         return -EINVAL;

@@ -37,6 +37,7 @@ extern bool arg_tpm2;                   /* disk enroll --tpm2 */
 extern bool arg_volume_key;             /* disk rotate --volume-key */
 extern bool arg_recovery_key;           /* --no-recovery-key clears it */
 extern bool arg_print_recovery_key;     /* --print-recovery-key */
+extern bool arg_due;                    /* disk rotate --due */
 
 #if CCHOST_TEST_HOOKS
 /* cchostctl-test only (test-hooks-env.c): fills in the test hooks from the environment (logs the error). */
@@ -67,6 +68,8 @@ int verb_microcode(int argc, char *argv[]);
 /* harden check | enforce | drift, report compliance (verb-harden.c) */
 int verb_harden(int argc, char *argv[]);
 int verb_report(int argc, char *argv[]);
+/* report metrics [-o FILE] (verb-metrics.c) */
+int verb_report_metrics(int argc, char *argv[]);
 /* disk status | enroll | rotate | reseal (verb-disk.c, FDE issue 6) */
 int verb_disk(int argc, char *argv[]);
 /* kube preflight, report capacity (verb-kube.c, issue 15) */

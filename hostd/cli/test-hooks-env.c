@@ -33,6 +33,15 @@ int test_hooks_from_env(void) {
                         return log_error_errno(r, "$CCHOST_TEST_CRASH_AFTER_JOURNAL_WRITE=%s: not a number", e);
                 hooks.crash_after_journal_write = (unsigned) u;
         }
+        e = getenv("CCHOST_TEST_LOCK_HOLD_MS");
+        if (e) {
+                r = parse_u64(e, &u);
+                if (r >= 0 && u > 600000)
+                        r = -ERANGE;
+                if (r < 0)
+                        return log_error_errno(r, "$CCHOST_TEST_LOCK_HOLD_MS=%s: not a number of milliseconds (at most 600000)", e);
+                hooks.lock_hold_ms = (unsigned) u;
+        }
         e = getenv("CCHOST_FDE_CRASH_AT");
         if (e && *e)
                 hooks.fde_crash_at = e;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <libudev.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,8 +11,10 @@
 #include "cli.h"
 #include "config.h"
 #include "fde.h"
+#include "fde-policy.h"
 #include "log.h"
 #include "strv.h"
+#include "time-util.h"
 #include "tpm2-util.h"
 
 /*
@@ -87,6 +90,48 @@ static int load_config(Host **ret_host, Config *ret_config) {
         return 0;
 }
 
+/* A time for people: "2026-12-01T00:00:00Z", or "never" for 0. */
+static const char *when(time_t t, char buf[static 32]) {
+        return t > 0 ? format_timestamp(t, buf, 32) : "never";
+}
+
+/* The rotation policy's view of one device: last and next rotation, seconds since the epoch (0: never). */
+static void add_rotation(json_object *o, const char *device, const Config *c, const FdeRotationState *state,
+                         time_t now) {
+        const FdeRotationEntry *e = fde_rotation_get(state, device);
+        json_object *rot = json_object_new_object();
+        bool keyslot_due, volume_due;
+        time_t next_keyslot, next_volume;
+
+        if (!rot)
+                return;
+        fde_rotation_due(c, state, device, now, &keyslot_due, &volume_due, &next_keyslot, &next_volume);
+        json_object_object_add(rot, "last_keyslot", json_object_new_int64(e ? (int64_t) e->keyslot : 0));
+        json_object_object_add(rot, "next_keyslot", json_object_new_int64((int64_t) next_keyslot));
+        json_object_object_add(rot, "keyslot_due", json_object_new_boolean(keyslot_due));
+        json_object_object_add(rot, "last_volume_key", json_object_new_int64(e ? (int64_t) e->volume_key : 0));
+        json_object_object_add(rot, "next_volume_key", json_object_new_int64((int64_t) next_volume));
+        json_object_object_add(rot, "volume_key_due", json_object_new_boolean(volume_due));
+        json_object_object_add(o, "rotation", rot);
+}
+
+static void print_rotation(json_object *d, const char *what, const char *key) {
+        json_object *rot = json_object_object_get(d, "rotation");
+        char name[32], last_buf[32], next_buf[32];
+        time_t last, next;
+        bool due;
+
+        snprintf(name, sizeof(name), "last_%s", key);
+        last = (time_t) json_object_get_int64(json_object_object_get(rot, name));
+        snprintf(name, sizeof(name), "next_%s", key);
+        next = (time_t) json_object_get_int64(json_object_object_get(rot, name));
+        snprintf(name, sizeof(name), "%s_due", key);
+        due = json_object_get_boolean(json_object_object_get(rot, name));
+        printf("  %s: last rotated %s, %s%s\n", what, when(last, last_buf),
+               due ? "rotation due" : next > 0 ? "next rotation " : "no rotation policy",
+               !due && next > 0 ? format_timestamp(next, next_buf, sizeof(next_buf)) : "");
+}
+
 static void print_text(json_object *d) {
         json_object *v, *a;
 
@@ -121,6 +166,10 @@ static void print_text(json_object *d) {
                                 printf(" policy %s", json_object_get_string(v));
                         putchar('\n');
                 }
+        if (json_object_object_get_ex(d, "rotation", &v)) {
+                print_rotation(d, "TPM keyslot", "keyslot");
+                print_rotation(d, "volume key", "volume_key");
+        }
         a = json_object_object_get(d, "findings");
         for (size_t i = 0; a && i < json_object_array_length(a); i++) {
                 json_object *f = json_object_array_get_idx(a, i);
@@ -132,6 +181,9 @@ static void print_text(json_object *d) {
 
 static int disk_status(int argc, char *argv[]) {
         _cleanup_(host_freep) Host *h = NULL;
+        _cleanup_(fde_rotation_done) FdeRotationState state = {};
+        _cleanup_free_ char *error = NULL;
+        time_t now;
         _cleanup_(json_object_putp) json_object *doc = NULL;
         _cleanup_(strv_freep) char **found = NULL;
         Config c = {};
@@ -143,6 +195,13 @@ static int disk_status(int argc, char *argv[]) {
         r = load_config(&h, &c);
         if (r < 0)
                 return r;
+        r = fde_rotation_load(host_fs(h), &state, &error);
+        if (r >= 0)
+                r = clock_now(&now);
+        if (r < 0) {
+                config_done(&c);
+                return error ? log_error_errno(r, "%s", error) : log_error_errno(r, "Cannot tell the time: %m");
+        }
         if (argc > 0) {
                 /* a DEVICE the operator named that is not there is a usage error, not a failed check */
                 for (int i = 0; i < argc; i++) {
@@ -185,6 +244,7 @@ static int disk_status(int argc, char *argv[]) {
                 for (size_t i = 0; i < json_object_array_length(f); i++)
                         if (!streq(json_object_get_string(json_object_object_get(json_object_array_get_idx(f, i), "status")), "pass"))
                                 ok = false;
+                add_rotation(o, *d, &c, &state, now);
                 json_object_array_add(list, o);
                 if (!arg_json)
                         print_text(o);
@@ -283,7 +343,7 @@ static void show_notice(int level, const char *message, void *userdata) {
         log_full_errno(level, 0, "%s", message);
 }
 
-static int disk_change(const char *verb, const char *device) {
+static int disk_change(const char *verb, const char *device, bool volume_key) {
         _cleanup_(host_freep) Host *h = NULL;
         _cleanup_free_ char *error = NULL;
         _cleanup_(erase_freep) char *typed = NULL;
@@ -295,6 +355,7 @@ static int disk_change(const char *verb, const char *device) {
         FdeOptions o;
         int r;
 
+        /* what the operator asked for (disk rotate --due --volume-key also rotates keyslots) */
         if (arg_escrow_key && !(streq(verb, "rotate") && arg_volume_key))
                 return log_error_errno(-EINVAL, "--escrow-key is for disk recover and disk rotate --volume-key");
         r = load_config(&h, &c);
@@ -323,7 +384,7 @@ static int disk_change(const char *verb, const char *device) {
                 r = fde_enroll(device, &o, &error);
         else if (streq(verb, "reseal"))
                 r = fde_reseal(device, &o, &error);
-        else if (arg_volume_key) {
+        else if (volume_key) {
                 /* only while the data is re-encrypted: a stop then is clean and resumable */
                 stop_requested = 0;
                 sigemptyset(&sa.sa_mask);
@@ -346,6 +407,80 @@ static int disk_change(const char *verb, const char *device) {
         if (!arg_json)
                 fprintf(stderr, "%s: %s done\n", device, verb);
         return 0;
+}
+
+/*
+ * disk rotate --due [--volume-key] [--dry-run]: the fde.rotation policy, acted on. Every configured
+ * device whose TPM keyslot rotation is due is rotated (and its volume key, with --volume-key, when
+ * that is due); --dry-run lists what is due and changes nothing. Each rotation goes through the same
+ * engine path as disk rotate DEVICE, which records it in /var/lib/cchost/rotation.json.
+ */
+static int disk_rotate_due(void) {
+        _cleanup_(host_freep) Host *h = NULL;
+        _cleanup_(fde_rotation_done) FdeRotationState state = {};
+        _cleanup_free_ char *error = NULL;
+        Config c = {};
+        unsigned due_count = 0;
+        time_t now;
+        int r, ret = 0;
+
+        r = load_config(&h, &c);
+        if (r < 0)
+                return r;
+        if (strv_isempty(c.fde.devices)) {
+                config_done(&c);
+                return log_error_errno(-EINVAL, "disk rotate --due needs fde.devices in %s", c.path);
+        }
+        r = fde_rotation_load(host_fs(h), &state, &error);
+        if (r < 0) {
+                config_done(&c);
+                return log_error_errno(r, "%s", strnull(error));
+        }
+        r = clock_now(&now);
+        if (r < 0) {
+                config_done(&c);
+                return log_error_errno(r, "Cannot tell the time: %m");
+        }
+        STRV_FOREACH(d, c.fde.devices) {
+                const FdeRotationEntry *e = fde_rotation_get(&state, *d);
+                bool keyslot_due, volume_due;
+                time_t next_keyslot, next_volume;
+                char a[32], b[32];
+
+                fde_rotation_due(&c, &state, *d, now, &keyslot_due, &volume_due, &next_keyslot, &next_volume);
+                volume_due = volume_due && arg_volume_key;
+                if (arg_dry_run) {
+                        if (c.fde.keyslot_days > 0)
+                                printf("%s: TPM keyslot %s (last rotated %s, every %" PRIu64 " days)\n", *d,
+                                       keyslot_due ? "rotation due" : "not due", when(e ? e->keyslot : 0, a),
+                                       c.fde.keyslot_days);
+                        if (arg_volume_key && c.fde.volume_key_days > 0)
+                                printf("%s: volume key %s (last rotated %s, every %" PRIu64 " days)\n", *d,
+                                       volume_due ? "rotation due" : "not due", when(e ? e->volume_key : 0, b),
+                                       c.fde.volume_key_days);
+                        due_count += keyslot_due + volume_due;
+                        continue;
+                }
+                if (keyslot_due) {
+                        due_count++;
+                        r = disk_change("rotate", *d, false);
+                        if (r < 0 && ret == 0)
+                                ret = r;
+                }
+                if (volume_due && (!keyslot_due || r >= 0)) {
+                        due_count++;
+                        r = disk_change("rotate", *d, true);
+                        if (r < 0 && ret == 0)
+                                ret = r;
+                }
+        }
+        if (c.fde.keyslot_days == 0 && (!arg_volume_key || c.fde.volume_key_days == 0))
+                fprintf(stderr, "No rotation policy: fde.rotation.keyslot_days%s is 0 (never) in %s\n",
+                        arg_volume_key ? " and volume_key_days are" : "", c.path);
+        else if (due_count == 0)
+                fprintf(stderr, "No rotation is due.\n");
+        config_done(&c);
+        return ret;
 }
 
 /* A new file only (never one that exists, never through a symlink), mode 0600 whatever the umask. */
@@ -420,10 +555,16 @@ int verb_disk(int argc, char *argv[]) {
         if (argc == 3 && streq(argv[1], "enroll")) {
                 if (!arg_tpm2)
                         return log_error_errno(-EINVAL, "disk enroll needs --tpm2 (the only enrolment method)");
-                return disk_change("enroll", argv[2]);
+                return disk_change("enroll", argv[2], false);
         }
+        if (argc == 2 && streq(argv[1], "rotate") && arg_due)
+                return disk_rotate_due();
+        if (arg_due || (arg_dry_run && argc >= 2 && streq(argv[1], "rotate")))
+                return log_error_errno(-EINVAL, "%s", arg_due ? "disk rotate --due takes no DEVICE (it rotates the "
+                                       "configured fde.devices that are due)" : "disk rotate honours --dry-run only with "
+                                       "--due (a rotation cannot show its changes without making them); nothing was changed");
         if (argc == 3 && (streq(argv[1], "rotate") || streq(argv[1], "reseal")))
-                return disk_change(argv[1], argv[2]);
+                return disk_change(argv[1], argv[2], streq(argv[1], "rotate") && arg_volume_key);
         return log_error_errno(-EINVAL, "usage: cchostctl disk status [DEVICE...] | enroll DEVICE --tpm2 | "
                                "rotate DEVICE [--volume-key] | reseal DEVICE | recover --escrow-key KEY.pem FILE.p7m");
 }

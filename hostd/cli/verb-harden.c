@@ -130,6 +130,8 @@ int verb_report(int argc, char *argv[]) {
         FILE *f;
         int r;
 
+        if (argc >= 2 && streq(argv[1], "metrics"))
+                return verb_report_metrics(argc, argv);
         if (argc != 2 || !streq(argv[1], "compliance"))
                 return log_error_errno(-EINVAL, "usage: cchostctl report compliance [--format json|xccdf|text] [--output FILE]");
         if (!streq(format, "json") && !streq(format, "xccdf") && !streq(format, "text"))

@@ -307,11 +307,10 @@ static int microcode_install(int argc, char *argv[]) {
                         return r;
                 if (arg_dry_run)
                         printf("would stage %s as /%s\n", argv[1], staged);
-                else {
-                        r = hostfs_write_file_atomic(host_fs(h), staged, (const char *) data, size, 0644);
-                        if (r < 0)
-                                return log_error_errno(r, "Cannot stage /%s: %m", staged);
-                }
+                /* the engine stages it under the writer lock, then provisions */
+                o.stage_path = staged;
+                o.stage_data = data;
+                o.stage_size = size;
         } else if (hostfs_exists(host_fs(h), staged) <= 0)
                 return log_error_errno(-ENOENT, "Nothing staged at /%s: give the certified %s as FILE", staged,
                                        p->microcode_file);

@@ -277,10 +277,28 @@ static int key_daemon_auto_enforce(YamlParse *p, yaml_node_t *v, void *userdata)
         return yaml_get_bool(p, v, "daemon.auto_enforce", &c->daemon.auto_enforce);
 }
 
+static int key_daemon_metrics_path(YamlParse *p, yaml_node_t *v, void *userdata) {
+        Config *c = userdata;
+        size_t n;
+        int r;
+
+        r = absolute_path(p, v, "daemon.metrics_path", &c->daemon.metrics_path);
+        if (r < 0)
+                return r;
+        n = strlen(c->daemon.metrics_path);
+        /* node_exporter's textfile collector reads only *.prom */
+        if (n < strlen("/x.prom") || !streq(c->daemon.metrics_path + n - strlen(".prom"), ".prom") ||
+            c->daemon.metrics_path[n - strlen(".prom") - 1] == '/')
+                return yaml_fail(p, v, "daemon.metrics_path: expected a file name ending in .prom (the textfile "
+                                 "collector reads only those)");
+        return 0;
+}
+
 static const YamlKey daemon_keys[] = {
         { "check_interval", key_daemon_check_interval },
         { "drift_interval", key_daemon_drift_interval },
         { "auto_enforce", key_daemon_auto_enforce },
+        { "metrics_path", key_daemon_metrics_path },
         {},
 };
 
@@ -452,5 +470,6 @@ void config_done(Config *c) {
         c->fde.devices = strv_free(c->fde.devices);
         c->fde.escrow_certificate = mfree(c->fde.escrow_certificate);
         kube_config_done(&c->kube);
+        c->daemon.metrics_path = mfree(c->daemon.metrics_path);
         c->path = mfree(c->path);
 }

@@ -90,6 +90,7 @@ typedef struct Config {
                 uint64_t check_interval_sec; /* cchostd re-checks this often; default 600, 0 = only on events */
                 uint64_t drift_interval_sec; /* hardening drift detection; default 3600, 0 = never */
                 bool auto_enforce;           /* re-enforce the profile on drift; default no */
+                char *metrics_path;        /* node_exporter textfile under the root; NULL: METRICS_PATH_DEFAULT */
         } daemon;
         KubeConfig kube;
         char *path;              /* where it was read from, for messages */

@@ -235,6 +235,9 @@ int engine_run_check(EngineRun *run, Tee tee_override, Report **ret) {
                 if (run->options.progress)
                         run->options.progress(done++, total, f, run->options.userdata);
         }
+        /* the rest of the readiness rule: is a provisioning run or a reboot still pending? */
+        (void) readiness_facts_read(h, &r->facts);
+        r->have_facts = true;
 
         *ret = TAKE_PTR(r);
         return 0;

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdarg.h>
 
+#include "lock.h"
 #include "log.h"
 #include "engine.h"
 #include "escape.h"
@@ -397,6 +398,30 @@ int plan_host(Host *h, Tee tee, const char *config_path, Plan *ret_plan, Report 
         return 0;
 }
 
+int provision_run_state(Host *h, bool *ret_running, bool *ret_awaiting_reboot) {
+        _cleanup_(journal_done) Journal j = {};
+        _cleanup_free_ char *now_boot = NULL;
+        bool awaiting;
+        int r;
+
+        r = journal_load(h, &j, NULL);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                *ret_running = *ret_awaiting_reboot = false;
+                return 0;
+        }
+        now_boot = boot_id(h);
+        if (!now_boot)
+                return -ENOMEM;
+        awaiting = (streq(j.state, J_AWAITING_REBOOT) || streq(j.state, J_REBOOTING)) && streq(j.boot_id, now_boot);
+        *ret_awaiting_reboot = awaiting;
+        /* applying, failed with steps left, or rebooted and not verified yet */
+        *ret_running = !awaiting && (journal_unfinished(&j, now_boot) || streq(j.state, J_AWAITING_REBOOT) ||
+                                     streq(j.state, J_REBOOTING));
+        return 0;
+}
+
 void plan_print_journal_text(const char *state, const Plan *p, FILE *out) {
         if (p->n_actions == 0) {
                 fprintf(out, "The provisioning run recorded in /%s (%s) is applied and waits for a reboot.\n",
@@ -552,7 +577,7 @@ static int apply_journal(EngineRun *run, Journal *j, const ProvisionOptions *o, 
         return verify(run, j, tee, out, ret_error);
 }
 
-int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
+static int provision_locked(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
         _cleanup_(engine_run_freep) EngineRun *run = NULL;
         _cleanup_(journal_done) Journal j = {};
         _cleanup_(report_freep) Report *report = NULL;
@@ -666,4 +691,22 @@ int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
         if (r < 0)
                 return error_set(ret_error, r, "cannot write /%s: %s", JOURNAL_PATH, strerror(-r));
         return apply_journal(run, &j, o, config, out, ret_error);
+}
+
+int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error) {
+        _cleanup_(engine_lock_releasep) EngineLock *lock = NULL;
+        int r;
+
+        /* one writer per root; a dry run changes nothing and takes no lock */
+        if (!o->dry_run) {
+                r = engine_lock_acquire(host_fs(h), NULL, &lock, ret_error);
+                if (r < 0)
+                        return r;
+                if (o->stage_path) {
+                        r = hostfs_write_file_atomic(host_fs(h), o->stage_path, o->stage_data, o->stage_size, 0644);
+                        if (r < 0)
+                                return error_set(ret_error, r, "cannot stage /%s: %s", o->stage_path, strerror(-r));
+                }
+        }
+        return provision_locked(h, o, out, ret_error);
 }

@@ -20,6 +20,10 @@ typedef struct ProvisionOptions {
          * run there with -ECANCELED (NULL: never cancelled) */
         bool (*cancelled)(void *userdata);
         void *userdata;
+        /* a file to write under the root first (microcode install FILE), under the writer lock; not in a dry run */
+        const char *stage_path;
+        const void *stage_data;
+        size_t stage_size;
 } ProvisionOptions;
 
 /*
@@ -38,5 +42,8 @@ int provision(Host *h, const ProvisionOptions *o, FILE *out, char **ret_error);
 int plan_host(Host *h, Tee tee, const char *config_path, Plan *ret_plan, Report **ret_report, char **ret_journal_state,
               char **ret_error);
 void plan_print_text(const Plan *p, FILE *out);
+/* Where the provisioning journal stands (readiness.c): a run not over (*ret_running), or applied and
+ * waiting for the reboot in this boot (*ret_awaiting_reboot). Negative errno when it cannot be read. */
+int provision_run_state(Host *h, bool *ret_running, bool *ret_awaiting_reboot);
 /* plan_print_text() for the steps left of a recorded run, saying so. */
 void plan_print_journal_text(const char *state, const Plan *p, FILE *out);

@@ -107,6 +107,7 @@ json_object *report_to_json(const Report *r) {
         json_object_object_add(o, "root", string_or_null(r->root));
         json_object_object_add(o, "tee", json_object_new_string(tee_to_string(r->tee)));
         json_object_object_add(o, "ready", json_object_new_boolean(report_ready(r)));
+        json_object_object_add(o, "readiness", json_object_new_string(readiness_to_string(report_readiness(r))));
 
         summary = json_object_new_object();
         for (int s = 0; summary && s < _FINDING_STATUS_MAX; s++)
@@ -195,6 +196,7 @@ json_object *plan_document_to_json(const Plan *p, const Report *report, const ch
         json_object_object_add(o, "root", json_object_new_string(report->root));
         json_object_object_add(o, "tee", json_object_new_string(tee_to_string(report->tee)));
         json_object_object_add(o, "ready", json_object_new_boolean(report_ready(report)));
+        json_object_object_add(o, "readiness", json_object_new_string(readiness_to_string(report_readiness(report))));
         /* the steps left of a recorded run, and its state */
         if (journal)
                 json_object_object_add(o, "journal", json_object_new_string(journal));

@@ -50,6 +50,7 @@ static void print_host(const Report *r, FILE *out) {
 void report_print_text(const Report *r, FILE *out, bool color) {
         _cleanup_(strv_freep) char **components = NULL;
         unsigned counts[_FINDING_STATUS_MAX];
+        Readiness readiness;
 
         print_host(r, out);
 
@@ -89,8 +90,13 @@ void report_print_text(const Report *r, FILE *out, bool color) {
         }
 
         report_count(r, counts);
-        fprintf(out, "\n%s%s%s: %u pass, %u fail, %u warn, %u unknown, %u skipped\n",
+        readiness = report_readiness(r);
+        fprintf(out, "\n%s%s%s: %u pass, %u fail, %u warn, %u unknown, %u skipped",
                 color ? (report_ready(r) ? ANSI_GREEN : ANSI_RED) : "", report_ready(r) ? "READY" : "NOT READY",
                 color ? ANSI_RESET : "", counts[FINDING_PASS], counts[FINDING_FAIL], counts[FINDING_WARN],
                 counts[FINDING_UNKNOWN], counts[FINDING_SKIP]);
+        /* the readiness rule's word when it says more than ready / not ready */
+        if (readiness != READINESS_READY && readiness != READINESS_NOT_READY)
+                fprintf(out, " (%s)", readiness_to_string(readiness));
+        fputc('\n', out);
 }

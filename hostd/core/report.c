@@ -64,12 +64,5 @@ void report_count(const Report *r, unsigned counts[static _FINDING_STATUS_MAX]) 
 }
 
 bool report_ready(const Report *r) {
-        unsigned c[_FINDING_STATUS_MAX];
-
-        report_count(r, c);
-        /*
-         * A check skipped by the engine sits under a parent that failed (already counted); one that skips
-         * itself found nothing to check (no requirement for this platform). Neither blocks readiness.
-         */
-        return r->n_findings > 0 && c[FINDING_FAIL] == 0 && c[FINDING_UNKNOWN] == 0;
+        return readiness_is_ready(engine_readiness(r, NULL));
 }

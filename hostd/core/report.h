@@ -7,6 +7,7 @@
 
 #include "finding.h"
 #include "host.h"
+#include "readiness.h"
 
 typedef struct Report {
         char *root;
@@ -19,6 +20,8 @@ typedef struct Report {
         json_object *capacity;   /* filled by the capacity probes */
         Finding *findings;
         size_t n_findings;
+        ReadinessFacts facts;    /* the root's provisioning state, read by engine_run_check() */
+        bool have_facts;
 } Report;
 
 Report *report_free(Report *r);
@@ -33,7 +36,7 @@ void report_set_microcode(Report *r, const char *microcode);
 void report_capacity_add(Report *r, const char *key, json_object *value);
 
 void report_count(const Report *r, unsigned counts[static _FINDING_STATUS_MAX]);
-/* Ready: nothing failed and nothing is unknown. */
+/* Ready: nothing failed and nothing is unknown (the findings' part of the readiness rule, readiness.h). */
 bool report_ready(const Report *r);
 
 /* The one serializer: cchost.check/v1. Feeds --json now and D-Bus later. */

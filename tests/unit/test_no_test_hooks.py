@@ -17,7 +17,7 @@ from checklib import CCHOSTCTL, HostCase, main, tree_digest  # noqa: E402
 
 RELEASE = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(os.path.dirname(CCHOSTCTL), "cchostctl")
 HOOK_VARIABLES = ("CCHOST_TEST_CRASH_AFTER_JOURNAL_WRITE", "CCHOST_FDE_CRASH_AT", "CCHOST_FDE_TEST_FAST_ARGON2",
-                  "CCHOST_NOW")
+                  "CCHOST_NOW", "CCHOST_TEST_LOCK_HOLD_MS")
 # the SPR collateral of tests/fixture/test_pccs.py: valid on 2023-07-01, expired long before today
 from test_pccs import SPR_SET, VECTORS  # noqa: E402
 
