@@ -5,6 +5,7 @@
  * in two threads) giving the same answers every time without growing. The fixture roots are built
  * by tests/hostbuilder.py ($CCHOST_SOURCE_ROOT).
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -240,6 +241,37 @@ TEST(test_device_answers_once_per_check) {
                         ASSERT_INT(answers[k].n, 2);
                 }
         }
+}
+
+/* The live backend opens a device node once and keeps it until the run releases it or the host changes. */
+TEST(test_device_node_opened_once) {
+        _cleanup_(host_freep) Host *h = NULL;
+        struct stat st1, st2;
+        int fd, again;
+
+        ASSERT_INT(host_new(&(HostOptions) { .root = "/" }, &h), 0);
+        fd = host_open_device(h, "dev/null", O_RDONLY);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_INT(host_open_device(h, "dev/null", O_RDONLY), fd);
+        ASSERT_INT(fstat(fd, &st1), 0);
+        ASSERT_INT(stat("/dev/null", &st2), 0);
+        ASSERT_TRUE(st1.st_rdev == st2.st_rdev);
+        /* a failure is kept with its reason */
+        ASSERT_INT(host_open_device(h, "dev/cchost-no-such-node", O_RDONLY), -ENOENT);
+        ASSERT_STR(host_detail(h), "/dev/cchost-no-such-node does not exist");
+        host_set_detail(h, "another op's reason");
+        ASSERT_INT(host_open_device(h, "dev/cchost-no-such-node", O_RDONLY), -ENOENT);
+        ASSERT_STR(host_detail(h), "/dev/cchost-no-such-node does not exist");
+        /* released: closed, and opened again on the next use */
+        host_release_devices(h);
+        ASSERT_INT(fcntl(fd, F_GETFD), -1);
+        again = host_open_device(h, "dev/null", O_RDONLY);
+        ASSERT_TRUE(again >= 0);
+        /* an op that changes the host closes it first (an open /dev/kvm would pin kvm_amd); the fake
+         * backend's reload changes nothing on this machine */
+        host_set_backend(h, &answer_counting_ops);
+        ASSERT_INT(host_module_reload(h, "kvm"), 0);
+        ASSERT_INT(fcntl(again, F_GETFD), -1);
 }
 
 /* ---- backend reasons ---- */
@@ -503,6 +535,7 @@ int main(int argc, char **argv) {
         build_root("spr-tdx-certified", tdx_root, sizeof(tdx_root));
         RUN(test_inputs_read_once_per_check);
         RUN(test_device_answers_once_per_check);
+        RUN(test_device_node_opened_once);
         RUN(test_reason_belongs_to_the_failing_op);
         RUN(test_flush_drops_the_caches);
         RUN(test_run_memo_and_cancel);
