@@ -79,6 +79,49 @@ int cpu_microcode_revisions(Host *h, CpuRevision **ret, size_t *ret_n, char **re
         return 0;
 }
 
+/* Every CPU's revision as this run read it, once (until the host changes): the probes that compare them share it. */
+typedef struct MicrocodeMemo {
+        int error;
+        char *reason;
+        CpuRevision *revs;
+        size_t n;
+} MicrocodeMemo;
+
+static void microcode_memo_free(void *p) {
+        MicrocodeMemo *m = p;
+
+        free(m->reason);
+        free(m->revs);
+        free(m);
+}
+
+int probe_microcode_revisions(ProbeContext *c, const CpuRevision **ret, size_t *ret_n, const char **ret_error) {
+        MicrocodeMemo *m;
+        int r;
+
+        m = engine_run_memo(c->run, "firmware.microcode");
+        if (!m) {
+                m = calloc(1, sizeof(*m));
+                if (!m)
+                        return -ENOMEM;
+                m->error = cpu_microcode_revisions(c->host, &m->revs, &m->n, &m->reason);
+                if (m->error == -ENOMEM) {
+                        microcode_memo_free(m);
+                        return -ENOMEM;
+                }
+                r = engine_run_memo_put(c->run, "firmware.microcode", m, microcode_memo_free);
+                if (r < 0)
+                        return r; /* freed by engine_run_memo_put() */
+        }
+        if (m->error < 0) {
+                *ret_error = m->reason;
+                return m->error;
+        }
+        *ret = m->revs;
+        *ret_n = m->n;
+        return 0;
+}
+
 /* The baseline as this run loaded and verified it, once: every firmware.baseline.* probe replays it. */
 typedef struct BaselineMemo {
         int config_error;        /* <0: cchost.yaml unreadable (reason in error) */

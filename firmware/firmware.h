@@ -17,6 +17,8 @@ typedef struct CpuRevision {
  * are left out. Errors: <0 with a sentence in *ret_error naming the file.
  */
 int cpu_microcode_revisions(Host *h, CpuRevision **ret, size_t *ret_n, char **ret_error);
+/* The same, read once per run (the run owns *ret and *ret_error; *ret_error may be NULL). */
+int probe_microcode_revisions(ProbeContext *c, const CpuRevision **ret, size_t *ret_n, const char **ret_error);
 /* {"cpu0": "0x2b000650", ...}, as evidence. */
 json_object *cpu_revisions_to_json(const CpuRevision *revs, size_t n);
 

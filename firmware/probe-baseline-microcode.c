@@ -12,9 +12,9 @@
 
 static void run(ProbeContext *c, Finding *f) {
         const Baseline *b = NULL;
-        _cleanup_free_ CpuRevision *revs = NULL;
-        _cleanup_free_ char *error = NULL, *sha = NULL;
-        const CpuRevision *first_bad = NULL;
+        const CpuRevision *revs = NULL, *first_bad = NULL;
+        _cleanup_free_ char *sha = NULL;
+        const char *error = NULL;
         const BaselinePlatform *p = NULL;
         char want[16];
         size_t n, bad = 0;
@@ -33,7 +33,7 @@ static void run(ProbeContext *c, Finding *f) {
         sha = hexmem(p->microcode_sha256, sizeof(p->microcode_sha256));
         finding_evidence_str(f, "sha256", sha);
 
-        r = cpu_microcode_revisions(c->host, &revs, &n, &error);
+        r = probe_microcode_revisions(c, &revs, &n, &error);
         if (r < 0) {
                 finding_unknown(f, r, NULL, "%s", strnull(error));
                 return;
@@ -65,7 +65,8 @@ static void run(ProbeContext *c, Finding *f) {
  */
 static bool late_load_allowed(ProbeContext *c, const char *file, const char *sha256, uint32_t certified) {
         _cleanup_free_ char *staged = NULL, *data = NULL, *error = NULL;
-        _cleanup_free_ CpuRevision *revs = NULL;
+        const CpuRevision *revs = NULL;
+        const char *revs_error = NULL;
         const CpuIdentity *cpu;
         const Config *config;
         size_t size, n;
@@ -84,7 +85,7 @@ static bool late_load_allowed(ProbeContext *c, const char *file, const char *sha
                 return false;
         if (host_cpu_identity(c->host, &cpu) < 0 || cpu->signature == 0)
                 return false;
-        if (cpu_microcode_revisions(c->host, &revs, &n, &error) < 0 || n == 0)
+        if (probe_microcode_revisions(c, &revs, &n, &revs_error) < 0 || n == 0)
                 return false;
 
         if (cpu->vendor_id == CPU_VENDOR_INTEL) {

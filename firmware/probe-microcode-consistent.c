@@ -6,14 +6,14 @@
 #include "probe-util.h"
 
 static void run(ProbeContext *c, Finding *f) {
-        _cleanup_free_ CpuRevision *revs = NULL;
-        _cleanup_free_ char *error = NULL;
+        const CpuRevision *revs = NULL;
+        const char *error = NULL;
         char first_s[32];
         unsigned differ = 0;
         size_t n;
         int r;
 
-        r = cpu_microcode_revisions(c->host, &revs, &n, &error);
+        r = probe_microcode_revisions(c, &revs, &n, &error);
         if (r < 0) {
                 finding_unknown(f, r, NULL, "%s", strnull(error));
                 return;

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /*
- * The configuration directory index of one scan: the sysctl.d and modprobe.d fragment sets are
- * listed and read once, on the first rule that asks, into sorted tables (key -> value and the file
- * that set it, in the documented precedence order) that every later rule of the scan looks up.
- * Before, each of the ~44 sysctl rules listed the five directories and re-read every file.
+ * The configuration directory index of one scan: the sysctl.d and modprobe.d fragment sets, and
+ * sshd_config with its Includes, are listed and read once, on the first rule that asks, into sorted
+ * tables (key -> value and the file that set it, in the documented precedence order) that every
+ * later rule of the scan looks up. Before, each of the ~44 sysctl rules listed the five directories
+ * and re-read every file, and each sshd rule re-read sshd_config and every file it includes.
  */
 
 #include <stdio.h>
@@ -24,6 +25,7 @@ typedef struct IndexEntry {
 typedef struct KeyTable {
         bool loaded;
         int error;
+        size_t error_seq; /* sshd: the entries read before the error still answer */
         char *error_file; /* display path of the file that could not be read, NULL: listing failed */
         char **files;     /* display paths: "/" and the root-relative path */
         IndexEntry *entries;
@@ -31,7 +33,7 @@ typedef struct KeyTable {
 } KeyTable;
 
 struct HardenIndex {
-        KeyTable sysctl, modprobe;
+        KeyTable sysctl, modprobe, sshd;
 };
 
 static void key_table_done(KeyTable *t) {
@@ -54,6 +56,7 @@ HardenIndex *harden_index_free(HardenIndex *ix) {
                 return NULL;
         key_table_done(&ix->sysctl);
         key_table_done(&ix->modprobe);
+        key_table_done(&ix->sshd);
         return mfree(ix);
 }
 
@@ -179,10 +182,12 @@ static int sysctl_load(Host *h, KeyTable *t) {
                 return r;
         STRV_FOREACH(file, files) {
                 _cleanup_free_ char *text = NULL;
+                struct stat st;
                 size_t idx;
 
-                r = harden_read_file(h, *file, &text);
-                if (r == -ENOENT)
+                r = harden_read_file_stat(h, *file, &text, &st);
+                /* a fragment that is gone (or never resolved) is not there; etc/sysctl.conf: only when missing */
+                if (r == -ENOENT || (r < 0 && st.st_mode == 0 && !streq(*file, "etc/sysctl.conf")))
                         continue;
                 if (r < 0)
                         return r;
@@ -226,7 +231,7 @@ int harden_index_sysctl(Host *h, HardenIndex *ix, const char *key, const char **
 static const char *const modprobe_dirs[] = { "etc/modprobe.d", "run/modprobe.d", "usr/local/lib/modprobe.d",
                                              "usr/lib/modprobe.d", "lib/modprobe.d", NULL };
 
-static int modprobe_parse(Host *h, KeyTable *t, char *text, const char *file, size_t idx) {
+static int modprobe_parse(KeyTable *t, char *text, size_t idx, bool secret) {
         char *save = NULL;
         int r;
 
@@ -246,8 +251,7 @@ static int modprobe_parse(Host *h, KeyTable *t, char *text, const char *file, si
 
                         if (!cmd)
                                 return -ENOMEM;
-                        r = key_table_add(t, key_normalize(words[1], '-', '_'), cmd, idx,
-                                          !harden_world_readable(h, file));
+                        r = key_table_add(t, key_normalize(words[1], '-', '_'), cmd, idx, secret);
                         if (r < 0)
                                 return r;
                 }
@@ -265,17 +269,20 @@ static int modprobe_load(Host *h, KeyTable *t) {
                 return r;
         STRV_FOREACH(file, files) {
                 _cleanup_free_ char *text = NULL;
+                struct stat st;
                 size_t idx;
 
-                r = key_table_file(t, &shown, *file, &idx);
-                if (r < 0)
+                r = harden_read_file_stat(h, *file, &text, &st);
+                if (r < 0 && st.st_mode == 0)
+                        continue; /* gone since it was listed (or a dangling link): not there */
+                r = key_table_file(t, &shown, *file, &idx) ?: r;
+                if (r == -ENOMEM)
                         return r;
-                r = harden_read_file(h, *file, &text);
                 if (r < 0) {
                         t->error_file = strdup(t->files[idx]);
                         return t->error_file ? r : -ENOMEM;
                 }
-                r = modprobe_parse(h, t, text, *file, idx);
+                r = modprobe_parse(t, text, idx, !(st.st_mode & S_IROTH));
                 if (r < 0)
                         return r;
         }
@@ -311,4 +318,152 @@ int harden_index_modprobe(Host *h, HardenIndex *ix, const char *module, HardenMo
                         ret->install_secret = e[i].secret;
                 }
         return 0;
+}
+
+/*
+ * sshd_config: every keyword line in the order sshd reads them, Include expanded in place (each
+ * pattern in turn; a glob's matches by name), a Match line ending the file it is in. The first
+ * value obtained for a keyword wins, so a lookup takes the key's first entry. The walk stops at
+ * the first file that cannot be read (or an Include nested deeper than 8): the entries read before
+ * it still answer, a key not among them gets the error — what a lookup that read the files itself,
+ * stopping at its key, would find.
+ */
+
+#define SSHD_CONFIG_PATH "etc/ssh/sshd_config"
+#define SSHD_INCLUDE_DEPTH_MAX 8
+
+static char *key_lowercase(const char *key) {
+        char *k = strdup(key);
+
+        for (char *c = k; c && *c; c++)
+                if (*c >= 'A' && *c <= 'Z')
+                        *c = (char) (*c - 'A' + 'a');
+        return k;
+}
+
+static int sshd_walk(Host *h, KeyTable *t, StrvBuilder *shown, const char *file, unsigned depth);
+
+static int sshd_walk_include(Host *h, KeyTable *t, StrvBuilder *shown, const char *pattern, unsigned depth) {
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_(strv_freep) char **names = NULL;
+        const char *p = harden_rel(pattern), *slash = strrchr(p, '/'), *glob, *star;
+        size_t pre, post;
+        int r;
+
+        if (!slash)
+                return 0;
+        glob = slash + 1;
+        dir = strndup(p, (size_t) (slash - p));
+        if (!dir)
+                return -ENOMEM;
+        star = strchr(glob, '*');
+        if (!star) {
+                _cleanup_free_ char *full = NULL;
+
+                if (asprintf(&full, "%s/%s", dir, glob) < 0)
+                        return -ENOMEM;
+                return sshd_walk(h, t, shown, full, depth + 1);
+        }
+        r = hostfs_list_dir(host_fs(h), dir, &names);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        pre = (size_t) (star - glob);
+        post = strlen(star + 1);
+        STRV_FOREACH(n, names) {
+                _cleanup_free_ char *full = NULL;
+                size_t ln = strlen(*n);
+
+                if (ln < pre + post || !strneq(*n, glob, pre) || !streq(*n + ln - post, star + 1))
+                        continue;
+                if (asprintf(&full, "%s/%s", dir, *n) < 0)
+                        return -ENOMEM;
+                r = sshd_walk(h, t, shown, full, depth + 1);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int sshd_walk(Host *h, KeyTable *t, StrvBuilder *shown, const char *file, unsigned depth) {
+        _cleanup_free_ char *text = NULL;
+        char *save = NULL;
+        size_t idx = SIZE_MAX;
+        struct stat st;
+        int r;
+
+        if (depth > SSHD_INCLUDE_DEPTH_MAX)
+                return -ELOOP;
+        r = harden_read_file_stat(h, file, &text, &st);
+        if (r < 0)
+                return depth == 0 || r != -ENOENT ? r : 0; /* a missing included file is skipped */
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *k = harden_strstrip(line), *v;
+
+                if (!*k || *k == '#')
+                        continue;
+                v = k + strcspn(k, " \t=");
+                if (*v)
+                        *v++ = 0;
+                v = harden_strstrip(v + strspn(v, " \t="));
+                if (strcasecmp(k, "Match") == 0)
+                        return 0;
+                if (strcasecmp(k, "Include") == 0) {
+                        char *isave = NULL;
+
+                        for (char *pat = strtok_r(v, " \t", &isave); pat; pat = strtok_r(NULL, " \t", &isave)) {
+                                _cleanup_free_ char *full = NULL;
+
+                                if (*pat != '/' && asprintf(&full, "etc/ssh/%s", pat) < 0)
+                                        return -ENOMEM;
+                                r = sshd_walk_include(h, t, shown, full ?: pat, depth);
+                                if (r < 0)
+                                        return r;
+                        }
+                        continue;
+                }
+                if (idx == SIZE_MAX) {
+                        r = key_table_file(t, shown, file, &idx);
+                        if (r < 0)
+                                return r;
+                }
+                r = key_table_add(t, key_lowercase(k), strdup(v), idx, !(st.st_mode & S_IROTH));
+                if (r < 0)
+                        return r;
+                if (!t->entries[t->n - 1].value)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int harden_index_sshd(Host *h, HardenIndex *ix, const char *key, const char **ret_value, const char **ret_source,
+                      bool *ret_secret) {
+        KeyTable *t = &ix->sshd;
+        _cleanup_free_ char *k = NULL;
+        const IndexEntry *e;
+
+        if (!t->loaded) {
+                StrvBuilder shown = {};
+
+                t->loaded = true;
+                t->error = sshd_walk(h, t, &shown, SSHD_CONFIG_PATH, 0);
+                t->error_seq = t->n;
+                key_table_sort(t);
+                if (t->error == -ENOMEM) {
+                        key_table_done(t); /* asked again next time */
+                        return -ENOMEM;
+                }
+        }
+        k = key_lowercase(key);
+        if (!k)
+                return -ENOMEM;
+        if (key_table_find(t, k, &e) > 0 && e->seq < t->error_seq) {
+                /* the first value obtained wins */
+                *ret_value = e->value;
+                *ret_source = t->files[e->file];
+                *ret_secret = e->secret;
+                return 1;
+        }
+        return t->error < 0 ? t->error : 0;
 }

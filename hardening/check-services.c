@@ -9,118 +9,31 @@
 #include "parse-util.h"
 #include "strv.h"
 
-/* sshd: the first value obtained for a keyword wins; Include is expanded in place; Match ends. */
+/* sshd: the scan's index reads sshd_config and its Includes once (check-index.c). */
 
-static int sshd_lookup(Host *h, const char *file, const char *key, unsigned depth, char **ret, char **ret_source);
-
-static int sshd_include(Host *h, const char *pattern, const char *key, unsigned depth, char **ret, char **ret_source) {
-        _cleanup_free_ char *dir = NULL;
-        _cleanup_(strv_freep) char **names = NULL;
-        const char *p = harden_rel(pattern), *slash = strrchr(p, '/'), *glob;
-        int q;
-
-        if (!slash)
-                return 0;
-        glob = slash + 1;
-        dir = strndup(p, (size_t) (slash - p));
-        if (!dir)
-                return -ENOMEM;
-        if (!strchr(glob, '*')) {
-                _cleanup_free_ char *full = NULL;
-
-                if (asprintf(&full, "%s/%s", dir, glob) < 0)
-                        return -ENOMEM;
-                return sshd_lookup(h, full, key, depth + 1, ret, ret_source);
-        }
-        q = hostfs_list_dir(host_fs(h), dir, &names);
-        if (q == -ENOENT)
-                return 0;
-        if (q < 0)
-                return q;
-        STRV_FOREACH(n, names) {
-                _cleanup_free_ char *full = NULL;
-                const char *star = strchr(glob, '*');
-                size_t pre = (size_t) (star - glob), post = strlen(star + 1), ln = strlen(*n);
-
-                if (ln < pre + post || !strneq(*n, glob, pre) || !streq(*n + ln - post, star + 1))
-                        continue;
-                if (asprintf(&full, "%s/%s", dir, *n) < 0)
-                        return -ENOMEM;
-                q = sshd_lookup(h, full, key, depth + 1, ret, ret_source);
-                if (q != 0)
-                        return q;
-        }
-        return 0;
-}
-
-static int sshd_lookup(Host *h, const char *file, const char *key, unsigned depth, char **ret, char **ret_source) {
-        _cleanup_free_ char *text = NULL;
-        char *save = NULL;
-        int q;
-
-        if (depth > 8)
-                return -ELOOP;
-        q = harden_read_file(h, file, &text);
-        if (q < 0)
-                return depth == 0 || q != -ENOENT ? q : 0;
-        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *k = harden_strstrip(line), *v;
-
-                if (!*k || *k == '#')
-                        continue;
-                v = k + strcspn(k, " \t=");
-                if (*v)
-                        *v++ = 0;
-                v = harden_strstrip(v + strspn(v, " \t="));
-                if (strcasecmp(k, "Match") == 0)
-                        return 0;
-                if (strcasecmp(k, "Include") == 0) {
-                        char *isave = NULL;
-
-                        for (char *pat = strtok_r(v, " \t", &isave); pat; pat = strtok_r(NULL, " \t", &isave)) {
-                                _cleanup_free_ char *full = NULL;
-
-                                if (*pat != '/' && asprintf(&full, "etc/ssh/%s", pat) < 0)
-                                        return -ENOMEM;
-                                q = sshd_include(h, full ?: pat, key, depth, ret, ret_source);
-                                if (q != 0)
-                                        return q;
-                        }
-                        continue;
-                }
-                if (strcasecmp(k, key) == 0) {
-                        *ret = strdup(v);
-                        if (asprintf(ret_source, "/%s", file) < 0)
-                                *ret_source = NULL;
-                        return *ret && *ret_source ? 1 : -ENOMEM;
-                }
-        }
-        return 0;
-}
-
-FindingStatus harden_check_sshd_option(Host *h, const HardenRule *r, Finding *f) {
+FindingStatus harden_check_sshd_option(Host *h, HardenIndex *ix, const HardenRule *r, Finding *f) {
         const char *key = harden_rule_param(r, "key"), *want = harden_rule_param(r, "value"),
                    *max = harden_rule_param(r, "max"), *allowed = harden_rule_param(r, "allowed"),
                    *def = harden_rule_param(r, "default");
-        _cleanup_free_ char *value = NULL, *source = NULL;
-        const char *v, *shown;
+        const char *value = NULL, *source = NULL, *v, *shown;
+        bool secret = false;
         int q;
 
         finding_evidence_str(f, "key", key);
-        q = sshd_lookup(h, "etc/ssh/sshd_config", key, 0, &value, &source);
+        q = harden_index_sshd(h, ix, key, &value, &source, &secret);
         if (q == -ENOENT)
                 return finding_set(f, FINDING_SKIP, "openssh-server is not installed (no /etc/ssh/sshd_config)");
         if (q < 0)
                 return finding_unknown(f, q, NULL, "cannot read the sshd configuration");
         if (q > 0) {
                 finding_evidence_str(f, "set_in", source);
-                if (harden_world_readable(h, source))
+                if (!secret)
                         finding_evidence_str(f, "value", value);
                 else
                         finding_evidence_bool(f, "redacted", true);
         }
         v = value ?: def;
-        shown = value && !harden_world_readable(h, source) ? HARDEN_REDACTED : v;
+        shown = value && secret ? HARDEN_REDACTED : v;
         if (!v)
                 return finding_set(f, FINDING_FAIL, "%s is not set in the sshd configuration", key);
         if (want && strcasecmp(v, want) != 0)

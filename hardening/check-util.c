@@ -99,6 +99,10 @@ int harden_read_file(Host *h, const char *path, char **ret) {
         return hostfs_read_file(host_fs(h), path, FILE_MAX, ret, NULL);
 }
 
+int harden_read_file_stat(Host *h, const char *path, char **ret, struct stat *ret_st) {
+        return hostfs_read_file_stat(host_fs(h), path, FILE_MAX, ret, NULL, ret_st);
+}
+
 const char *harden_rel(const char *path) {
         while (*path == '/')
                 path++;
@@ -167,7 +171,20 @@ int harden_conf_files(Host *h, const char *const *dirs, const char *suffix, char
                         size_t j = i;
                         bool found = false;
 
-                        for (; j < n_all && streq(all[j].name, all[i].name); j++) {
+                        while (j < n_all && streq(all[j].name, all[i].name))
+                                j++;
+                        if (j == i + 1) {
+                                /* in one directory only: the reader finds out whether it still exists */
+                                char *p = NULL;
+
+                                if (asprintf(&p, "%s/%s", dirs[all[i].dir], all[i].name) < 0)
+                                        r = -ENOMEM;
+                                else
+                                        r = strv_builder_consume(&paths, p);
+                                i = j;
+                                continue;
+                        }
+                        for (j = i; j < n_all && streq(all[j].name, all[i].name); j++) {
                                 _cleanup_free_ char *p = NULL;
 
                                 if (found)

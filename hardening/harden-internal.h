@@ -7,6 +7,7 @@
  */
 
 #include <stdbool.h>
+#include <sys/stat.h>
 
 #include "harden.h"
 
@@ -23,7 +24,13 @@ FindingStatus harden_missing(const HardenRule *r, Finding *f, const char *path, 
 int harden_read_file(Host *h, const char *path, char **ret);
 /* path without its leading slashes: the root-relative form of a display path. */
 const char *harden_rel(const char *path);
-/* The *suffix files of the fragment directories dirs (precedence order), by name, each from its first directory. */
+/* The same, with the stat of the file (st_mode 0: the path did not resolve, see hostfs_read_file_stat()). */
+int harden_read_file_stat(Host *h, const char *path, char **ret, struct stat *ret_st);
+/*
+ * The *suffix files of the fragment directories dirs (precedence order), by name, each from its
+ * first directory where it exists. A name listed in one directory only is not looked at again:
+ * when reading it fails with st_mode 0 (harden_read_file_stat()), it is gone, and callers skip it.
+ */
 int harden_conf_files(Host *h, const char *const *dirs, const char *suffix, char ***ret);
 /*
  * Evidence from a file that is not world-readable (mode & 0004 == 0 under the root; a file that
@@ -35,7 +42,7 @@ bool harden_world_readable(Host *h, const char *path);
 /* Two sysctl keys are the same ('.' and '/' are interchangeable). */
 bool harden_sysctl_key_eq(const char *a, const char *b);
 
-/* check-index.c: the sysctl.d and modprobe.d sets of one scan, read once on first use */
+/* check-index.c: the sysctl.d and modprobe.d sets and the sshd configuration of one scan, read once on first use */
 typedef struct HardenIndex HardenIndex;
 HardenIndex *harden_index_new(void);
 HardenIndex *harden_index_free(HardenIndex *ix);
@@ -53,6 +60,15 @@ typedef struct HardenModprobe {
 } HardenModprobe;
 /* What modprobe.d says of module: 0, or <0 and, when a file could not be read, its display path. */
 int harden_index_modprobe(Host *h, HardenIndex *ix, const char *module, HardenModprobe *ret, const char **ret_error_file);
+
+/*
+ * The sshd option as sshd settles it (sshd_config, Include expanded in place, the first value
+ * wins, Match ends the file it is in): 1 with the value, the display path of its file and whether
+ * that file is not world-readable, 0 when not set, <0 when a file read before the first value
+ * cannot be read (-ENOENT: no sshd_config). The strings belong to the index.
+ */
+int harden_index_sshd(Host *h, HardenIndex *ix, const char *key, const char **ret_value, const char **ret_source,
+                      bool *ret_secret);
 
 /* check-files.c */
 /* The options field of the fstab line mounting path (the last one): 1, 0 when none, <0 error. */
@@ -77,7 +93,7 @@ FindingStatus harden_check_file_owner(Host *h, const HardenRule *r, Finding *f);
 FindingStatus harden_check_file_exists(Host *h, const HardenRule *r, Finding *f);
 FindingStatus harden_check_file_line(Host *h, const HardenRule *r, Finding *f);
 
-FindingStatus harden_check_sshd_option(Host *h, const HardenRule *r, Finding *f);
+FindingStatus harden_check_sshd_option(Host *h, HardenIndex *ix, const HardenRule *r, Finding *f);
 FindingStatus harden_check_unit_masked(Host *h, const HardenRule *r, Finding *f);
 FindingStatus harden_check_unit_enabled(Host *h, const HardenRule *r, Finding *f);
 

@@ -26,8 +26,8 @@ static void run(ProbeContext *c, Finding *f) {
                             (unsigned long long) base, (unsigned long long) end);
                 return;
         }
-        if (snp_msr_uniform(c->host, f, MSR_AMD64_RMP_BASE, "RMP_BASE", base) != 0 ||
-            snp_msr_uniform(c->host, f, MSR_AMD64_RMP_END, "RMP_END", end) != 0)
+        if (snp_msr_uniform(c, f, MSR_AMD64_RMP_BASE, "RMP_BASE", base) != 0 ||
+            snp_msr_uniform(c, f, MSR_AMD64_RMP_END, "RMP_END", end) != 0)
                 return;
         size = end - base + 1;
         finding_evidence_hex(f, "rmp_size", size);

@@ -30,7 +30,7 @@ static void run(ProbeContext *c, Finding *f) {
 
         if (probe_rdmsr(c, f, MSR_AMD64_SYSCFG, "SYSCFG", &syscfg) < 0)
                 return;
-        if (snp_msr_uniform(c->host, f, MSR_AMD64_SYSCFG, "SYSCFG", syscfg) != 0)
+        if (snp_msr_uniform(c, f, MSR_AMD64_SYSCFG, "SYSCFG", syscfg) != 0)
                 return;
         if (syscfg & BIT(SYSCFG_SNP_EN)) {
                 finding_evidence_bool(f, "vmpl_en", syscfg & BIT(SYSCFG_VMPL_EN));

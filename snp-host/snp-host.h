@@ -5,6 +5,7 @@
 
 #include "finding.h"
 #include "host.h"
+#include "probe.h"
 #include "parse-util.h"
 
 /* The first mainline kernel with SNP host support: our best reading (errata 5); change it here. */
@@ -75,6 +76,6 @@ int snp_ram_end(Host *h, uint64_t *ret_end, const char **ret_source);
  * SNP_INIT fails (INVALID_CONFIG) unless RMP_BASE, RMP_END and SYSCFG are the same on every core.
  * Compares msr on every online CPU with CPU 0's value: 0 when they agree (or there is only CPU 0),
  * 1 with f failed naming the CPUs (and sockets) that differ, negative with f unknown when a CPU's
- * MSR is unreadable.
+ * MSR is unreadable. The online CPUs are listed once per run.
  */
-int snp_msr_uniform(Host *h, Finding *f, uint32_t msr, const char *name, uint64_t cpu0_value);
+int snp_msr_uniform(ProbeContext *c, Finding *f, uint32_t msr, const char *name, uint64_t cpu0_value);

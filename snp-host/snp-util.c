@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "engine.h"
 #include "probe-util.h"
 #include "snp-host.h"
 #include "strv.h"
@@ -193,8 +194,48 @@ static void append_range(char *buf, size_t size, unsigned a, unsigned b) {
                 snprintf(buf + l, size - l, "%s%u-%u", l ? "," : "", a, b);
 }
 
-int snp_msr_uniform(Host *h, Finding *f, uint32_t msr, const char *name, uint64_t cpu0_value) {
-        _cleanup_free_ unsigned *cpus = NULL;
+/* The online CPUs of this run, listed once: every MSR compared across them shares the list. */
+typedef struct OnlineMemo {
+        int error;
+        unsigned *cpus;
+        size_t n;
+} OnlineMemo;
+
+static void online_memo_free(void *p) {
+        OnlineMemo *m = p;
+
+        free(m->cpus);
+        free(m);
+}
+
+static int online_cpus_of_run(ProbeContext *c, const unsigned **ret, size_t *ret_n) {
+        OnlineMemo *m;
+        int r;
+
+        m = engine_run_memo(c->run, "snp.online_cpus");
+        if (!m) {
+                m = calloc(1, sizeof(*m));
+                if (!m)
+                        return -ENOMEM;
+                m->error = online_cpus(c->host, &m->cpus, &m->n);
+                if (m->error == -ENOMEM) {
+                        online_memo_free(m);
+                        return -ENOMEM;
+                }
+                r = engine_run_memo_put(c->run, "snp.online_cpus", m, online_memo_free);
+                if (r < 0)
+                        return r; /* freed by engine_run_memo_put() */
+        }
+        if (m->error < 0)
+                return m->error;
+        *ret = m->cpus;
+        *ret_n = m->n;
+        return 0;
+}
+
+int snp_msr_uniform(ProbeContext *c, Finding *f, uint32_t msr, const char *name, uint64_t cpu0_value) {
+        Host *h = c->host;
+        const unsigned *cpus = NULL;
         char list[256] = "", sockets[128] = "", socket_seen[64] = "", where[160] = "";
         bool several = false;
         json_object *bad;
@@ -202,7 +243,7 @@ int snp_msr_uniform(Host *h, Finding *f, uint32_t msr, const char *name, uint64_
         size_t n = 0, ndiff = 0;
         int r;
 
-        r = online_cpus(h, &cpus, &n);
+        r = online_cpus_of_run(c, &cpus, &n);
         if (r < 0 || n <= 1)
                 return 0; /* nothing to compare with: CPU 0 alone is what was always checked */
 

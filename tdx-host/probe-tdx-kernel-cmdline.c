@@ -69,7 +69,7 @@ static void run(ProbeContext *c, Finding *f) {
          */
         need_nohibernate = hib == TDX_HIBERNATION_UNKNOWN ? !nohibernate :
                            hib == TDX_HIBERNATION_AVAILABLE || hib == TDX_HIBERNATION_RUNTIME;
-        requested = tdx_requested(c->host, cmdline, &where);
+        requested = tdx_requested(c, cmdline, &where);
         if (requested < 0) {
                 finding_unknown(f, requested, NULL, "cannot tell whether kvm_intel.tdx is requested");
                 return;

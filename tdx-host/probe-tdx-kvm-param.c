@@ -16,7 +16,7 @@ static void run(ProbeContext *c, Finding *f) {
         }
         if (r == 0) {
                 /* a TDX module bring-up error (other than "no module") makes kvm_intel fail to load */
-                if (tdx_requested(c->host, NULL, &where) > 0) {
+                if (tdx_requested(c, NULL, &where) > 0) {
                         finding_evidence_str(f, "tdx_requested_in", where);
                         finding_set(f, FINDING_FAIL, "kvm_intel is not loaded although TDX was requested (%s%s): a "
                                     "TDX module bring-up failure makes kvm_intel fail to load; check dmesg for "

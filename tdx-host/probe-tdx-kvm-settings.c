@@ -70,7 +70,7 @@ static void run(ProbeContext *c, Finding *f) {
                 _cleanup_free_ char *where = NULL, *sys = NULL, *path = NULL, *key = NULL, *value = NULL;
                 int v = 1, y;
 
-                r = kvm_bool_option(c->host, cmdline, settings[i].module, settings[i].param, &v, &where);
+                r = kvm_bool_option(c, cmdline, settings[i].module, settings[i].param, &v, &where);
                 if (r < 0) {
                         finding_unknown(f, r, NULL, "cannot read the %s options", settings[i].module);
                         return;

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "host.h"
+#include "probe.h"
 #include "kernel-bool.h"
 #include "parse-util.h"
 
@@ -53,15 +54,15 @@ const char *tdx_expected_module(TdxGeneration g);
  * file as /etc/modprobe.d/x.conf, or "kernel command line"), NULL when nothing did: with 0 and a place,
  * TDX was turned off there. cmdline may be NULL (then it is read); <0 when it cannot be read.
  */
-int tdx_requested(Host *h, const char *cmdline, char **ret_where);
+int tdx_requested(ProbeContext *c, const char *cmdline, char **ret_where);
 
 /*
  * A boolean kernel module parameter as modprobe and the kernel settle it: "options MODULE PARAM=..." in
  * modprobe.d (same order as tdx_requested()), then MODULE.PARAM= on the kernel command line. Returns 1
  * when something sets it (value in *ret_value: 1, 0 or -EINVAL; *ret_where as for tdx_requested()),
- * 0 when nothing does. cmdline may be NULL (then it is read).
+ * 0 when nothing does. cmdline may be NULL (then it is read). The modprobe.d files are read once per run.
  */
-int kvm_bool_option(Host *h, const char *cmdline, const char *module, const char *param, int *ret_value,
+int kvm_bool_option(ProbeContext *c, const char *cmdline, const char *module, const char *param, int *ret_value,
                     char **ret_where);
 
 /* 1 when the command line turns hibernation off (nohibernate, hibernate=no...), as hibernate.c parses it. */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "engine.h"
 #include "kernel-bool.h"
 #include "parse-util.h"
+#include "probe.h"
 #include "strv.h"
 #include "tdx-host.h"
 
@@ -145,36 +147,89 @@ static int modprobe_conf_files(Host *h, char ***ret) {
         return 0;
 }
 
-int kvm_bool_option(Host *h, const char *cmdline, const char *module, const char *param, int *ret_value,
+/* The modprobe.d files of this run and their text (NULL: unreadable), read once: every option asked shares them. */
+typedef struct ModprobeMemo {
+        int error;
+        char **paths;
+        char **texts;     /* parallel to paths */
+} ModprobeMemo;
+
+static void modprobe_memo_free(void *p) {
+        ModprobeMemo *m = p;
+        size_t n = strv_length(m->paths);
+
+        for (size_t i = 0; m->texts && i < n; i++)
+                free(m->texts[i]);
+        free(m->texts);
+        strv_free(m->paths);
+        free(m);
+}
+
+static int modprobe_memo(ProbeContext *c, const ModprobeMemo **ret) {
+        ModprobeMemo *m;
+        size_t n;
+        int r;
+
+        m = engine_run_memo(c->run, "tdx.modprobe.d");
+        if (!m) {
+                m = calloc(1, sizeof(*m));
+                if (!m)
+                        return -ENOMEM;
+                m->error = modprobe_conf_files(c->host, &m->paths);
+                n = strv_length(m->paths);
+                if (m->error >= 0) {
+                        m->texts = calloc(n + 1, sizeof(char *));
+                        if (!m->texts)
+                                m->error = -ENOMEM;
+                }
+                for (size_t i = 0; m->error >= 0 && i < n; i++)
+                        if (hostfs_read_file(host_fs(c->host), m->paths[i], 1024 * 1024, &m->texts[i], NULL) < 0)
+                                m->texts[i] = NULL;
+                if (m->error == -ENOMEM) {
+                        modprobe_memo_free(m);
+                        return -ENOMEM;
+                }
+                r = engine_run_memo_put(c->run, "tdx.modprobe.d", m, modprobe_memo_free);
+                if (r < 0)
+                        return r; /* freed by engine_run_memo_put() */
+        }
+        if (m->error < 0)
+                return m->error;
+        *ret = m;
+        return 0;
+}
+
+int kvm_bool_option(ProbeContext *c, const char *cmdline, const char *module, const char *param, int *ret_value,
                     char **ret_where) {
-        _cleanup_(strv_freep) char **files = NULL;
         _cleanup_free_ char *own = NULL, *value = NULL, *where = NULL, *key = NULL;
+        const ModprobeMemo *m;
+        size_t n;
         int r, v = 0;
 
         if (!cmdline) {
-                r = hostfs_read_line(host_fs(h), "proc/cmdline", &own);
+                r = hostfs_read_line(host_fs(c->host), "proc/cmdline", &own);
                 if (r < 0)
                         return r;
                 cmdline = own;
         }
 
-        r = modprobe_conf_files(h, &files);
+        r = modprobe_memo(c, &m);
         if (r < 0)
                 return r;
-        STRV_FOREACH(path, files) {
-                _cleanup_free_ char *text = NULL;
+        n = strv_length(m->paths);
+        for (size_t i = 0; i < n; i++) {
                 int fv = 0;
 
-                if (hostfs_read_file(host_fs(h), *path, 1024 * 1024, &text, NULL) < 0)
+                if (!m->texts[i])
                         continue;
-                r = conf_bool_option(text, module, param, &fv);
+                r = conf_bool_option(m->texts[i], module, param, &fv);
                 if (r < 0)
                         return r;
                 if (r == 0)
                         continue;
                 v = fv;
                 free(where);
-                if (asprintf(&where, "/%s", *path) < 0)
+                if (asprintf(&where, "/%s", m->paths[i]) < 0)
                         return -ENOMEM;
         }
 
@@ -197,10 +252,10 @@ int kvm_bool_option(Host *h, const char *cmdline, const char *module, const char
         return *ret_where ? 1 : 0;
 }
 
-int tdx_requested(Host *h, const char *cmdline, char **ret_where) {
+int tdx_requested(ProbeContext *c, const char *cmdline, char **ret_where) {
         int r, v = 0;
 
-        r = kvm_bool_option(h, cmdline, "kvm_intel", "tdx", &v, ret_where);
+        r = kvm_bool_option(c, cmdline, "kvm_intel", "tdx", &v, ret_where);
         if (r < 0)
                 return r;
         return v > 0;

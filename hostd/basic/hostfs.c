@@ -295,10 +295,15 @@ static int reopen_checked(HostFs *fs, const char *path, int pfd, const struct st
         return fd;
 }
 
-int hostfs_open_typed(HostFs *fs, const char *path, int flags, mode_t mode, unsigned types) {
+/*
+ * hostfs_open_typed(), telling what it found: *ret_st is the stat of the file checked (st_mode 0
+ * when the path did not resolve: the error is the lookup's, as hostfs_stat() would give it).
+ */
+static int open_typed_stat(HostFs *fs, const char *path, int flags, mode_t mode, unsigned types, struct stat *ret_st) {
         _cleanup_close_ int pfd = -1;
         struct stat st;
 
+        ret_st->st_mode = 0;
         if (!path || !*path)
                 return -EINVAL;
         /* a pure lookup has no side effects, and O_DIRECTORY makes the kernel check the type itself */
@@ -326,6 +331,7 @@ int hostfs_open_typed(HostFs *fs, const char *path, int flags, mode_t mode, unsi
 
         if (fstat(pfd, &st) < 0)
                 return negative_errno();
+        *ret_st = st;
         if (S_ISLNK(st.st_mode))
                 return -ELOOP; /* only with O_NOFOLLOW */
         if (S_ISDIR(st.st_mode))
@@ -343,6 +349,12 @@ int hostfs_open_typed(HostFs *fs, const char *path, int flags, mode_t mode, unsi
         return reopen_checked(fs, path, pfd, &st, flags);
 }
 
+int hostfs_open_typed(HostFs *fs, const char *path, int flags, mode_t mode, unsigned types) {
+        struct stat st;
+
+        return open_typed_stat(fs, path, flags, mode, types, &st);
+}
+
 int hostfs_open_mode(HostFs *fs, const char *path, int flags, mode_t mode) {
         return hostfs_open_typed(fs, path, flags, mode, HOSTFS_TYPE_REG);
 }
@@ -351,21 +363,31 @@ int hostfs_open(HostFs *fs, const char *path, int flags) {
         return hostfs_open_mode(fs, path, flags, 0);
 }
 
-int hostfs_read_file(HostFs *fs, const char *path, size_t max, char **ret, size_t *ret_size) {
+int hostfs_read_file_stat(HostFs *fs, const char *path, size_t max, char **ret, size_t *ret_size, struct stat *ret_st) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
-        size_t size = 0, allocated = 0;
+        size_t size = 0, allocated = 0, first = 4097;
+        struct stat st;
 
-        fd = hostfs_open(fs, path, O_RDONLY | O_NOCTTY);
+        fd = open_typed_stat(fs, path, O_RDONLY | O_NOCTTY, 0, HOSTFS_TYPE_REG, &st);
+        if (ret_st)
+                *ret_st = st;
         if (fd < 0)
                 return fd;
+        /* room for the whole file in the first read (and the NUL, and one byte to see it grew) */
+        if (st.st_size > 0 && (uint64_t) st.st_size < max && (size_t) st.st_size + 2 > first)
+                first = (size_t) st.st_size + 2;
 
-        /* sysfs and procfs report a size of 4096 or 0, so read until EOF instead of trusting st_size */
+        /*
+         * sysfs and procfs report a size of 4096 or 0, so read until EOF instead of trusting st_size;
+         * only a first read that returned exactly the file's size, with room for more, is known to
+         * have reached the end (a short read of a regular file is its end)
+         */
         for (;;) {
                 ssize_t n;
 
                 if (allocated - size < 4097) {
-                        size_t want = allocated ? allocated * 2 : 4097;
+                        size_t want = allocated ? allocated * 2 : first;
                         char *b;
 
                         /* room for max bytes, one more to notice a larger file, and the NUL */
@@ -390,6 +412,8 @@ int hostfs_read_file(HostFs *fs, const char *path, size_t max, char **ret, size_
                 size += (size_t) n;
                 if (size > max)
                         return -EFBIG;
+                if (size == (size_t) n && st.st_size > 0 && (uint64_t) n == (uint64_t) st.st_size)
+                        break;
         }
         if (!buf) {
                 buf = malloc(1);
@@ -403,6 +427,10 @@ int hostfs_read_file(HostFs *fs, const char *path, size_t max, char **ret, size_
         if (ret_size)
                 *ret_size = size;
         return 0;
+}
+
+int hostfs_read_file(HostFs *fs, const char *path, size_t max, char **ret, size_t *ret_size) {
+        return hostfs_read_file_stat(fs, path, max, ret, ret_size, NULL);
 }
 
 int hostfs_read_line(HostFs *fs, const char *path, char **ret) {

@@ -73,6 +73,11 @@ int hostfs_open_typed(HostFs *fs, const char *path, int flags, mode_t mode, unsi
  * -ENOTSUP without being opened for reading; a directory gives -EISDIR.
  */
 int hostfs_read_file(HostFs *fs, const char *path, size_t max, char **ret, size_t *ret_size);
+/*
+ * The same, with the stat of the file it read (or found and refused) in *ret_st: st_mode is 0
+ * when the path did not resolve (the error is then the one hostfs_stat() gives).
+ */
+int hostfs_read_file_stat(HostFs *fs, const char *path, size_t max, char **ret, size_t *ret_size, struct stat *ret_st);
 /* Reads the first line, without its newline; trailing whitespace stripped. */
 int hostfs_read_line(HostFs *fs, const char *path, char **ret);
 

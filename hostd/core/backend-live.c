@@ -20,31 +20,14 @@
 #define QEMU_HELP_TIMEOUT_MS 20000
 #define QEMU_HELP_MAX (1024 * 1024)
 
-static int open_device(Host *h, const char *path, int flags) {
-        /* only a character device, and only this machine's own node (never one made in a capture tree) */
-        int fd = hostfs_open_typed(host_fs(h), path, flags | O_NOCTTY, 0, HOSTFS_TYPE_CHR);
-
-        if (fd == -ENOTSUP || fd == -EISDIR)
-                host_set_detail(h, "/%s is not a character device", path);
-        else if (fd == -ENODEV)
-                host_set_detail(h, "/%s is not this machine's device node", path);
-        else if (fd == -EACCES || fd == -EPERM)
-                host_set_detail(h, "permission denied opening /%s (needs root)", path);
-        else if (fd == -ENOENT)
-                host_set_detail(h, "/%s does not exist", path);
-        else if (fd < 0)
-                host_set_detail(h, "cannot open /%s: %s", path, strerror(-fd));
-        return fd;
-}
-
 static int live_cpuid(Host *h, unsigned cpu, uint32_t leaf, uint32_t subleaf, uint32_t ret[4]) {
-        _cleanup_close_ int fd = -1;
         char path[64];
         uint32_t regs[4];
+        int fd;
         ssize_t n;
 
         snprintf(path, sizeof(path), "dev/cpu/%u/cpuid", cpu);
-        fd = open_device(h, path, O_RDONLY);
+        fd = host_open_device(h, path, O_RDONLY);
         if (fd < 0)
                 return fd;
         /* the cpuid driver takes the leaf in the low and the subleaf in the high 32 bits of the offset */
@@ -62,13 +45,13 @@ static int live_cpuid(Host *h, unsigned cpu, uint32_t leaf, uint32_t subleaf, ui
 }
 
 static int live_rdmsr(Host *h, unsigned cpu, uint32_t msr, uint64_t *ret) {
-        _cleanup_close_ int fd = -1;
         char path[64];
         uint64_t v;
+        int fd;
         ssize_t n;
 
         snprintf(path, sizeof(path), "dev/cpu/%u/msr", cpu);
-        fd = open_device(h, path, O_RDONLY);
+        fd = host_open_device(h, path, O_RDONLY);
         if (fd < 0)
                 return fd;
         n = pread(fd, &v, sizeof(v), (off_t) msr);
@@ -94,11 +77,12 @@ struct sev_issue_cmd_packed {
 } __attribute__((packed));
 
 static int sev_issue(Host *h, uint32_t cmd, void *data) {
-        _cleanup_close_ int fd = -1;
         struct sev_issue_cmd_packed arg = { .cmd = cmd, .data = (uint64_t) (uintptr_t) data };
 
+        int fd;
+
         _Static_assert(sizeof(arg) == 16, "sev_issue_cmd must be 16 bytes");
-        fd = open_device(h, "dev/sev", O_RDONLY);
+        fd = host_open_device(h, "dev/sev", O_RDONLY);
         if (fd < 0)
                 return fd;
         if (ioctl(fd, CCHOST_SEV_ISSUE_CMD, &arg) < 0) {
@@ -166,10 +150,9 @@ static int live_sev_get_id2(Host *h, uint8_t **ret, size_t *ret_size) {
 }
 
 static int live_kvm_api_version(Host *h, int *ret) {
-        _cleanup_close_ int fd = -1;
-        int v;
+        int fd, v;
 
-        fd = open_device(h, "dev/kvm", O_RDWR);
+        fd = host_open_device(h, "dev/kvm", O_RDWR);
         if (fd < 0)
                 return fd;
         v = ioctl(fd, CCHOST_KVM_GET_API_VERSION, 0);

@@ -13,6 +13,7 @@ typedef struct Memo {
         char *key;
         void *data;
         void (*free_func)(void *data);
+        unsigned generation;     /* host_generation() when it was stored: stale once the host changed */
 } Memo;
 
 struct EngineRun {
@@ -111,9 +112,12 @@ void engine_run_log(EngineRun *run, int level, const char *format, ...) {
                 run->options.log(level, s, run->options.userdata);
 }
 
+/* A memo from before the host changed is not returned, but kept until the flush (callers may still point into it). */
 void *engine_run_memo(EngineRun *run, const char *key) {
+        unsigned generation = host_generation(run->host);
+
         for (size_t i = 0; i < run->n_memos; i++)
-                if (streq(run->memos[i].key, key))
+                if (run->memos[i].generation == generation && streq(run->memos[i].key, key))
                         return run->memos[i].data;
         return NULL;
 }
@@ -132,7 +136,8 @@ int engine_run_memo_put(EngineRun *run, const char *key, void *data, void (*free
                 return -ENOMEM;
         }
         run->memos = m;
-        run->memos[run->n_memos++] = (Memo) { .key = TAKE_PTR(k), .data = data, .free_func = free_func };
+        run->memos[run->n_memos++] = (Memo) { .key = TAKE_PTR(k), .data = data, .free_func = free_func,
+                                              .generation = host_generation(run->host) };
         return 0;
 }
 
@@ -190,9 +195,14 @@ static void run_probe(const Probe *p, ProbeContext *c, Finding *f) {
         }
 }
 
+/* The device nodes a check opened are closed when it ends: a run keeps no module pinned. */
+static void release_devicesp(Host **h) {
+        host_release_devices(*h);
+}
+
 int engine_run_check(EngineRun *run, Tee tee_override, Report **ret) {
         _cleanup_(report_freep) Report *r = NULL;
-        Host *h = run->host;
+        _cleanup_(release_devicesp) Host *h = run->host;
         size_t total = 0, done = 0;
         _cleanup_free_ char *release = NULL;
         const CpuIdentity *cpu;

@@ -43,7 +43,9 @@ void engine_run_log(EngineRun *run, int level, const char *format, ...) _printf_
 
 /*
  * Per-run memo: data stored under a key lives until engine_run_flush() or the run's end, when
- * free_func(data) is called. engine_run_memo() returns the data or NULL.
+ * free_func(data) is called. engine_run_memo() returns the data or NULL; NULL too once the host
+ * changed after it was stored (host_generation(): a module reload, a microcode load), so it is
+ * read again — the stale data stays allocated until the flush, for pointers still held into it.
  */
 void *engine_run_memo(EngineRun *run, const char *key);
 int engine_run_memo_put(EngineRun *run, const char *key, void *data, void (*free_func)(void *data));

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "host.h"
 #include "cpu-signature.h"
@@ -11,6 +14,50 @@
 #define CAPTURE_PATH ".cchost/capture.json"
 /* a real capture is tens of KiB; json-c needs ~60 times the text in memory */
 #define CAPTURE_MAX (8U * 1024U * 1024U)
+
+typedef enum AnswerKind {
+        ANSWER_CPUID,
+        ANSWER_MSR,
+        ANSWER_SEV_STATUS,
+        ANSWER_SNP_STATUS,
+        ANSWER_SEV_ID2,
+        ANSWER_KVM_API,
+} AnswerKind;
+
+/* One device answer: the register (or ioctl) asked, and what came back, failures with their reason. */
+typedef struct Answer {
+        AnswerKind kind;
+        unsigned cpu;
+        uint32_t a, b;          /* CPUID leaf and subleaf; the MSR number in a */
+        int error;              /* <0: the op failed (reason in detail) */
+        char *detail;
+        union {
+                uint32_t regs[4];
+                uint64_t msr;
+                SevPlatformStatus sev;
+                SnpPlatformStatus snp;
+                int kvm_api;
+                struct {
+                        uint8_t *data;
+                        size_t size;
+                } id2;
+        };
+} Answer;
+
+/*
+ * One device path (dev/cpu/0/msr, dev/sev, ...): the backend that answers for it (or why none
+ * does), and the live node opened once for the ops that read it.
+ */
+typedef struct DeviceSlot {
+        char *path;
+        bool picked;
+        const HostBackendOps *ops;
+        int pick_error;
+        char *pick_detail;
+        int open_flags;
+        int fd;                 /* >=0 open; <0 the open's error (reason in open_detail); INT_MIN not opened */
+        char *open_detail;
+} DeviceSlot;
 
 struct Host {
         HostFs *fs;
@@ -35,6 +82,14 @@ struct Host {
         int domcaps_error;
         char *domcaps_detail;
         bool domcaps_loaded;
+
+        /* what the devices answered (registers, PSP and KVM ioctls), until host_flush() */
+        Answer *answers;
+        size_t n_answers, allocated_answers;
+        /* which backend answers for each device path, and the live device nodes opened */
+        DeviceSlot *devices;
+        size_t n_devices, allocated_devices;
+        unsigned generation;    /* counts host_flush() and the ops that change the host */
 };
 
 static const char *const tee_table[_TEE_MAX] = {
@@ -76,9 +131,60 @@ int host_new(const HostOptions *options, Host **ret) {
         return 0;
 }
 
+static void answers_flush(Host *h) {
+        for (size_t i = 0; i < h->n_answers; i++) {
+                free(h->answers[i].detail);
+                if (h->answers[i].kind == ANSWER_SEV_ID2 && h->answers[i].error == 0)
+                        free(h->answers[i].id2.data);
+        }
+        h->n_answers = 0;
+        for (size_t i = 0; i < h->n_devices; i++) {
+                DeviceSlot *d = h->devices + i;
+
+                free(d->path);
+                free(d->pick_detail);
+                free(d->open_detail);
+                if (d->fd >= 0)
+                        close(d->fd);
+        }
+        h->n_devices = 0;
+}
+
+void host_release_devices(Host *h) {
+        for (size_t i = 0; i < h->n_devices; i++) {
+                DeviceSlot *d = h->devices + i;
+
+                if (d->fd >= 0)
+                        close(d->fd);
+                d->fd = INT_MIN;
+                d->open_detail = mfree(d->open_detail);
+        }
+}
+
+/* The host changes (a module reload, a microcode load, a command run): ask the devices again. */
+static void host_changed(Host *h) {
+        answers_flush(h);
+        h->generation++;
+}
+
+unsigned host_generation(Host *h) {
+        return h->generation;
+}
+
+static void *memdup(const void *p, size_t n) {
+        void *q = malloc(n ?: 1);
+
+        if (q && n)
+                memcpy(q, p, n);
+        return q;
+}
+
 Host *host_free(Host *h) {
         if (!h)
                 return NULL;
+        answers_flush(h);
+        free(h->answers);
+        free(h->devices);
         hostfs_free(h->fs);
         free(h->libvirt_uri);
         free(h->config_path);
@@ -218,6 +324,7 @@ void host_flush(Host *h) {
         h->domcaps_detail = mfree(h->domcaps_detail);
         h->domcaps_error = 0;
         h->domcaps_loaded = false;
+        host_changed(h);
 }
 
 
@@ -265,19 +372,38 @@ static void record_add(Host *h, json_object *parent, const char *key, json_objec
 
 /* ---- dispatch ---- */
 
+/* The slot of a device path, made on first use (NULL: out of memory). */
+static DeviceSlot *device_slot(Host *h, const char *path) {
+        DeviceSlot *d;
+
+        for (size_t i = 0; i < h->n_devices; i++)
+                if (streq(h->devices[i].path, path))
+                        return h->devices + i;
+        if (h->n_devices == h->allocated_devices) {
+                size_t n = h->allocated_devices ? h->allocated_devices * 2 : 8;
+
+                d = reallocarray(h->devices, n, sizeof(DeviceSlot));
+                if (!d)
+                        return NULL;
+                h->devices = d;
+                h->allocated_devices = n;
+        }
+        d = h->devices + h->n_devices;
+        *d = (DeviceSlot) { .path = strdup(path), .fd = INT_MIN };
+        if (!d->path)
+                return NULL;
+        h->n_devices++;
+        return d;
+}
+
 /*
  * The backend for a device-backed op: live when the path under the root is a character device,
  * otherwise the capture. Returns 0 with *ret set, or a negative errno with the reason as detail.
  */
-static int pick_for_device(Host *h, const char *path, const HostBackendOps **ret) {
+static int pick_uncached(Host *h, const char *path, const HostBackendOps **ret) {
         json_object *cap;
         int r;
 
-        op_begin(h);
-        if (h->override) {
-                *ret = h->override;
-                return 0;
-        }
         if (hostfs_is_live_device(h->fs, path) > 0) {
                 *ret = &backend_live;
                 return 0;
@@ -298,6 +424,127 @@ static int pick_for_device(Host *h, const char *path, const HostBackendOps **ret
         return -ENODEV;
 }
 
+/* The same, decided once per device path until host_flush(): a failure replays its reason. */
+static int pick_for_device(Host *h, const char *path, const HostBackendOps **ret) {
+        DeviceSlot *d;
+
+        op_begin(h);
+        if (h->override) {
+                *ret = h->override;
+                return 0;
+        }
+        d = device_slot(h, path);
+        if (!d)
+                return -ENOMEM;
+        if (!d->picked) {
+                const HostBackendOps *ops = NULL;
+                int r = pick_uncached(h, path, &ops);
+
+                if (r == -ENOMEM)
+                        return r;
+                d = device_slot(h, path); /* host_capture() does not add slots, but look again rather than assume */
+                if (!d)
+                        return -ENOMEM;
+                d->picked = true;
+                d->ops = ops;
+                d->pick_error = r < 0 ? r : 0;
+                if (r < 0 && h->detail)
+                        d->pick_detail = strdup(h->detail);
+        }
+        if (d->pick_error < 0) {
+                op_begin(h);
+                if (d->pick_detail)
+                        host_set_detail(h, "%s", d->pick_detail);
+                return d->pick_error;
+        }
+        *ret = d->ops;
+        return 0;
+}
+
+int host_open_device(Host *h, const char *path, int flags) {
+        DeviceSlot *d = device_slot(h, path);
+        int fd;
+
+        if (!d)
+                return -ENOMEM;
+        if (d->fd != INT_MIN && d->open_flags == flags) {
+                if (d->fd < 0 && d->open_detail)
+                        host_set_detail(h, "%s", d->open_detail);
+                return d->fd;
+        }
+        if (d->fd >= 0)
+                close(d->fd); /* asked with other flags: the last ones win */
+
+        /* only a character device, and only this machine's own node (never one made in a capture tree) */
+        fd = hostfs_open_typed(h->fs, path, flags | O_NOCTTY, 0, HOSTFS_TYPE_CHR);
+        if (fd == -ENOTSUP || fd == -EISDIR)
+                host_set_detail(h, "/%s is not a character device", path);
+        else if (fd == -ENODEV)
+                host_set_detail(h, "/%s is not this machine's device node", path);
+        else if (fd == -EACCES || fd == -EPERM)
+                host_set_detail(h, "permission denied opening /%s (needs root)", path);
+        else if (fd == -ENOENT)
+                host_set_detail(h, "/%s does not exist", path);
+        else if (fd < 0)
+                host_set_detail(h, "cannot open /%s: %s", path, strerror(-fd));
+        d->open_detail = mfree(d->open_detail);
+        if (fd == -ENOMEM) {
+                d->fd = INT_MIN;
+                return fd;
+        }
+        d->fd = fd;
+        d->open_flags = flags;
+        if (fd < 0 && h->detail)
+                d->open_detail = strdup(h->detail);
+        return fd;
+}
+
+/* ---- device answers, asked once until host_flush() or a change of the host ---- */
+
+static Answer *answer_find(Host *h, AnswerKind kind, unsigned cpu, uint32_t a, uint32_t b) {
+        for (size_t i = 0; i < h->n_answers; i++) {
+                Answer *x = h->answers + i;
+
+                if (x->kind == kind && x->cpu == cpu && x->a == a && x->b == b)
+                        return x;
+        }
+        return NULL;
+}
+
+/* Keeps what an op answered (r, and its reason on failure). NULL: not kept (out of memory, or r is -ENOMEM). */
+static Answer *answer_keep(Host *h, AnswerKind kind, unsigned cpu, uint32_t a, uint32_t b, int r) {
+        Answer *x;
+
+        if (r == -ENOMEM)
+                return NULL;
+        if (h->n_answers == h->allocated_answers) {
+                size_t n = h->allocated_answers ? h->allocated_answers * 2 : 32;
+
+                x = reallocarray(h->answers, n, sizeof(Answer));
+                if (!x)
+                        return NULL;
+                h->answers = x;
+                h->allocated_answers = n;
+        }
+        x = h->answers + h->n_answers;
+        *x = (Answer) { .kind = kind, .cpu = cpu, .a = a, .b = b, .error = r < 0 ? r : 0 };
+        if (r < 0 && h->detail) {
+                x->detail = strdup(h->detail);
+                if (!x->detail)
+                        return NULL;
+        }
+        h->n_answers++;
+        return x;
+}
+
+/* A kept answer again: its own result and reason, as when it was asked. */
+static int answer_replay(Host *h, const Answer *x) {
+        op_begin(h);
+        if (x->error < 0 && x->detail)
+                host_set_detail(h, "%s", x->detail);
+        return x->error;
+}
+
 static const HostBackendOps *pick_for_system(Host *h) {
         op_begin(h);
         if (h->override)
@@ -308,16 +555,26 @@ static const HostBackendOps *pick_for_system(Host *h) {
 int host_cpuid(Host *h, unsigned cpu, uint32_t leaf, uint32_t subleaf, uint32_t ret[4]) {
         char path[64], key[32];
         const HostBackendOps *ops;
-        uint32_t regs[4];
+        uint32_t regs[4] = {};
+        Answer *x;
         int r;
 
-        snprintf(path, sizeof(path), "dev/cpu/%u/cpuid", cpu);
-        r = pick_for_device(h, path, &ops);
+        x = answer_find(h, ANSWER_CPUID, cpu, leaf, subleaf);
+        if (x)
+                r = answer_replay(h, x);
+        else {
+                snprintf(path, sizeof(path), "dev/cpu/%u/cpuid", cpu);
+                r = pick_for_device(h, path, &ops);
+                if (r >= 0)
+                        r = ops->cpuid(h, cpu, leaf, subleaf, regs);
+                x = answer_keep(h, ANSWER_CPUID, cpu, leaf, subleaf, r);
+                if (x && r >= 0)
+                        memcpy(x->regs, regs, sizeof(regs));
+        }
         if (r < 0)
                 return r;
-        r = ops->cpuid(h, cpu, leaf, subleaf, regs);
-        if (r < 0)
-                return r;
+        if (x)
+                memcpy(regs, x->regs, sizeof(regs));
         if (h->record) {
                 char cpus[16];
                 json_object *a = json_object_new_array();
@@ -335,14 +592,23 @@ int host_cpuid(Host *h, unsigned cpu, uint32_t leaf, uint32_t subleaf, uint32_t 
 int host_rdmsr(Host *h, unsigned cpu, uint32_t msr, uint64_t *ret) {
         char path[64];
         const HostBackendOps *ops;
-        uint64_t v;
+        uint64_t v = 0;
+        Answer *x;
         int r;
 
-        snprintf(path, sizeof(path), "dev/cpu/%u/msr", cpu);
-        r = pick_for_device(h, path, &ops);
-        if (r < 0)
-                return r;
-        r = ops->rdmsr(h, cpu, msr, &v);
+        x = answer_find(h, ANSWER_MSR, cpu, msr, 0);
+        if (x) {
+                r = answer_replay(h, x);
+                v = x->msr;
+        } else {
+                snprintf(path, sizeof(path), "dev/cpu/%u/msr", cpu);
+                r = pick_for_device(h, path, &ops);
+                if (r >= 0)
+                        r = ops->rdmsr(h, cpu, msr, &v);
+                x = answer_keep(h, ANSWER_MSR, cpu, msr, 0, r);
+                if (x && r >= 0)
+                        x->msr = v;
+        }
         if (r < 0)
                 return r;
         if (h->record) {
@@ -390,13 +656,24 @@ static json_object *snp_status_to_json(const SnpPlatformStatus *s) {
 
 int host_sev_platform_status(Host *h, SevPlatformStatus *ret) {
         const HostBackendOps *ops;
-        SevPlatformStatus s;
+        SevPlatformStatus s = {};
+        Answer *x;
         int r;
 
-        r = pick_for_device(h, "dev/sev", &ops);
-        if (r < 0)
-                return r;
-        r = ops->sev_platform_status(h, &s);
+        x = answer_find(h, ANSWER_SEV_STATUS, 0, 0, 0);
+        if (x) {
+                r = answer_replay(h, x);
+                s = x->sev;
+        } else {
+                r = pick_for_device(h, "dev/sev", &ops);
+                if (r >= 0)
+                        r = ops->sev_platform_status(h, &s);
+                else if (r != -ENOMEM)
+                        return r; /* no device to ask: nothing to record */
+                x = answer_keep(h, ANSWER_SEV_STATUS, 0, 0, 0, r);
+                if (x && r >= 0)
+                        x->sev = s;
+        }
         if (h->record)
                 record_add(h, record_path(h, "ioctl", NULL, NULL), "sev_platform_status",
                            r < 0 ? json_errno(r) : sev_status_to_json(&s));
@@ -408,13 +685,24 @@ int host_sev_platform_status(Host *h, SevPlatformStatus *ret) {
 
 int host_snp_platform_status(Host *h, SnpPlatformStatus *ret) {
         const HostBackendOps *ops;
-        SnpPlatformStatus s;
+        SnpPlatformStatus s = {};
+        Answer *x;
         int r;
 
-        r = pick_for_device(h, "dev/sev", &ops);
-        if (r < 0)
-                return r;
-        r = ops->snp_platform_status(h, &s);
+        x = answer_find(h, ANSWER_SNP_STATUS, 0, 0, 0);
+        if (x) {
+                r = answer_replay(h, x);
+                s = x->snp;
+        } else {
+                r = pick_for_device(h, "dev/sev", &ops);
+                if (r >= 0)
+                        r = ops->snp_platform_status(h, &s);
+                else if (r != -ENOMEM)
+                        return r; /* no device to ask: nothing to record */
+                x = answer_keep(h, ANSWER_SNP_STATUS, 0, 0, 0, r);
+                if (x && r >= 0)
+                        x->snp = s;
+        }
         if (h->record)
                 record_add(h, record_path(h, "ioctl", NULL, NULL), "snp_platform_status",
                            r < 0 ? json_errno(r) : snp_status_to_json(&s));
@@ -428,12 +716,34 @@ int host_sev_get_id2(Host *h, uint8_t **ret, size_t *ret_size) {
         const HostBackendOps *ops;
         _cleanup_free_ uint8_t *id = NULL;
         size_t n = 0;
+        Answer *x;
         int r;
 
-        r = pick_for_device(h, "dev/sev", &ops);
-        if (r < 0)
-                return r;
-        r = ops->sev_get_id2(h, &id, &n);
+        x = answer_find(h, ANSWER_SEV_ID2, 0, 0, 0);
+        if (x) {
+                r = answer_replay(h, x);
+                if (r >= 0) {
+                        id = memdup(x->id2.data, x->id2.size);
+                        if (!id)
+                                return -ENOMEM;
+                        n = x->id2.size;
+                }
+        } else {
+                r = pick_for_device(h, "dev/sev", &ops);
+                if (r >= 0)
+                        r = ops->sev_get_id2(h, &id, &n);
+                else if (r != -ENOMEM)
+                        return r; /* no device to ask: nothing to record */
+                if (r >= 0) {
+                        uint8_t *copy = memdup(id, n);
+
+                        x = copy ? answer_keep(h, ANSWER_SEV_ID2, 0, 0, 0, r) : NULL;
+                        if (x)
+                                x->id2.data = TAKE_PTR(copy), x->id2.size = n;
+                        free(copy);
+                } else
+                        (void) answer_keep(h, ANSWER_SEV_ID2, 0, 0, 0, r);
+        }
         if (h->record) {
                 json_object *o = NULL;
 
@@ -457,12 +767,23 @@ int host_sev_get_id2(Host *h, uint8_t **ret, size_t *ret_size) {
 
 int host_kvm_api_version(Host *h, int *ret) {
         const HostBackendOps *ops;
+        Answer *x;
         int v = 0, r;
 
-        r = pick_for_device(h, "dev/kvm", &ops);
-        if (r < 0)
-                return r;
-        r = ops->kvm_api_version(h, &v);
+        x = answer_find(h, ANSWER_KVM_API, 0, 0, 0);
+        if (x) {
+                r = answer_replay(h, x);
+                v = x->kvm_api;
+        } else {
+                r = pick_for_device(h, "dev/kvm", &ops);
+                if (r >= 0)
+                        r = ops->kvm_api_version(h, &v);
+                else if (r != -ENOMEM)
+                        return r; /* no device to ask: nothing to record */
+                x = answer_keep(h, ANSWER_KVM_API, 0, 0, 0, r);
+                if (x && r >= 0)
+                        x->kvm_api = v;
+        }
         if (h->record)
                 record_add(h, record_path(h, "ioctl", NULL, NULL), "kvm_api_version",
                            r < 0 ? json_errno(r) : json_object_new_int(v));
@@ -533,19 +854,27 @@ int host_qemu_object_help(Host *h, const char *emulator, char **ret) {
         return 0;
 }
 
+/*
+ * The ops that change the host: what the devices answered before may no longer hold, and a device
+ * node kept open would pin its module (an open /dev/kvm holds kvm_amd), so both go first.
+ */
 int host_sysctl_write(Host *h, const char *key, const char *value) {
+        host_changed(h);
         return pick_for_system(h)->sysctl_write(h, key, value);
 }
 
 int host_unit_mask(Host *h, const char *unit) {
+        host_changed(h);
         return pick_for_system(h)->unit_mask(h, unit);
 }
 
 int host_run(Host *h, char *const argv[]) {
+        host_changed(h);
         return pick_for_system(h)->run(h, argv);
 }
 
 int host_module_reload(Host *h, const char *module) {
+        host_changed(h);
         return pick_for_system(h)->module_reload(h, module);
 }
 
@@ -554,10 +883,12 @@ int host_running_guests(Host *h, unsigned *ret) {
 }
 
 int host_reboot(Host *h) {
+        host_changed(h);
         return pick_for_system(h)->reboot(h);
 }
 
 int host_microcode_reload(Host *h) {
+        host_changed(h);
         return pick_for_system(h)->microcode_reload(h);
 }
 

@@ -84,8 +84,18 @@ void host_stop_recording(Host *h);
  * domain capabilities — so the next op asks again (after a module reload, a microcode load).
  */
 void host_flush(Host *h);
+/*
+ * Counts host_flush() and the ops that change the host (host_run() ... host_unit_mask()): what was
+ * learnt of the host under another number may be stale. Each of those ops also drops the device
+ * answers (registers, PSP and KVM ioctls), which are otherwise asked once per Host.
+ */
+unsigned host_generation(Host *h);
 
-/* The backend, dispatched: live for character devices (and libvirt/exec on "/"), else capture. */
+/*
+ * The backend, dispatched: live for character devices (and libvirt/exec on "/"), else capture. The
+ * choice is made once per device path, and each answer (a CPUID leaf, an MSR of a CPU, each ioctl),
+ * failures with their reason, is asked once until host_flush() or an op that changes the host.
+ */
 int host_cpuid(Host *h, unsigned cpu, uint32_t leaf, uint32_t subleaf, uint32_t ret[4]);
 int host_rdmsr(Host *h, unsigned cpu, uint32_t msr, uint64_t *ret);
 int host_sev_platform_status(Host *h, SevPlatformStatus *ret);
@@ -104,6 +114,16 @@ int host_reboot(Host *h);
 int host_microcode_reload(Host *h);
 int host_sysctl_write(Host *h, const char *key, const char *value);
 int host_unit_mask(Host *h, const char *unit);
+
+/*
+ * The live backend's device nodes: the character device at path under the root, this machine's own
+ * node, opened once with flags and kept (the fd belongs to the Host) until host_release_devices(),
+ * host_flush() or an op that changes the host. A failure
+ * sets the reason as detail, and is kept too.
+ */
+int host_open_device(Host *h, const char *path, int flags);
+/* Closes those nodes (the answers stay): a run does not keep a module pinned after it. */
+void host_release_devices(Host *h);
 
 /* The capture document of this root (NULL when there is none); loaded once. */
 int host_capture(Host *h, json_object **ret);

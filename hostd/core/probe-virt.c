@@ -2,13 +2,55 @@
 #include <ctype.h>
 
 #include "domcaps.h"
+#include "engine.h"
 #include "probe-util.h"
 
 /* host.virt.*: the virtualization stack above KVM (libvirt, QEMU). */
 
 #define DEFAULT_EMULATOR "/usr/bin/qemu-system-x86_64"
 
+/* libvirt's answer parsed once per run (both host.virt probes read it): 0, or <0 when it is not domain capabilities. */
+typedef struct DomCapsMemo {
+        int error;
+        DomCaps caps;
+} DomCapsMemo;
+
+static void domcaps_memo_free(void *p) {
+        DomCapsMemo *m = p;
+
+        if (m->error == 0)
+                domcaps_done(&m->caps);
+        free(m);
+}
+
+static int parsed_domcaps(ProbeContext *c, const char *xml, const DomCaps **ret) {
+        DomCapsMemo *m;
+        int r;
+
+        m = engine_run_memo(c->run, "host.virt.domcaps");
+        if (!m) {
+                m = calloc(1, sizeof(*m));
+                if (!m)
+                        return -ENOMEM;
+                m->error = domcaps_parse(xml, strlen(xml), &m->caps);
+                if (m->error == -ENOMEM) {
+                        free(m);
+                        return -ENOMEM;
+                }
+                if (m->error > 0)
+                        m->error = 0;
+                r = engine_run_memo_put(c->run, "host.virt.domcaps", m, domcaps_memo_free);
+                if (r < 0)
+                        return r; /* freed by engine_run_memo_put() */
+        }
+        if (m->error < 0)
+                return m->error;
+        *ret = &m->caps;
+        return 0;
+}
+
 static void run_libvirt(ProbeContext *c, Finding *f) {
+        const DomCaps *cp = NULL;
         const char *xml;
         DomCaps caps;
         Tee tee = c->report->tee;
@@ -20,7 +62,9 @@ static void run_libvirt(ProbeContext *c, Finding *f) {
                 finding_unknown(f, r, host_detail(c->host), "libvirt is not reachable");
                 return;
         }
-        r = domcaps_parse(xml, strlen(xml), &caps);
+        r = parsed_domcaps(c, xml, &cp);
+        if (r >= 0)
+                caps = *cp; /* a shallow copy: the strings belong to the run */
         if (r < 0) {
                 finding_unknown(f, r, NULL, "libvirt's domain capabilities are not valid XML");
                 return;
@@ -64,7 +108,6 @@ static void run_libvirt(ProbeContext *c, Finding *f) {
                 finding_set(f, FINDING_PASS, "domain capabilities readable (no TEE to look for)");
                 break;
         }
-        domcaps_done(&caps);
 }
 
 const Probe probe_host_virt_libvirt = {
@@ -115,11 +158,14 @@ static void run_qemu(ProbeContext *c, Finding *f) {
 
         /* the emulator libvirt would use; without libvirt (Kata) the distribution's default */
         if (host_libvirt_domcaps(c->host, &xml) >= 0) {
-                DomCaps caps;
+                const DomCaps *caps;
 
-                if (domcaps_parse(xml, strlen(xml), &caps) >= 0) {
-                        emulator = TAKE_PTR(caps.emulator);
-                        domcaps_done(&caps);
+                if (parsed_domcaps(c, xml, &caps) >= 0 && caps->emulator) {
+                        emulator = strdup(caps->emulator);
+                        if (!emulator) {
+                                finding_unknown(f, -ENOMEM, NULL, "out of memory");
+                                return;
+                        }
                 }
         }
         if (!emulator) {

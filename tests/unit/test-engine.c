@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdarg.h>
 
 #include "action.h"
 #include "engine.h"
@@ -119,6 +120,189 @@ TEST(test_inputs_read_once_per_check) {
                         ASSERT_INT(c->n, 1);
                 }
         }
+}
+
+/* ---- every register and device answer once per run ---- */
+
+typedef struct Asked {
+        char key[48];
+        unsigned n;
+} Asked;
+
+static Asked answers[256];
+static size_t n_asked;
+static unsigned answers_changed;
+
+static void ask(const char *format, ...) _printf_(1, 2);
+static void ask(const char *format, ...) {
+        char key[48];
+        va_list ap;
+
+        va_start(ap, format);
+        vsnprintf(key, sizeof(key), format, ap);
+        va_end(ap);
+        for (size_t i = 0; i < n_asked; i++)
+                if (streq(answers[i].key, key)) {
+                        answers[i].n++;
+                        return;
+                }
+        ASSERT_TRUE(n_asked < ELEMENTSOF(answers));
+        snprintf(answers[n_asked].key, sizeof(answers[n_asked].key), "%s", key);
+        answers[n_asked++].n = 1;
+}
+
+static unsigned asked_most(const char **ret_key) {
+        unsigned most = 0;
+
+        for (size_t i = 0; i < n_asked; i++)
+                if (answers[i].n > most) {
+                        most = answers[i].n;
+                        *ret_key = answers[i].key;
+                }
+        return most;
+}
+
+static int counted_cpuid(Host *h, unsigned cpu, uint32_t leaf, uint32_t subleaf, uint32_t ret[4]) {
+        ask("cpuid %u 0x%x/%x", cpu, leaf, subleaf);
+        return backend_capture.cpuid(h, cpu, leaf, subleaf, ret);
+}
+
+static int counted_rdmsr(Host *h, unsigned cpu, uint32_t msr, uint64_t *ret) {
+        ask("msr %u 0x%x", cpu, msr);
+        return backend_capture.rdmsr(h, cpu, msr, ret);
+}
+
+static int counted_sev_status(Host *h, SevPlatformStatus *ret) {
+        ask("sev_platform_status");
+        return backend_capture.sev_platform_status(h, ret);
+}
+
+static int counted_snp_status(Host *h, SnpPlatformStatus *ret) {
+        ask("snp_platform_status");
+        return backend_capture.snp_platform_status(h, ret);
+}
+
+static int counted_id2(Host *h, uint8_t **ret, size_t *ret_size) {
+        ask("sev_get_id2");
+        return backend_capture.sev_get_id2(h, ret, ret_size);
+}
+
+static int counted_kvm(Host *h, int *ret) {
+        ask("kvm_api_version");
+        return backend_capture.kvm_api_version(h, ret);
+}
+
+static int counted_domcaps(Host *h, const char *uri, char **ret_xml) {
+        return backend_capture.libvirt_domcaps(h, uri, ret_xml);
+}
+
+static int counted_qemu_help(Host *h, const char *emulator, char **ret) {
+        return backend_capture.qemu_object_help(h, emulator, ret);
+}
+
+static int counted_module_reload(Host *h, const char *module) {
+        answers_changed++;
+        return 0;
+}
+
+static const HostBackendOps answer_counting_ops = {
+        .name = "test",
+        .cpuid = counted_cpuid,
+        .rdmsr = counted_rdmsr,
+        .sev_platform_status = counted_sev_status,
+        .snp_platform_status = counted_snp_status,
+        .sev_get_id2 = counted_id2,
+        .kvm_api_version = counted_kvm,
+        .libvirt_domcaps = counted_domcaps,
+        .qemu_object_help = counted_qemu_help,
+        .module_reload = counted_module_reload,
+};
+
+static void count_microcode_reads(const char *path, HostFsAccess access, void *userdata) {
+        if (access == HOSTFS_ACCESS_FILE && strneq(path, "sys/devices/system/cpu/", 23) && strstr(path, "/microcode/version"))
+                ask("%s", path);
+}
+
+/* A check asks the backend each register, each PSP/KVM ioctl and each CPU's microcode revision once. */
+TEST(test_device_answers_once_per_check) {
+        const char *roots[] = { snp_root, tdx_root };
+
+        for (size_t i = 0; i < ELEMENTSOF(roots); i++) {
+                _cleanup_(host_freep) Host *h = NULL;
+                _cleanup_(engine_run_freep) EngineRun *run = NULL;
+                _cleanup_(report_freep) Report *r1 = NULL, *r2 = NULL;
+                const CpuIdentity *cpu;
+                const char *key = NULL;
+                unsigned most, microcode = 0;
+                size_t n_identity;
+
+                ASSERT_INT(host_new(&(HostOptions) { .root = roots[i] }, &h), 0);
+                host_set_backend(h, &answer_counting_ops);
+                hostfs_set_recorder(host_fs(h), count_microcode_reads, NULL);
+                n_asked = 0;
+                ASSERT_INT(host_cpu_identity(h, &cpu), 0);
+                n_identity = n_asked;
+                ASSERT_INT(engine_run_new(h, NULL, &run), 0);
+                ASSERT_INT(engine_run_check(run, _TEE_INVALID, &r1), 0);
+                most = asked_most(&key);
+                if (most != 1)
+                        fprintf(stderr, "%s: %s asked %u times in one check\n", roots[i], key, most);
+                ASSERT_INT(most, 1);
+                for (size_t k = 0; k < n_asked; k++)
+                        microcode += strstr(answers[k].key, "microcode") != NULL;
+                ASSERT_INT(microcode, 4); /* the fixtures have four CPUs: the test saw their reads */
+                ASSERT_TRUE(n_asked > 8);
+
+                /* a second check of the same run asks nothing again */
+                ASSERT_INT(engine_run_check(run, _TEE_INVALID, &r2), 0);
+                ASSERT_INT(asked_most(&key), 1);
+
+                /* the host changed (a module reload): the next check asks everything again */
+                ASSERT_INT(host_module_reload(h, "kvm"), 0);
+                ASSERT_INT(answers_changed, (unsigned) i + 1);
+                report_free(TAKE_PTR(r2));
+                ASSERT_INT(engine_run_check(run, _TEE_INVALID, &r2), 0);
+                for (size_t k = 0; k < n_asked; k++) {
+                        /* the CPU identity is kept until host_flush(): what only it reads is not asked again */
+                        if (k < n_identity && answers[k].n == 1)
+                                continue;
+                        if (answers[k].n != 2)
+                                fprintf(stderr, "%s: %s asked %u times in two checks around a module reload\n",
+                                        roots[i], answers[k].key, answers[k].n);
+                        ASSERT_INT(answers[k].n, 2);
+                }
+        }
+}
+
+/* The live backend opens a device node once and keeps it until the run releases it or the host changes. */
+TEST(test_device_node_opened_once) {
+        _cleanup_(host_freep) Host *h = NULL;
+        struct stat st1, st2;
+        int fd, again;
+
+        ASSERT_INT(host_new(&(HostOptions) { .root = "/" }, &h), 0);
+        fd = host_open_device(h, "dev/null", O_RDONLY);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_INT(host_open_device(h, "dev/null", O_RDONLY), fd);
+        ASSERT_INT(fstat(fd, &st1), 0);
+        ASSERT_INT(stat("/dev/null", &st2), 0);
+        ASSERT_TRUE(st1.st_rdev == st2.st_rdev);
+        /* a failure is kept with its reason */
+        ASSERT_INT(host_open_device(h, "dev/cchost-no-such-node", O_RDONLY), -ENOENT);
+        ASSERT_STR(host_detail(h), "/dev/cchost-no-such-node does not exist");
+        host_set_detail(h, "another op's reason");
+        ASSERT_INT(host_open_device(h, "dev/cchost-no-such-node", O_RDONLY), -ENOENT);
+        ASSERT_STR(host_detail(h), "/dev/cchost-no-such-node does not exist");
+        /* released: closed, and opened again on the next use */
+        host_release_devices(h);
+        ASSERT_INT(fcntl(fd, F_GETFD), -1);
+        again = host_open_device(h, "dev/null", O_RDONLY);
+        ASSERT_TRUE(again >= 0);
+        /* an op that changes the host closes it first (an open /dev/kvm would pin kvm_amd); the fake
+         * backend's reload changes nothing on this machine */
+        host_set_backend(h, &answer_counting_ops);
+        ASSERT_INT(host_module_reload(h, "kvm"), 0);
+        ASSERT_INT(fcntl(again, F_GETFD), -1);
 }
 
 /* ---- backend reasons ---- */
@@ -397,6 +581,8 @@ int main(int argc, char **argv) {
         build_root("spr-tdx-certified", tdx_root, sizeof(tdx_root));
         make_disk_image();
         RUN(test_inputs_read_once_per_check);
+        RUN(test_device_answers_once_per_check);
+        RUN(test_device_node_opened_once);
         RUN(test_reason_belongs_to_the_failing_op);
         RUN(test_flush_drops_the_caches);
         RUN(test_run_memo_and_cancel);
