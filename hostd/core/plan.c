@@ -92,6 +92,7 @@ static void action_done(Action *a) {
         free(a->attributes);
         free(a->source);
         free(a->sha256);
+        free(a->target);
         strv_free(a->fixes);
         free(a->error);
 }
@@ -675,6 +676,16 @@ static const char *const kind_fields[_ACTION_KIND_MAX][4] = {
         [ACTION_BIOS] = { "attributes" },
         [ACTION_INSTALL_FILE] = { "path", "source", "sha256" },
         [ACTION_MICROCODE_RELOAD] = {},
+        [ACTION_SYSCTL_FILE] = { "target" },
+        [ACTION_SYSCTL_RUNTIME] = { "target" },
+        [ACTION_MODPROBE_FILE] = { "target" },
+        [ACTION_SSHD_FILES] = { "target" },
+        [ACTION_FSTAB] = { "target" },
+        [ACTION_FILE_MODE] = { "target" },
+        [ACTION_FILE_OWNER] = { "target" },
+        [ACTION_UNIT_MASK] = { "target" },
+        [ACTION_UNIT_ENABLE] = { "target" },
+        [ACTION_FILE_LINE] = { "target" },
 };
 static const char *const common_fields[] = { "id", "kind", "description", "reboot", "fixes", "state", "error" };
 
@@ -701,8 +712,8 @@ static int action_from_json(json_object *ao, const char *where, Plan *p, char **
         if (r < 0)
                 return r;
         k = action_kind_from_string(kind);
-        /* harden enforce's kinds are not provisioning actions */
-        if (k < 0 || k > ACTION_MICROCODE_RELOAD)
+        /* which kinds a journal of one operation may hold is the journal reader's check (journal.c) */
+        if (k < 0)
                 return error_set(ret_error, -EBADMSG, "%s.kind: unknown action kind \"%s\"", where, kind);
         json_object_object_foreach(ao, key, val) {
                 (void) val;
@@ -781,7 +792,14 @@ static int action_from_json(json_object *ao, const char *where, Plan *p, char **
                 if (!sha256_hex_valid(a->sha256))
                         return error_set(ret_error, -EBADMSG, "%s.sha256: not 64 lowercase hex digits", where);
                 break;
+        case ACTION_MICROCODE_RELOAD:
+                break;
         default:
+                /* harden enforce's: the file, unit or sysctl key, and the rules it is for */
+                if ((r = json_field_str(ao, where, "target", true, 4095, true, &a->target, ret_error)) < 0)
+                        return r;
+                if (strv_isempty(a->fixes))
+                        return error_set(ret_error, -EBADMSG, "%s.fixes: a %s action needs the rules it fixes", where, kind);
                 break;
         }
         return 0;

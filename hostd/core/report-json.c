@@ -175,6 +175,8 @@ json_object *plan_to_json(const Plan *p) {
                         json_object_object_add(ao, "source", json_object_new_string(path));
                         json_object_object_add(ao, "sha256", json_object_new_string(a->sha256));
                 }
+                if (a->kind >= ACTION_SYSCTL_FILE)
+                        json_object_object_add(ao, "target", json_object_new_string(a->target));
                 json_object_object_add(ao, "reboot", json_object_new_boolean(a->reboot));
                 json_object_object_add(ao, "fixes", strv_to_json(a->fixes));
                 json_object_object_add(ao, "state", json_object_new_string(action_state_to_string(a->state)));
