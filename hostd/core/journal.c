@@ -58,6 +58,14 @@ void journal_done(Journal *j) {
         plan_done(&j->plan);
 }
 
+char *journal_boot_id(HostFs *fs) {
+        char *id = NULL;
+
+        if (hostfs_read_line(fs, "proc/sys/kernel/random/boot_id", &id) < 0)
+                return strdup("unknown");
+        return id;
+}
+
 static time_t journal_now(void) {
         time_t t = 0;
 

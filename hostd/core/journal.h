@@ -56,6 +56,9 @@ const char *journal_path(JournalOperation o);
 
 void journal_done(Journal *j);
 
+/* This boot's id under the root ("unknown" when it cannot be read; NULL: out of memory). */
+char *journal_boot_id(HostFs *fs);
+
 /* A fresh run of operation o for plan (taken over: *plan is emptied). */
 int journal_begin(Journal *j, JournalOperation o, const char *subject, const char *boot_id, Plan *plan);
 

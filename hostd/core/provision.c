@@ -19,12 +19,9 @@
 #define J_FAILED JOURNAL_FAILED
 
 static char *boot_id(Host *h) {
-        char *id = NULL;
-
-        if (hostfs_read_line(host_fs(h), "proc/sys/kernel/random/boot_id", &id) < 0)
-                return strdup("unknown");
-        return id;
+        return journal_boot_id(host_fs(h));
 }
+
 static int journal_load_provision(Host *h, Journal *ret, char **ret_error) {
         return journal_load(host_fs(h), JOURNAL_PROVISION, ret, ret_error);
 }
