@@ -234,9 +234,6 @@ int harden_enforce(Host *h, const HardenEnforceOptions *o, FILE *out, json_objec
                                                            .userdata = &e, .keep_going = true }, ret_error);
                 if (failed < 0)
                         return failed;
-                r = journal_set_state(host_fs(h), &j, failed ? JOURNAL_FAILED : JOURNAL_COMPLETE);
-                if (r < 0)
-                        return error_set(ret_error, r, "cannot write /%s: %s", JOURNAL_HARDEN_ENFORCE_PATH, strerror(-r));
         }
 
         /* verify, and record the state drift is measured against */
@@ -251,6 +248,12 @@ int harden_enforce(Host *h, const HardenEnforceOptions *o, FILE *out, json_objec
         r = hostfs_write_file_atomic(host_fs(h), HARDEN_STATE_PATH, text, strlen(text), 0600);
         if (r < 0)
                 return error_set(ret_error, r, "cannot write /%s: %s", HARDEN_STATE_PATH, strerror(-r));
+        /* over only once the state is recorded: a run killed before is still "applying", and resumed */
+        if (j.plan.n_actions > 0) {
+                r = journal_set_state(host_fs(h), &j, failed ? JOURNAL_FAILED : JOURNAL_COMPLETE);
+                if (r < 0)
+                        return error_set(ret_error, r, "cannot write /%s: %s", JOURNAL_HARDEN_ENFORCE_PATH, strerror(-r));
+        }
         if (out) {
                 HardenCounts c;
 
