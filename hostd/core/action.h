@@ -3,6 +3,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "host.h"
@@ -48,6 +49,9 @@ typedef enum ActionKind {
         ACTION_UNIT_MASK,
         ACTION_UNIT_ENABLE,
         ACTION_FILE_LINE,
+        /* the disk operations' steps (hardening/fde-ops.c): the target is the device */
+        ACTION_FDE_BIND,        /* sealed secret -> keyslot -> systemd-tpm2 token -> drop the old token and slot */
+        ACTION_FDE_RECOVERY,    /* add, verify and escrow the recovery keyslot */
         _ACTION_KIND_MAX,
         _ACTION_KIND_INVALID = -EINVAL,
 } ActionKind;
@@ -75,7 +79,10 @@ typedef struct Action {
         char *attributes;       /* BIOS: the JSON object of attributes to set */
         char *source;           /* INSTALL_FILE: the staged file, root-relative (path is the destination) */
         char *sha256;           /* INSTALL_FILE: the certified digest, hex */
-        char *target;           /* harden enforce's kinds: the file, unit or sysctl key */
+        char *target;           /* harden enforce's kinds: the file, unit or sysctl key; FDE: the device */
+        char *sealed;           /* FDE_BIND: the new systemd-tpm2 token (sealed, so safe at rest) */
+        int old_token, old_slot; /* FDE_BIND: what it replaces (-1: nothing) */
+        uint32_t slots_before;  /* FDE_RECOVERY: the active keyslots before it began */
         bool reboot;            /* takes effect at the next boot */
         char **fixes;           /* finding ids */
         ActionState state;

@@ -19,6 +19,7 @@
 static const char *const operation_table[_JOURNAL_OPERATION_MAX] = {
         [JOURNAL_PROVISION] = "provision",
         [JOURNAL_HARDEN_ENFORCE] = "harden-enforce",
+        [JOURNAL_DISK] = "disk",
 };
 
 static const char *const path_table[_JOURNAL_OPERATION_MAX] = {
@@ -41,12 +42,47 @@ const char *journal_path(JournalOperation o) {
         return o >= 0 && o < _JOURNAL_OPERATION_MAX ? path_table[o] : NULL;
 }
 
+/* A volume's UUID as a file name: hex digits and dashes, at most 64 (a LUKS2 header is input too). */
+static bool instance_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > 64)
+                return false;
+        for (; *s; s++)
+                if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F') || *s == '-'))
+                        return false;
+        return true;
+}
+
+int journal_path_for(JournalOperation o, const char *instance, char **ret) {
+        char *p;
+
+        if (o < 0 || o >= _JOURNAL_OPERATION_MAX)
+                return -EINVAL;
+        if (!instance) {
+                if (!path_table[o])
+                        return -EINVAL;
+                p = strdup(path_table[o]);
+        } else {
+                if (path_table[o] || !instance_valid(instance))
+                        return -EINVAL;
+                if (asprintf(&p, JOURNAL_DIR "/%s-%s.json", operation_table[o], instance) < 0)
+                        p = NULL;
+        }
+        if (!p)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
+}
+
 /* Which action kinds a journal of each operation may hold. */
 static bool operation_has_kind(JournalOperation o, ActionKind k) {
         if (o == JOURNAL_PROVISION)
                 return k >= ACTION_WRITE_FILE && k <= ACTION_MICROCODE_RELOAD;
         if (o == JOURNAL_HARDEN_ENFORCE)
-                return k >= ACTION_SYSCTL_FILE && k < _ACTION_KIND_MAX;
+                return k >= ACTION_SYSCTL_FILE && k <= ACTION_FILE_LINE;
+        if (o == JOURNAL_DISK)
+                return k == ACTION_FDE_BIND || k == ACTION_FDE_RECOVERY;
         return false;
 }
 
@@ -55,6 +91,8 @@ void journal_done(Journal *j) {
         j->state = mfree(j->state);
         j->boot_id = mfree(j->boot_id);
         j->subject = mfree(j->subject);
+        j->instance = mfree(j->instance);
+        j->path = mfree(j->path);
         plan_done(&j->plan);
 }
 
@@ -82,14 +120,20 @@ static char *new_run_id(void) {
         return hexmem(b, sizeof(b));
 }
 
-int journal_begin(Journal *j, JournalOperation o, const char *subject, const char *boot_id, Plan *plan) {
+int journal_begin_instance(Journal *j, JournalOperation o, const char *instance, const char *subject,
+                           const char *boot_id, Plan *plan) {
         Journal n = { .operation = o, .started = journal_now() };
+        int r;
 
+        r = journal_path_for(o, instance, &n.path);
+        if (r < 0)
+                return r;
         n.run_id = new_run_id();
         n.state = strdup(JOURNAL_APPLYING);
         n.boot_id = strdup(boot_id);
         n.subject = strdup(subject);
-        if (!n.run_id || !n.state || !n.boot_id || !n.subject) {
+        n.instance = instance ? strdup(instance) : NULL;
+        if (!n.run_id || !n.state || !n.boot_id || !n.subject || (instance && !n.instance)) {
                 journal_done(&n);
                 return -ENOMEM;
         }
@@ -100,6 +144,10 @@ int journal_begin(Journal *j, JournalOperation o, const char *subject, const cha
         journal_done(j);
         *j = n;
         return 0;
+}
+
+int journal_begin(Journal *j, JournalOperation o, const char *subject, const char *boot_id, Plan *plan) {
+        return journal_begin_instance(j, o, NULL, subject, boot_id, plan);
 }
 
 /* The journal is state: a write-file action's diff is for the person reading the plan, and the
@@ -138,6 +186,8 @@ int journal_write(HostFs *fs, Journal *j) {
         json_object_object_add(o, "state", json_object_new_string(j->state));
         json_object_object_add(o, "boot_id", json_object_new_string(j->boot_id));
         json_object_object_add(o, "subject", json_object_new_string(j->subject));
+        if (j->instance)
+                json_object_object_add(o, "instance", json_object_new_string(j->instance));
         json_object_object_add(o, "started", time_json(j->started));
         json_object_object_add(o, "updated", time_json(j->updated));
         json_object_object_add(o, "plan", plan);
@@ -147,7 +197,7 @@ int journal_write(HostFs *fs, Journal *j) {
         r = hostfs_mkdir_p(fs, JOURNAL_DIR, 0700);
         if (r < 0 && r != -EEXIST)
                 return r;
-        r = hostfs_write_file_atomic(fs, journal_path(j->operation), text, strlen(text), 0600);
+        r = hostfs_write_file_atomic(fs, j->path, text, strlen(text), 0600);
         if (r < 0)
                 return r;
         if (j->legacy) {
@@ -224,7 +274,7 @@ static bool run_id_valid(const char *s) {
 
 int journal_parse(const char *text, JournalOperation op, const char *path, Journal *ret, char **ret_error) {
         static const char *const fields_v2[] = { "schema", "operation", "run_id", "state", "boot_id", "subject",
-                                                 "started", "updated", "plan" };
+                                                 "instance", "started", "updated", "plan" };
         static const char *const fields_v1[] = { "schema", "state", "boot_id", "tee", "plan" };
         _cleanup_(json_object_putp) json_object *o = NULL;
         _cleanup_free_ char *reason = NULL, *operation = NULL;
@@ -271,6 +321,13 @@ int journal_parse(const char *text, JournalOperation op, const char *path, Journ
                 r = field_time(o, path, "started", &j.started, ret_error);
         if (r >= 0 && !v1)
                 r = field_time(o, path, "updated", &j.updated, ret_error);
+        if (r >= 0 && op == JOURNAL_DISK)
+                r = field_line(o, path, "instance", &j.instance, ret_error);
+        if (r >= 0 && op != JOURNAL_DISK && json_object_object_get_ex(o, "instance", &v))
+                r = error_set(ret_error, -EBADMSG, "/%s: instance: only a disk journal has one; move it away to start "
+                              "over", path);
+        if (r >= 0 && j.instance && !instance_valid(j.instance))
+                r = error_set(ret_error, -EBADMSG, "/%s: instance: not a volume UUID; move it away to start over", path);
         if (r < 0)
                 return r;
         if (!state_known(j.state))
@@ -289,6 +346,9 @@ int journal_parse(const char *text, JournalOperation op, const char *path, Journ
                         return -ENOMEM;
                 j.started = j.updated = journal_now();
         }
+        if (op == JOURNAL_DISK && !streq(j.subject, "enroll") && !streq(j.subject, "rotate") && !streq(j.subject, "reseal"))
+                return error_set(ret_error, -EBADMSG, "/%s: subject: unknown disk operation \"%s\"; move it away to "
+                                 "start over", path, j.subject);
         if (op == JOURNAL_PROVISION && tee_from_string(j.subject) < 0)
                 return error_set(ret_error, -EBADMSG, "/%s: %s: unknown TEE \"%s\"; move it away to start over", path,
                                  v1 ? "tee" : "subject", j.subject);
@@ -317,9 +377,46 @@ int journal_parse(const char *text, JournalOperation op, const char *path, Journ
                                          "a %s journal; move it away to start over", path, i,
                                          action_kind_to_string(j.plan.actions[i].kind), journal_operation_to_string(op));
         j.legacy = v1;
+        if (v1 || !j.instance) {
+                j.path = strdup(journal_path(op) ?: path);
+                if (!j.path)
+                        return -ENOMEM;
+        } else {
+                r = journal_path_for(op, j.instance, &j.path);
+                if (r < 0)
+                        return r;
+        }
         *ret = j;
         j = (Journal) {};
         return 0;
+}
+
+int journal_load_instance(HostFs *fs, JournalOperation op, const char *instance, Journal *ret, char **ret_error) {
+        _cleanup_free_ char *text = NULL, *file = NULL;
+        int r;
+
+        r = journal_path_for(op, instance, &file);
+        if (r < 0)
+                return error_set(ret_error, r, "no journal file for %s \"%s\": %s", strnull(journal_operation_to_string(op)),
+                                 strnull(instance), strerror(-r));
+        r = hostfs_read_file(fs, file, JOURNAL_FILE_MAX, &text, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return error_set(ret_error, r, "/%s: %s", file, strerror(-r));
+        r = journal_parse(text, op, file, ret, ret_error);
+        if (r < 0)
+                return r;
+        if (!ret->instance != !instance || (instance && !streq(ret->instance, instance))) {
+                journal_done(ret);
+                return error_set(ret_error, -EBADMSG, "/%s: instance: not \"%s\"; move it away to start over", file,
+                                 instance);
+        }
+        return 1;
+}
+
+int journal_remove(HostFs *fs, Journal *j) {
+        return j->path ? hostfs_unlink(fs, j->path) : -EINVAL;
 }
 
 int journal_load(HostFs *fs, JournalOperation op, Journal *ret, char **ret_error) {
@@ -373,7 +470,7 @@ int journal_take_boot(Journal *j, const char *now_boot) {
 }
 
 int journal_apply(HostFs *fs, Journal *j, const JournalApplier *ap, char **ret_error) {
-        const char *path = journal_path(j->operation);
+        const char *path = j->path;
         unsigned failed = 0;
         int r;
 

@@ -25,6 +25,7 @@
 typedef enum JournalOperation {
         JOURNAL_PROVISION,
         JOURNAL_HARDEN_ENFORCE,
+        JOURNAL_DISK,        /* one per LUKS2 volume: journal/disk-<uuid>.json (hardening/fde-ops.c) */
         _JOURNAL_OPERATION_MAX,
         _JOURNAL_OPERATION_INVALID = -EINVAL,
 } JournalOperation;
@@ -41,7 +42,10 @@ typedef struct Journal {
         char *run_id;        /* 32 hex digits, new for every fresh run */
         char *state;
         char *boot_id;       /* the boot the actions ran in */
-        char *subject;       /* what the run is for: provision the TEE, harden enforce the profile name */
+        char *subject;       /* what the run is for: provision the TEE, harden enforce the profile name,
+                              * disk the operation (enroll, rotate, reseal) */
+        char *instance;      /* disk: the volume's LUKS2 UUID (NULL for the others) */
+        char *path;          /* the file, root-relative */
         time_t started;      /* when the run was planned */
         time_t updated;      /* the last write */
         Plan plan;           /* with every action's state */
@@ -51,8 +55,11 @@ typedef struct Journal {
 
 const char *journal_operation_to_string(JournalOperation o);
 JournalOperation journal_operation_from_string(const char *s);
-/* "var/lib/cchost/journal/provision.json" (root-relative). */
+/* "var/lib/cchost/journal/provision.json" (root-relative); NULL for JOURNAL_DISK (one file per volume). */
 const char *journal_path(JournalOperation o);
+/* The file of operation o for instance (disk: "journal/disk-<uuid>.json"; NULL: a fixed path).
+ * -EINVAL when instance is not a UUID-like name (hex digits and dashes). */
+int journal_path_for(JournalOperation o, const char *instance, char **ret);
 
 void journal_done(Journal *j);
 
@@ -61,6 +68,9 @@ char *journal_boot_id(HostFs *fs);
 
 /* A fresh run of operation o for plan (taken over: *plan is emptied). */
 int journal_begin(Journal *j, JournalOperation o, const char *subject, const char *boot_id, Plan *plan);
+/* The same for one instance of the operation (disk: the volume's UUID). */
+int journal_begin_instance(Journal *j, JournalOperation o, const char *instance, const char *subject,
+                           const char *boot_id, Plan *plan);
 
 /*
  * Reads the journal of operation o: 0 when there is none, 1 with *ret filled in. Every field is
@@ -68,6 +78,9 @@ int journal_begin(Journal *j, JournalOperation o, const char *subject, const cha
  * action kinds of that operation); -EBADMSG with the file and the problem in *ret_error.
  */
 int journal_load(HostFs *fs, JournalOperation o, Journal *ret, char **ret_error);
+int journal_load_instance(HostFs *fs, JournalOperation o, const char *instance, Journal *ret, char **ret_error);
+/* Removes the journal's file: the run is over and leaves nothing (disk operations). */
+int journal_remove(HostFs *fs, Journal *j);
 /* Parses one journal document (the file's text); path names it in errors. */
 int journal_parse(const char *text, JournalOperation o, const char *path, Journal *ret, char **ret_error);
 

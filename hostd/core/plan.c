@@ -32,6 +32,8 @@ static const char *const kind_table[_ACTION_KIND_MAX] = {
         [ACTION_UNIT_MASK] = "unit-mask",
         [ACTION_UNIT_ENABLE] = "unit-enable",
         [ACTION_FILE_LINE] = "file-line",
+        [ACTION_FDE_BIND] = "fde-bind",
+        [ACTION_FDE_RECOVERY] = "fde-recovery",
 };
 
 static const char *const state_table[_ACTION_STATE_MAX] = {
@@ -93,6 +95,7 @@ static void action_done(Action *a) {
         free(a->source);
         free(a->sha256);
         free(a->target);
+        free(a->sealed);
         strv_free(a->fixes);
         free(a->error);
 }
@@ -654,6 +657,24 @@ static int json_field_bool(json_object *o, const char *where, const char *key, b
         return 0;
 }
 
+/* An integer field in [min, max]; min when absent. */
+static int json_field_int(json_object *o, const char *where, const char *key, int min, int max, int *ret,
+                          char **ret_error) {
+        json_object *v;
+        int64_t i;
+
+        *ret = min;
+        if (!json_object_object_get_ex(o, key, &v))
+                return 0;
+        if (!json_object_is_type(v, json_type_int))
+                return error_set(ret_error, -EBADMSG, "%s.%s: expected a number", where, key);
+        i = json_object_get_int64(v);
+        if (i < min || i > max)
+                return error_set(ret_error, -EBADMSG, "%s.%s: %" PRIi64 " is not in %d..%d", where, key, i, min, max);
+        *ret = (int) i;
+        return 0;
+}
+
 /* A path field: normalized and absolute in the journal, root-relative in the Action. */
 static int json_field_path(json_object *o, const char *where, const char *key, char **ret, char **ret_error) {
         _cleanup_free_ char *p = NULL;
@@ -686,6 +707,8 @@ static const char *const kind_fields[_ACTION_KIND_MAX][4] = {
         [ACTION_UNIT_MASK] = { "target" },
         [ACTION_UNIT_ENABLE] = { "target" },
         [ACTION_FILE_LINE] = { "target" },
+        [ACTION_FDE_BIND] = { "target", "sealed", "old_token", "old_slot" },
+        [ACTION_FDE_RECOVERY] = { "target", "slots_before" },
 };
 static const char *const common_fields[] = { "id", "kind", "description", "reboot", "fixes", "state", "error" };
 
@@ -794,6 +817,26 @@ static int action_from_json(json_object *ao, const char *where, Plan *p, char **
                 break;
         case ACTION_MICROCODE_RELOAD:
                 break;
+        case ACTION_FDE_BIND:
+                if ((r = json_field_str(ao, where, "target", true, 4095, true, &a->target, ret_error)) < 0 ||
+                    (r = json_field_str(ao, where, "sealed", true, 64 * 1024, true, &a->sealed, ret_error)) < 0 ||
+                    (r = json_field_int(ao, where, "old_token", -1, 31, &a->old_token, ret_error)) < 0 ||
+                    (r = json_field_int(ao, where, "old_slot", -1, 31, &a->old_slot, ret_error)) < 0)
+                        return r;
+                break;
+        case ACTION_FDE_RECOVERY: {
+                int64_t before = 0;
+
+                if ((r = json_field_str(ao, where, "target", true, 4095, true, &a->target, ret_error)) < 0)
+                        return r;
+                if (json_object_object_get_ex(ao, "slots_before", &v)) {
+                        if (!json_object_is_type(v, json_type_int) || (before = json_object_get_int64(v)) < 0 ||
+                            before > UINT32_MAX)
+                                return error_set(ret_error, -EBADMSG, "%s.slots_before: not a keyslot mask", where);
+                }
+                a->slots_before = (uint32_t) before;
+                break;
+        }
         default:
                 /* harden enforce's: the file, unit or sysctl key, and the rules it is for */
                 if ((r = json_field_str(ao, where, "target", true, 4095, true, &a->target, ret_error)) < 0)

@@ -42,7 +42,9 @@ static void check_accepted(const Plan *p) {
                         abort();
                 if (a->kind == ACTION_RUN && (strv_isempty(a->argv) || a->argv[0][0] != '/'))
                         abort();
-                if (a->kind >= ACTION_SYSCTL_FILE && (!a->target || strv_isempty(a->fixes)))
+                if (a->kind >= ACTION_SYSCTL_FILE && a->kind <= ACTION_FILE_LINE && (!a->target || strv_isempty(a->fixes)))
+                        abort();
+                if (a->kind == ACTION_FDE_BIND && (!a->target || !a->sealed))
                         abort();
         }
 }
@@ -50,18 +52,22 @@ static void check_accepted(const Plan *p) {
 /* The whole document as each operation's journal: refused with a reason, or a journal of its kinds. */
 static void check_journal(const char *text) {
         for (JournalOperation op = 0; op < _JOURNAL_OPERATION_MAX; op++) {
+                const char *path = journal_path(op) ?: "var/lib/cchost/journal/disk-0.json";
                 Journal j = {};
                 char *error = NULL;
 
-                if (journal_parse(text, op, journal_path(op), &j, &error) >= 0) {
+                if (journal_parse(text, op, path, &j, &error) >= 0) {
                         if (error || j.operation != op || !j.state || !j.boot_id || !j.subject || !j.run_id)
                                 abort();
                         check_accepted(&j.plan);
+                        if ((op == JOURNAL_DISK) != !!j.instance || !j.path)
+                                abort();
                         for (size_t i = 0; i < j.plan.n_actions; i++)
-                                if ((op == JOURNAL_PROVISION) != (j.plan.actions[i].kind <= ACTION_MICROCODE_RELOAD))
+                                if ((op == JOURNAL_PROVISION) != (j.plan.actions[i].kind <= ACTION_MICROCODE_RELOAD) ||
+                                    (op == JOURNAL_DISK) != (j.plan.actions[i].kind >= ACTION_FDE_BIND))
                                         abort();
                         journal_done(&j);
-                } else if (!error || !strstr(error, journal_path(op)))
+                } else if (!error || !strstr(error, path))
                         abort(); /* a refusal always says why, naming the file */
                 free(error);
         }
