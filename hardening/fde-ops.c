@@ -154,7 +154,8 @@ static int fde_journal_remove(HostFs *fs, struct crypt_device *cd) {
                 return r;
         if (legacy_journal_path(cd, &legacy) < 0)
                 return -ENOMEM;
-        return hostfs_unlink(fs, legacy);
+        r = hostfs_unlink(fs, legacy);
+        return r < 0 ? r : 0;
 }
 
 /* ---- the safe order for one sealed secret ---- */

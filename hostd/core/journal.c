@@ -416,7 +416,12 @@ int journal_load_instance(HostFs *fs, JournalOperation op, const char *instance,
 }
 
 int journal_remove(HostFs *fs, Journal *j) {
-        return j->path ? hostfs_unlink(fs, j->path) : -EINVAL;
+        int r;
+
+        if (!j->path)
+                return -EINVAL;
+        r = hostfs_unlink(fs, j->path);
+        return r < 0 ? r : 0;
 }
 
 int journal_load(HostFs *fs, JournalOperation op, Journal *ret, char **ret_error) {
