@@ -191,7 +191,11 @@ int journal_write(HostFs *fs, Journal *j) {
         json_object_object_add(o, "started", time_json(j->started));
         json_object_object_add(o, "updated", time_json(j->updated));
         json_object_object_add(o, "plan", plan);
-        text = json_object_to_json_string_ext(json_sanitize_utf8(o), JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        /* a provisioning journal keeps the bytes of the files it writes exactly (resumed, they are written
+         * as planned); the others hold names from a profile or a device, made valid UTF-8 */
+        if (j->operation != JOURNAL_PROVISION)
+                (void) json_sanitize_utf8(o);
+        text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
         if (!text)
                 return -ENOMEM;
         r = hostfs_mkdir_p(fs, JOURNAL_DIR, 0700);
