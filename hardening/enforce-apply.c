@@ -214,15 +214,12 @@ static int fstab_add_options(const char *fstab, const char *path, const char *wa
 }
 
 /* fstab: add the missing options to the line of each path, or a tmpfs line when there is none. */
-static int fix_fstab(Host *h, const HardenScan *s, const HAction *a, char **error) {
-        _cleanup_free_ char *text = NULL, *out = NULL, *copy = strdup(a->rules);
-        char *save = NULL;
+static int fix_fstab(Host *h, const HardenScan *s, const Action *a, char **error) {
+        _cleanup_free_ char *text = NULL, *out = NULL;
         mode_t mode = 0644;
         struct stat st;
         int r;
 
-        if (!copy)
-                return -ENOMEM;
         r = hostfs_read_file(host_fs(h), FSTAB, 1024 * 1024, &text, NULL);
         if (r == -ENOENT)
                 text = strdup("");
@@ -238,8 +235,8 @@ static int fix_fstab(Host *h, const HardenScan *s, const HAction *a, char **erro
         out = strdup(text);
         if (!out)
                 return -ENOMEM;
-        for (char *id = strtok_r(copy, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
-                const HardenRule *rule = harden_profile_find(s->profile, id);
+        STRV_FOREACH(id, a->fixes) {
+                const HardenRule *rule = harden_profile_find(s->profile, *id);
                 const char *path = harden_rule_fix_param(rule, "path"), *want = harden_rule_fix_param(rule, "options");
                 _cleanup_free_ char *opts = NULL, *next = NULL;
 
@@ -352,9 +349,13 @@ static int sysctl_comment_conflicts(Host *h, const HardenScan *s, char **error) 
         return 0;
 }
 
-int enforce_run_action(Host *h, const HardenScan *s, HAction *a, char **error) {
-        const HardenRule *rule = a->rule;
+int enforce_run_action(Host *h, const HardenScan *s, const Action *a, char **error) {
+        /* a per-rule action (runtime sysctl, mode, owner, unit) is for one rule: its first */
+        const HardenRule *rule = strv_isempty(a->fixes) ? NULL : harden_profile_find(s->profile, a->fixes[0]);
         int r;
+
+        if (!rule || !a->target)
+                return -EINVAL;
 
         switch (a->kind) {
         case ACTION_SYSCTL_FILE: {

@@ -4,36 +4,55 @@
 #include "enforce-internal.h"
 #include "escape.h"
 #include "harden.h"
+#include "journal.h"
 #include "lock.h"
 #include "log.h"
 #include "report.h"
+#include "strv.h"
 
 /*
  * harden enforce: the failing rules that have a remediation become actions. Files cchost owns
  * (sysctl.d, modprobe.d, sshd_config.d drop-ins named 60-cchost.conf) are written whole from every
  * enforceable rule of their kind, so a second run writes the same bytes; edits of shared files
- * (fstab, sshd_config) only add what is missing. Every action is journaled in
- * var/lib/cchost/harden-journal.json (atomic replace) before and after it runs; a failing action
- * is recorded with its reason and the others still run. After the run the state of every rule is
- * recorded in var/lib/cchost/harden-state.json for "harden drift". Both files are 0600 (and no
- * finding carries content of a file that is not world-readable).
+ * (fstab, sshd_config) only add what is missing. The plan is a Plan and runs through the engine's
+ * journaled apply loop (journal.h): journaled in var/lib/cchost/journal/harden-enforce.json (atomic
+ * replace) before and after every action; a failing action is recorded with its reason and the others
+ * still run; an interrupted run is continued by --resume, from the journal, after checking that each
+ * of its actions is one the profile plans. After the run the state of every rule is recorded in
+ * var/lib/cchost/harden-state.json for "harden drift". Both files are 0600 (and no finding carries
+ * content of a file that is not world-readable).
  */
 /*
- * This file: the journal and the recorded state, the enforce run and drift. Planning is in
+ * This file: the enforce run, its output and the recorded state, and drift. Planning is in
  * enforce-plan.c, the remediations in enforce-apply.c.
  */
 
-static json_object *plan_json(const HPlan *p) {
+/* What one enforce run did with each action: not run in this process, changed, or nothing to change. */
+enum { RESULT_NONE, RESULT_CHANGED, RESULT_UNCHANGED };
+
+static const char *action_status(const Action *a, int result) {
+        switch (a->state) {
+        case ACTION_DONE:
+                return result == RESULT_UNCHANGED ? "unchanged" : "done";
+        case ACTION_FAILED:
+                return "failed";
+        default:
+                return "pending";
+        }
+}
+
+static json_object *plan_json(const Plan *p, const unsigned char *results) {
         json_object *a = json_object_new_array();
 
-        for (size_t i = 0; a && i < p->n; i++) {
-                const HAction *x = p->actions + i;
+        for (size_t i = 0; a && i < p->n_actions; i++) {
+                const Action *x = p->actions + i;
+                _cleanup_free_ char *rules = strv_join(x->fixes, ",");
                 json_object *o = json_object_new_object();
 
                 json_object_object_add(o, "action", json_object_new_string(action_kind_to_string(x->kind)));
                 json_object_object_add(o, "target", json_object_new_string(x->target));
-                json_object_object_add(o, "rules", json_object_new_string(x->rules));
-                json_object_object_add(o, "status", json_object_new_string(x->status));
+                json_object_object_add(o, "rules", json_object_new_string(strempty(rules)));
+                json_object_object_add(o, "status", json_object_new_string(action_status(x, results ? results[i] : RESULT_NONE)));
                 if (x->error)
                         json_object_object_add(o, "error", json_object_new_string(x->error));
                 json_object_array_add(a, o);
@@ -41,18 +60,64 @@ static json_object *plan_json(const HPlan *p) {
         return a;
 }
 
-static int journal_write(Host *h, const HPlan *p) {
-        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
-        const char *text;
+static void print_planned(const Plan *p, FILE *out) {
+        for (size_t i = 0; i < p->n_actions; i++) {
+                _cleanup_(text_esc_done) TextEsc e = {};
+                _cleanup_free_ char *rules = strv_join(p->actions[i].fixes, ",");
 
-        if (!o)
-                return -ENOMEM;
-        json_object_object_add(o, "schema", json_object_new_string("cchost.harden-journal/v1"));
-        json_object_object_add(o, "profile", json_object_new_string(p->scan->profile->name));
-        json_object_object_add(o, "actions", plan_json(p));
-        text = json_object_to_json_string_ext(json_sanitize_utf8(o),
-                                              JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-        return hostfs_write_file_atomic(host_fs(h), HARDEN_JOURNAL_PATH, text, strlen(text), 0600);
+                fprintf(out, "  %-15s %-45s (%s)\n", action_kind_to_string(p->actions[i].kind),
+                        text_esc(&e, p->actions[i].target), text_esc(&e, strempty(rules)));
+        }
+}
+
+typedef struct EnforceRun {
+        Host *host;
+        const HardenScan *scan;
+        FILE *out;
+        unsigned char *results;
+        unsigned changed;
+} EnforceRun;
+
+static int enforce_apply_one(Action *a, size_t index, void *userdata, char **ret_reason) {
+        EnforceRun *e = userdata;
+        int r;
+
+        host_set_detail(e->host, "%s", "");
+        r = enforce_run_action(e->host, e->scan, a, ret_reason);
+        if (r >= 0) {
+                e->results[index] = r > 0 ? RESULT_CHANGED : RESULT_UNCHANGED;
+                e->changed += r > 0;
+        }
+        return r;
+}
+
+static void enforce_finished(const Action *a, size_t index, int result, void *userdata) {
+        EnforceRun *e = userdata;
+        _cleanup_(text_esc_done) TextEsc t = {};
+
+        (void) result;
+        if (!e->out)
+                return;
+        fprintf(e->out, "%-9s %-15s %-45s%s%s\n", action_status(a, e->results[index]), action_kind_to_string(a->kind),
+                text_esc(&t, a->target), a->error ? "  " : "", text_esc(&t, a->error));
+}
+
+/* The actions of an interrupted run are the profile's own, for the same profile: else nothing runs. */
+static int journal_matches_profile(const Journal *j, const HardenScan *s, char **ret_error) {
+        if (!streq(j->subject, s->profile->name))
+                return error_set(ret_error, -EBADMSG, "/%s: the interrupted run is for the profile \"%s\", not \"%s\"; "
+                                 "resume it with that profile, or move the journal away to start over",
+                                 JOURNAL_HARDEN_ENFORCE_PATH, j->subject, s->profile->name);
+        for (size_t i = 0; i < j->plan.n_actions; i++) {
+                _cleanup_free_ char *reason = NULL;
+                int r;
+
+                r = enforce_action_check(s, j->plan.actions + i, &reason);
+                if (r < 0)
+                        return error_set(ret_error, r, "/%s: actions[%zu]: %s; move it away to start over",
+                                         JOURNAL_HARDEN_ENFORCE_PATH, i, reason ?: strerror(-r));
+        }
+        return 0;
 }
 
 /* The state drift compares against: per rule, status and evidence (no times: a re-run is byte-stable). */
@@ -81,11 +146,13 @@ static json_object *state_json(const HardenScan *s) {
 int harden_enforce(Host *h, const HardenEnforceOptions *o, FILE *out, json_object **ret_json, char **ret_error) {
         _cleanup_(harden_scan_freep) HardenScan *s = NULL;
         _cleanup_(json_object_putp) json_object *state = NULL;
-        HPlan p = {};
-        unsigned failed = 0, changed = 0;
+        _cleanup_(journal_done) Journal j = {};
+        _cleanup_free_ unsigned char *results = NULL;
+        _cleanup_free_ char *now_boot = NULL;
+        Plan p = {};
+        int failed = 0, r;
         _cleanup_(engine_lock_releasep) EngineLock *lock = NULL;
         const char *text;
-        int r;
 
         if (!o->dry_run) {
                 r = engine_lock_acquire(host_fs(h), NULL, &lock, ret_error);
@@ -95,99 +162,121 @@ int harden_enforce(Host *h, const HardenEnforceOptions *o, FILE *out, json_objec
         r = harden_scan(h, o->profile_path, &s, ret_error);
         if (r < 0)
                 return r;
-        r = enforce_build_plan(s, &p);
-        if (r < 0) {
-                enforce_plan_free(&p);
-                return error_set(ret_error, r, "planning failed: %s", strerror(-r));
-        }
-        if (o->dry_run) {
-                if (out) {
-                        fprintf(out, "%zu action(s) would run:\n", p.n);
-                        for (size_t i = 0; i < p.n; i++) {
-                                _cleanup_(text_esc_done) TextEsc e = {};
-
-                                fprintf(out, "  %-15s %-45s (%s)\n", action_kind_to_string(p.actions[i].kind),
-                                        text_esc(&e, p.actions[i].target), text_esc(&e, p.actions[i].rules));
+        now_boot = journal_boot_id(host_fs(h));
+        if (!now_boot)
+                return -ENOMEM;
+        r = journal_load(host_fs(h), JOURNAL_HARDEN_ENFORCE, &j, ret_error);
+        if (r < 0)
+                return r;
+        if (r > 0 && streq(j.state, JOURNAL_APPLYING)) {
+                /* an interrupted run: continued (--resume) or reported, never replaced by a fresh plan */
+                if (o->dry_run) {
+                        plan_drop_finished(&j.plan);
+                        if (out) {
+                                fprintf(out, "An unfinished harden enforce run (%s) is recorded in /%s; harden enforce "
+                                        "--resume continues it with these %zu action(s):\n", j.state,
+                                        JOURNAL_HARDEN_ENFORCE_PATH, j.plan.n_actions);
+                                print_planned(&j.plan, out);
                         }
+                        if (ret_json) {
+                                *ret_json = json_object_new_object();
+                                json_object_object_add(*ret_json, "schema", json_object_new_string("cchost.plan/v1"));
+                                json_object_object_add(*ret_json, "dry_run", json_object_new_boolean(true));
+                                json_object_object_add(*ret_json, "journal", json_object_new_string(j.state));
+                                json_object_object_add(*ret_json, "actions", plan_json(&j.plan, NULL));
+                        }
+                        return 0;
                 }
-                if (ret_json) {
-                        *ret_json = json_object_new_object();
-                        json_object_object_add(*ret_json, "schema", json_object_new_string("cchost.plan/v1"));
-                        json_object_object_add(*ret_json, "dry_run", json_object_new_boolean(true));
-                        json_object_object_add(*ret_json, "actions", plan_json(&p));
+                if (!o->resume)
+                        return error_set(ret_error, -EBUSY, "a harden enforce run was interrupted (/%s); continue it "
+                                         "with harden enforce --resume", JOURNAL_HARDEN_ENFORCE_PATH);
+                r = journal_matches_profile(&j, s, ret_error);
+                if (r < 0)
+                        return r;
+                if (out)
+                        fputs("Resuming the interrupted run.\n", out);
+                if (journal_take_boot(&j, now_boot) < 0)
+                        return -ENOMEM;
+        } else {
+                r = enforce_build_plan(s, &p);
+                if (r < 0) {
+                        plan_done(&p);
+                        return error_set(ret_error, r, "planning failed: %s", strerror(-r));
                 }
-                enforce_plan_free(&p);
-                return 0;
+                if (o->dry_run) {
+                        if (out) {
+                                fprintf(out, "%zu action(s) would run:\n", p.n_actions);
+                                print_planned(&p, out);
+                        }
+                        if (ret_json) {
+                                *ret_json = json_object_new_object();
+                                json_object_object_add(*ret_json, "schema", json_object_new_string("cchost.plan/v1"));
+                                json_object_object_add(*ret_json, "dry_run", json_object_new_boolean(true));
+                                json_object_object_add(*ret_json, "actions", plan_json(&p, NULL));
+                        }
+                        plan_done(&p);
+                        return 0;
+                }
+                r = journal_begin(&j, JOURNAL_HARDEN_ENFORCE, s->profile->name, now_boot, &p);
+                if (r < 0) {
+                        plan_done(&p);
+                        return r;
+                }
+                /* nothing to do: nothing journaled */
+                if (j.plan.n_actions > 0) {
+                        r = journal_write(host_fs(h), &j);
+                        if (r < 0)
+                                return error_set(ret_error, r, "cannot write /%s: %s", JOURNAL_HARDEN_ENFORCE_PATH,
+                                                 strerror(-r));
+                }
         }
 
-        if (p.n > 0) {
-                r = journal_write(h, &p);
-                if (r < 0) {
-                        enforce_plan_free(&p);
-                        return error_set(ret_error, r, "cannot write /%s: %s", HARDEN_JOURNAL_PATH, strerror(-r));
-                }
-        }
-        for (size_t i = 0; i < p.n; i++) {
-                HAction *a = p.actions + i;
-                _cleanup_free_ char *error = NULL;
-
-                host_set_detail(h, "%s", "");
-                r = enforce_run_action(h, s, a, &error);
-                if (r < 0) {
-                        failed++;
-                        (void) enforce_set_str(&a->status, "failed");
-                        (void) enforce_set_str(&a->error, error ?: strerror(-r));
-                } else {
-                        changed += r > 0;
-                        (void) enforce_set_str(&a->status, r > 0 ? "done" : "unchanged");
-                }
-                if (out) {
-                        _cleanup_(text_esc_done) TextEsc e = {};
-
-                        fprintf(out, "%-9s %-15s %-45s%s%s\n", a->status, action_kind_to_string(a->kind),
-                                text_esc(&e, a->target), a->error ? "  " : "", text_esc(&e, a->error));
-                }
-                r = journal_write(h, &p);
-                if (r < 0) {
-                        enforce_plan_free(&p);
-                        return error_set(ret_error, r, "cannot write /%s: %s", HARDEN_JOURNAL_PATH, strerror(-r));
-                }
+        results = calloc(j.plan.n_actions + 1, 1);
+        if (!results)
+                return -ENOMEM;
+        EnforceRun e = { .host = h, .scan = s, .out = out, .results = results };
+        if (j.plan.n_actions > 0) {
+                failed = journal_apply(host_fs(h), &j,
+                                       &(JournalApplier) { .apply = enforce_apply_one, .finished = enforce_finished,
+                                                           .userdata = &e, .keep_going = true }, ret_error);
+                if (failed < 0)
+                        return failed;
         }
 
         /* verify, and record the state drift is measured against */
         r = harden_rescan(h, s);
-        if (r < 0) {
-                enforce_plan_free(&p);
+        if (r < 0)
                 return error_set(ret_error, r, "re-checking failed: %s", strerror(-r));
-        }
         state = state_json(s);
-        if (!state) {
-                enforce_plan_free(&p);
+        if (!state)
                 return -ENOMEM;
-        }
         text = json_object_to_json_string_ext(json_sanitize_utf8(state),
                                               JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
         r = hostfs_write_file_atomic(host_fs(h), HARDEN_STATE_PATH, text, strlen(text), 0600);
-        if (r < 0) {
-                enforce_plan_free(&p);
+        if (r < 0)
                 return error_set(ret_error, r, "cannot write /%s: %s", HARDEN_STATE_PATH, strerror(-r));
+        /* over only once the state is recorded: a run killed before is still "applying", and resumed */
+        if (j.plan.n_actions > 0) {
+                r = journal_set_state(host_fs(h), &j, failed ? JOURNAL_FAILED : JOURNAL_COMPLETE);
+                if (r < 0)
+                        return error_set(ret_error, r, "cannot write /%s: %s", JOURNAL_HARDEN_ENFORCE_PATH, strerror(-r));
         }
         if (out) {
                 HardenCounts c;
 
                 harden_scan_count(s, &c);
-                fprintf(out, "\n%zu action(s): %u changed, %u failed. After enforce: %u pass, %u fail, %u waived, "
-                        "%u unknown, %u skipped\n", p.n, changed, failed, c.pass, c.fail, c.waived, c.unknown, c.skip);
+                fprintf(out, "\n%zu action(s): %u changed, %d failed. After enforce: %u pass, %u fail, %u waived, "
+                        "%u unknown, %u skipped\n", j.plan.n_actions, e.changed, failed, c.pass, c.fail, c.waived,
+                        c.unknown, c.skip);
         }
         if (ret_json) {
                 *ret_json = json_object_new_object();
                 json_object_object_add(*ret_json, "schema", json_object_new_string("cchost.apply/v1"));
-                json_object_object_add(*ret_json, "actions", plan_json(&p));
-                json_object_object_add(*ret_json, "changed", json_object_new_int((int) changed));
-                json_object_object_add(*ret_json, "failed", json_object_new_int((int) failed));
+                json_object_object_add(*ret_json, "actions", plan_json(&j.plan, results));
+                json_object_object_add(*ret_json, "changed", json_object_new_int((int) e.changed));
+                json_object_object_add(*ret_json, "failed", json_object_new_int(failed));
                 json_object_object_add(*ret_json, "after", harden_scan_to_json(s, "cchost.check/v1"));
         }
-        enforce_plan_free(&p);
         return failed ? 1 : 0;
 }
 

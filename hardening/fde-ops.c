@@ -6,6 +6,7 @@
 #include "fde-luks.h"
 #include "fde-policy.h"
 #include "finding.h"
+#include "journal.h"
 #include "lock.h"
 #include "log.h"
 
@@ -17,54 +18,16 @@ static void erase_freep(char **p) {
 }
 #define _cleanup_erase_ _cleanup_(erase_freep)
 
-/* ---- journal: var/lib/cchost/fde/<uuid>.json, one operation in flight per volume ---- */
+/*
+ * ---- journal: the engine's one journal (journal.h), var/lib/cchost/journal/disk-<uuid>.json, one
+ * operation in flight per volume: its subject is the operation (enroll, rotate, reseal), its one
+ * action the step in flight (fde-bind, fde-recovery) on the device. The LUKS2 header stays the truth
+ * for reencryption (fde-reencrypt.c); this journal only says which step to finish. ----
+ */
 
-static char *journal_path(struct crypt_device *cd) {
-        char *p;
-
-        if (asprintf(&p, FDE_JOURNAL_DIR "/%s.json", strempty(crypt_get_uuid(cd))) < 0)
-                return NULL;
-        return p;
-}
-
-static int journal_write(HostFs *fs, struct crypt_device *cd, json_object *j) {
-        _cleanup_free_ char *path = journal_path(cd);
-        const char *text;
-        int r;
-
-        if (!path)
-                return -ENOMEM;
-        text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-        r = hostfs_mkdir_p(fs, FDE_JOURNAL_DIR, 0700);
-        if (r >= 0)
-                r = hostfs_write_file_atomic(fs, path, text, strlen(text), 0600);
-        return r < 0 ? r : 0;
-}
-
-static int journal_read(HostFs *fs, struct crypt_device *cd, json_object **ret) {
-        _cleanup_free_ char *path = journal_path(cd), *text = NULL;
-        size_t size;
-        int r;
-
-        if (!path)
-                return -ENOMEM;
-        r = hostfs_read_file(fs, path, 1024 * 1024, &text, &size);
-        if (r == -ENOENT) {
-                *ret = NULL;
-                return 0;
-        }
-        if (r < 0)
-                return r;
-        *ret = json_tokener_parse(text);
-        if (!*ret || !json_object_is_type(*ret, json_type_object))
-                return -EBADMSG;
-        return 1;
-}
-
-static int journal_remove(HostFs *fs, struct crypt_device *cd) {
-        _cleanup_free_ char *path = journal_path(cd);
-
-        return path ? hostfs_unlink(fs, path) : -ENOMEM;
+/* Older versions' journal: var/lib/cchost/fde/<uuid>.json, read once and removed with the new one. */
+static int legacy_journal_path(struct crypt_device *cd, char **ret) {
+        return asprintf(ret, FDE_JOURNAL_DIR "/%s.json", strempty(crypt_get_uuid(cd))) < 0 ? -ENOMEM : 0;
 }
 
 static int jint(json_object *j, const char *key, int def) {
@@ -81,23 +44,120 @@ static const char *jstr(json_object *j, const char *key) {
                        json_object_get_string(v) : NULL;
 }
 
-/* The journal records the new sealed object as the token would: it is sealed, so safe at rest, and
- * unsealing it again after a crash tells which keyslot is the new one. */
-static json_object *journal_new(const char *operation, const char *device, const Tpm2Sealed *s, int old_token,
-                                int old_slot) {
-        json_object *j = json_object_new_object();
-        _cleanup_free_ char *token = NULL;
+/* The step in flight as a one-action plan, journaled as started (a rerun finishes it). */
+static int journal_step(HostFs *fs, struct crypt_device *cd, const char *operation, const char *device, ActionKind kind,
+                        const Tpm2Sealed *s, int old_token, int old_slot, uint32_t slots_before) {
+        _cleanup_(journal_done) Journal j = {};
+        _cleanup_free_ char *boot = NULL;
+        Plan p = {};
+        Action *a;
+        int r;
 
-        if (!j)
-                return NULL;
-        json_object_object_add(j, "operation", json_object_new_string(operation));
-        json_object_object_add(j, "device", json_object_new_string(device));
-        json_object_object_add(j, "step", json_object_new_string("sealed"));
-        if (s && fde_tpm2_token_format(s, 0, &token) >= 0)
-                json_object_object_add(j, "sealed", json_object_new_string(token));
-        json_object_object_add(j, "old_token", json_object_new_int(old_token));
-        json_object_object_add(j, "old_slot", json_object_new_int(old_slot));
-        return j;
+        if (!crypt_get_uuid(cd))
+                return -EBADMSG;
+        p.actions = calloc(1, sizeof(Action));
+        if (!p.actions)
+                return -ENOMEM;
+        p.n_actions = 1;
+        a = p.actions;
+        *a = (Action) { .kind = kind, .state = ACTION_STARTED, .old_token = old_token, .old_slot = old_slot,
+                        .slots_before = slots_before, .mode = 0600 };
+        a->id = strdup(action_kind_to_string(kind));
+        a->target = strdup(device);
+        if (asprintf(&a->description, "%s %s: %s", operation, device,
+                     kind == ACTION_FDE_BIND ? "bind the new TPM2 keyslot and token, then drop the old ones"
+                                             : "add and escrow the recovery keyslot") < 0)
+                a->description = NULL;
+        if (!a->id || !a->target || !a->description) {
+                plan_done(&p);
+                return -ENOMEM;
+        }
+        if (s) {
+                r = fde_tpm2_token_format(s, 0, &a->sealed);
+                if (r < 0) {
+                        plan_done(&p);
+                        return r;
+                }
+        }
+        boot = journal_boot_id(fs);
+        if (!boot) {
+                plan_done(&p);
+                return -ENOMEM;
+        }
+        r = journal_begin_instance(&j, JOURNAL_DISK, crypt_get_uuid(cd), operation, boot, &p);
+        if (r < 0) {
+                plan_done(&p);
+                return r;
+        }
+        return journal_write(fs, &j);
+}
+
+/* An older version's journal, as the one step it recorded. */
+static int legacy_journal_read(HostFs *fs, struct crypt_device *cd, Journal *ret) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        const char *step, *op;
+        Action *a;
+        int r;
+
+        if (legacy_journal_path(cd, &path) < 0)
+                return -ENOMEM;
+        r = hostfs_read_file(fs, path, 1024 * 1024, &text, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        o = json_tokener_parse(text);
+        step = o ? jstr(o, "step") : NULL;
+        op = o ? jstr(o, "operation") : NULL;
+        if (!step || !op)
+                return -EBADMSG;
+        *ret = (Journal) { .operation = JOURNAL_DISK };
+        ret->plan.actions = calloc(1, sizeof(Action));
+        ret->subject = strdup(op);
+        if (!ret->plan.actions || !ret->subject) {
+                journal_done(ret);
+                return -ENOMEM;
+        }
+        ret->plan.n_actions = 1;
+        a = ret->plan.actions;
+        *a = (Action) { .kind = streq(step, "recovery") ? ACTION_FDE_RECOVERY : ACTION_FDE_BIND, .state = ACTION_STARTED,
+                        .old_token = jint(o, "old_token", -1), .old_slot = jint(o, "old_slot", -1),
+                        .slots_before = (uint32_t) jint(o, "slots_before", 0) };
+        if (streq(step, "sealed") && jstr(o, "sealed"))
+                a->sealed = strdup(jstr(o, "sealed"));
+        else if (!streq(step, "recovery"))
+                a->state = ACTION_DONE; /* nothing this version knows how to finish */
+        return 1;
+}
+
+static int fde_journal_read(HostFs *fs, struct crypt_device *cd, Journal *ret, char **ret_why) {
+        int r;
+
+        if (!crypt_get_uuid(cd))
+                return 0;
+        r = journal_load_instance(fs, JOURNAL_DISK, crypt_get_uuid(cd), ret, ret_why);
+        if (r != 0)
+                return r;
+        return legacy_journal_read(fs, cd, ret);
+}
+
+static int fde_journal_remove(HostFs *fs, struct crypt_device *cd) {
+        _cleanup_free_ char *path = NULL, *legacy = NULL;
+        int r;
+
+        if (!crypt_get_uuid(cd))
+                return 0;
+        r = journal_path_for(JOURNAL_DISK, crypt_get_uuid(cd), &path);
+        if (r < 0)
+                return r;
+        r = hostfs_unlink(fs, path);
+        if (r < 0)
+                return r;
+        if (legacy_journal_path(cd, &legacy) < 0)
+                return -ENOMEM;
+        r = hostfs_unlink(fs, legacy);
+        return r < 0 ? r : 0;
 }
 
 /* ---- the safe order for one sealed secret ---- */
@@ -276,28 +336,28 @@ static int single_key_file(const FdeOptions *o, const char *device, const char *
 /* Finishes what a journal says was in flight; auth opens any slot (may be NULL). */
 static int journal_resume(struct crypt_device *cd, const char *device, const FdeOptions *o, Tpm2Context *tpm,
                           const char *auth, size_t auth_size, char **ret_error) {
-        _cleanup_(json_object_putp) json_object *j = NULL;
-        const char *op, *sealed, *step;
+        _cleanup_(journal_done) Journal j = {};
+        _cleanup_free_ char *why = NULL;
+        const Action *step;
         int r;
 
-        r = journal_read(o->fs, cd, &j);
+        r = fde_journal_read(o->fs, cd, &j, &why);
         if (r < 0)
-                return fde_fail(ret_error, r, "%s: the FDE journal is unreadable: %s", device, strerror(-r));
+                return fde_fail(ret_error, r, "%s: the FDE journal is unreadable: %s", device, why ?: strerror(-r));
         if (r == 0)
                 return 0;
-        op = jstr(j, "operation");
-        step = jstr(j, "step");
-        sealed = jstr(j, "sealed");
-        fde_notice(o, LOG_INFO, "%s: finishing an interrupted %s (step %s)", device, strempty(op), strempty(step));
+        step = journal_first_left(&j);
+        fde_notice(o, LOG_INFO, "%s: finishing an interrupted %s (step %s)", device, strempty(j.subject),
+                   step ? action_kind_to_string(step->kind) : "none");
 
-        if (sealed && step && streq(step, "sealed")) {
+        if (step && step->kind == ACTION_FDE_BIND && step->sealed) {
                 FdeTpm2Token t;
                 Tpm2Sealed s;
                 _cleanup_erase_ char *pass = NULL, *old_pass = NULL;
                 const char *a = auth;
                 size_t as = auth_size;
 
-                r = fde_tpm2_token_parse(sealed, &t, NULL);
+                r = fde_tpm2_token_parse(step->sealed, &t, NULL);
                 if (r < 0)
                         return fde_fail(ret_error, r, "%s: the FDE journal holds a malformed token", device);
                 r = fde_unseal_token(tpm, &t, &pass);
@@ -306,7 +366,7 @@ static int journal_resume(struct crypt_device *cd, const char *device, const Fde
                         /* the old slot and token were never removed before the new ones worked */
                         fde_notice(o, LOG_WARNING, "%s: cannot unseal the interrupted operation's secret (%s); dropping it, the "
                                     "old keyslots are intact", device, strerror(-r));
-                        return journal_remove(o->fs, cd);
+                        return fde_journal_remove(o->fs, cd);
                 }
                 if (!a) {
                         /* authorise a missing new slot with the old TPM token */
@@ -315,7 +375,7 @@ static int journal_resume(struct crypt_device *cd, const char *device, const Fde
 
                         (void) fde_load_tpm2_tokens(cd, tokens, FDE_TOKENS_MAX, &n);
                         for (size_t i = 0; i < n && !old_pass; i++)
-                                if (!tokens[i].broken && tokens[i].id == jint(j, "old_token", -1))
+                                if (!tokens[i].broken && tokens[i].id == step->old_token)
                                         (void) fde_unseal_token(tpm, &tokens[i].token, &old_pass);
                         fde_tokens_done(tokens, n);
                         a = old_pass ?: "";
@@ -323,15 +383,14 @@ static int journal_resume(struct crypt_device *cd, const char *device, const Fde
                 }
                 tpm2_context_flush_cache(tpm);
                 fde_tpm2_token_sealed(&t, 0, &s);
-                r = install_sealed(cd, device, &s, pass, a, as, jint(j, "old_token", -1), jint(j, "old_slot", -1),
-                                   ret_error);
+                r = install_sealed(cd, device, &s, pass, a, as, step->old_token, step->old_slot, ret_error);
                 fde_tpm2_token_done(&t);
                 if (r < 0)
                         return r;
         }
-        if (step && streq(step, "recovery")) {
+        if (step && step->kind == ACTION_FDE_RECOVERY) {
                 /* killed while adding the recovery slot: a slot nobody knows the passphrase of may exist */
-                uint32_t before = (uint32_t) jint(j, "slots_before", 0);
+                uint32_t before = step->slots_before;
 
                 for (int k = 0; k < crypt_keyslot_max(CRYPT_LUKS2) && k < 32; k++)
                         if (slot_active(cd, k) && !(before & (UINT32_C(1) << k)) &&
@@ -340,11 +399,11 @@ static int journal_resume(struct crypt_device *cd, const char *device, const Fde
                                 (void) crypt_keyslot_destroy(cd, k);
                         }
         }
-        r = journal_remove(o->fs, cd);
+        r = fde_journal_remove(o->fs, cd);
         if (r < 0)
                 return r;
         /* an interrupted enrolment is finished by the rerun, not repeated */
-        return op && streq(op, "enroll") ? 1 : 0;
+        return (j.subject && streq(j.subject, "enroll")) ? 1 : 0;
 }
 
 /* The recovery keyslot: generated passphrase, argon2id, escrowed before it is relied on. */
@@ -427,7 +486,6 @@ int fde_enroll(const char *device, const FdeOptions *o, char **ret_error) {
         _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
         _cleanup_(tpm2_context_freep) Tpm2Context *tpm = NULL;
         _cleanup_erase_ char *unlock = NULL, *pass = NULL;
-        _cleanup_(json_object_putp) json_object *j = NULL;
         const char *key_file = NULL;
         Tpm2Sealed s = {};
         size_t unlock_size = 0;
@@ -485,8 +543,7 @@ int fde_enroll(const char *device, const FdeOptions *o, char **ret_error) {
                 r = seal_new(tpm, o->pcr_mask ?: UINT32_C(1) << 7, TPM2_BANK_SHA256, &s, &pass, device, ret_error);
                 if (r < 0)
                         return r;
-                j = journal_new("enroll", device, &s, -1, -1);
-                r = j ? journal_write(o->fs, cd, j) : -ENOMEM;
+                r = journal_step(o->fs, cd, "enroll", device, ACTION_FDE_BIND, &s, -1, -1, 0);
                 if (r < 0) {
                         tpm2_sealed_done(&s);
                         return fde_fail(ret_error, r, "%s: cannot write the journal: %s", device, strerror(-r));
@@ -504,20 +561,14 @@ int fde_enroll(const char *device, const FdeOptions *o, char **ret_error) {
                 for (int k = 0; k < crypt_keyslot_max(CRYPT_LUKS2) && k < 32; k++)
                         if (slot_active(cd, k))
                                 before |= UINT32_C(1) << k;
-                json_object_put(j);
-                j = journal_new("enroll", device, NULL, -1, -1);
-                if (!j)
-                        return -ENOMEM;
-                json_object_object_add(j, "step", json_object_new_string("recovery"));
-                json_object_object_add(j, "slots_before", json_object_new_int64(before));
-                r = journal_write(o->fs, cd, j);
+                r = journal_step(o->fs, cd, "enroll", device, ACTION_FDE_RECOVERY, NULL, -1, -1, before);
                 if (r < 0)
                         return fde_fail(ret_error, r, "%s: cannot write the journal: %s", device, strerror(-r));
                 r = add_recovery(cd, device, o, unlock, unlock_size, ret_error);
                 if (r < 0)
                         return r;
         }
-        r = journal_remove(o->fs, cd);
+        r = fde_journal_remove(o->fs, cd);
         if (r < 0)
                 return fde_fail(ret_error, r, "%s: cannot remove the journal: %s", device, strerror(-r));
         /* the TPM keyslot's age for the rotation policy starts now */
@@ -563,7 +614,6 @@ static int rebind(const char *device, const FdeOptions *o, bool reseal, char **r
         (void) fde_load_tpm2_tokens(cd, tokens, FDE_TOKENS_MAX, &n);
         for (size_t i = 0; i < n && r >= 0; i++) {
                 _cleanup_erase_ char *old = NULL, *pass = NULL;
-                _cleanup_(json_object_putp) json_object *j = NULL;
                 const char *why, *auth;
                 size_t auth_size;
                 Tpm2Sealed s = {};
@@ -601,8 +651,8 @@ static int rebind(const char *device, const FdeOptions *o, bool reseal, char **r
                              ret_error);
                 if (r < 0)
                         break;
-                j = journal_new(reseal ? "reseal" : "rotate", device, &s, tokens[i].id, tokens[i].token.keyslot);
-                r = j ? journal_write(o->fs, cd, j) : -ENOMEM;
+                r = journal_step(o->fs, cd, reseal ? "reseal" : "rotate", device, ACTION_FDE_BIND, &s, tokens[i].id,
+                                 tokens[i].token.keyslot, 0);
                 if (r < 0) {
                         tpm2_sealed_done(&s);
                         r = fde_fail(ret_error, r, "%s: cannot write the journal: %s", device, strerror(-r));
@@ -616,7 +666,7 @@ static int rebind(const char *device, const FdeOptions *o, bool reseal, char **r
                                    ret_error);
                 tpm2_sealed_done(&s);
                 if (r >= 0)
-                        r = journal_remove(o->fs, cd);
+                        r = fde_journal_remove(o->fs, cd);
                 done++;
         }
         fde_tokens_done(tokens, n);

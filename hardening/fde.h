@@ -5,7 +5,8 @@
  * LUKS2 disk encryption bound to the TPM2: status, enrolment, keyslot and volume-key rotation,
  * resealing after PCR changes. Devices are operator paths on the real filesystem (a block device or
  * an image file), never under --root; the journal and the escrowed recovery keys live under the
- * root (var/lib/cchost/fde/, var/lib/cchost/escrow/), written atomically through hostfs.
+ * root (the engine's journal, journal.h: var/lib/cchost/journal/disk-<uuid>.json; var/lib/cchost/escrow/),
+ * written atomically through hostfs.
  *
  * Every mutating operation keeps the volume openable at every instant: seal -> add keyslot ->
  * verify -> write token -> only then remove the old token and slot, never the last active slot.
@@ -21,7 +22,7 @@
 
 #include "hostfs.h"
 
-#define FDE_JOURNAL_DIR "var/lib/cchost/fde"
+#define FDE_JOURNAL_DIR "var/lib/cchost/fde"  /* older versions' journal: finished and removed */
 #define FDE_ESCROW_DIR "var/lib/cchost/escrow"
 #define FDE_ESCROW_CERT_DEFAULT "etc/cchost/escrow-cert.pem"
 

@@ -19,7 +19,6 @@
 
 #define HARDEN_PROFILE_DEFAULT "cc-host.yaml"
 #define HARDEN_WAIVERS_PATH "etc/cchost/waivers.yaml"
-#define HARDEN_JOURNAL_PATH "var/lib/cchost/harden-journal.json"
 #define HARDEN_STATE_PATH "var/lib/cchost/harden-state.json"
 
 typedef enum CheckType {
@@ -157,10 +156,15 @@ json_object *harden_result_to_json(const HardenResult *r, time_t now);
 json_object *harden_scan_to_json(const HardenScan *s, const char *schema);
 void harden_scan_print_text(const HardenScan *s, FILE *out);
 
-/* enforce: dry_run only prints the plan. Returns 0 all applied, 1 some action failed, <0 error. */
+/*
+ * enforce: dry_run only prints the plan; resume continues an interrupted run recorded in the journal
+ * (journal.h: var/lib/cchost/journal/harden-enforce.json), without it such a run is an error (-EBUSY).
+ * Returns 0 all applied, 1 some action failed, <0 error.
+ */
 typedef struct HardenEnforceOptions {
         const char *profile_path;
         bool dry_run;
+        bool resume;
 } HardenEnforceOptions;
 int harden_enforce(Host *h, const HardenEnforceOptions *o, FILE *out, json_object **ret_json, char **ret_error);
 /* drift: 0 no drift, 1 drift, <0 error (no state recorded: -ENOENT). */

@@ -205,8 +205,8 @@ static const Verb verbs[] = {
           "file edit",
           OPTS_HOST | O(JSON), 0, verb_plan },
         { "provision", NULL, "[--root DIR] [--config FILE] [--tee auto|snp|tdx] [--libvirt-uri URI] provision [--dry-run] [--reboot] [--resume]",
-          "Apply the plan, journaled in /var/lib/cchost/journal.json, with at most one\n"
-          "reboot, then verify",
+          "Apply the plan, journaled in /var/lib/cchost/journal/provision.json, with at\n"
+          "most one reboot, then verify",
           OPTS_HOST | O(DRY_RUN) | O(REBOOT) | O(RESUME), VERB_MUTATING | VERB_DRY_RUN, verb_provision },
         { "baseline", "verify", "[--root DIR] [--config FILE] [--json] baseline verify [FILE [SIG]]",
           "Verify a certified baseline (default: the installed one) against the service's\n"
@@ -240,10 +240,11 @@ static const Verb verbs[] = {
           "Check the hardened host profile (every rule a finding; waivers from\n"
           "the root's /etc/cchost/waivers.yaml)",
           O(PROFILE) | O(JSON), 0, verb_harden },
-        { "harden", "enforce", "[--root DIR] [--profile FILE] [--json] harden enforce [--dry-run]",
-          "Apply the profile's remediations (--dry-run: plan only), journaled in\n"
-          "the root's /var/lib/cchost/harden-journal.json",
-          O(PROFILE) | O(JSON) | O(DRY_RUN), VERB_MUTATING | VERB_DRY_RUN, verb_harden },
+        { "harden", "enforce", "[--root DIR] [--profile FILE] [--json] harden enforce [--dry-run] [--resume]",
+          "Apply the profile's remediations (--dry-run: plan only), journaled in the\n"
+          "root's /var/lib/cchost/journal/harden-enforce.json; --resume continues an\n"
+          "interrupted run",
+          O(PROFILE) | O(JSON) | O(DRY_RUN) | O(RESUME), VERB_MUTATING | VERB_DRY_RUN, verb_harden },
         { "harden", "drift", "[--root DIR] [--profile FILE] [--json] harden drift", "What changed since the last enforce",
           O(PROFILE) | O(JSON), 0, verb_harden },
         { "report", "compliance", "[--root DIR] [--profile FILE] [--json] report compliance [--format json|xccdf|text] [--output FILE]",

@@ -44,7 +44,7 @@ static int harden_check(void) {
 static int harden_enforce_verb(void) {
         _cleanup_(host_freep) Host *h = NULL;
         _cleanup_(json_object_putp) json_object *o = NULL;
-        HardenEnforceOptions opts = { .profile_path = arg_profile, .dry_run = arg_dry_run };
+        HardenEnforceOptions opts = { .profile_path = arg_profile, .dry_run = arg_dry_run, .resume = arg_resume };
         char *error = NULL;
         int r;
 
@@ -83,7 +83,7 @@ int verb_harden(int argc, char *argv[]) {
                 return harden_enforce_verb();
         if (argc == 2 && streq(argv[1], "drift"))
                 return harden_drift_verb();
-        return log_error_errno(-EINVAL, "usage: cchostctl harden check [--json] | enforce [--dry-run] | drift");
+        return log_error_errno(-EINVAL, "usage: cchostctl harden check [--json] | enforce [--dry-run] [--resume] | drift");
 }
 
 /* Writes data to the operator's path on this machine: a temporary file next to it, fsync, rename. */

@@ -3,6 +3,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "host.h"
@@ -36,7 +37,8 @@ typedef enum ActionKind {
         ACTION_BIOS,            /* BIOS attributes over Redfish, applied at the next reset */
         ACTION_INSTALL_FILE,    /* copy a staged file into place once its SHA-256 is the certified one */
         ACTION_MICROCODE_RELOAD, /* late-load the installed microcode (policy and the minimum-revision rule allowing) */
-        /* harden enforce's actions (hardening/enforce-*.c); not part of a provisioning journal */
+        /* harden enforce's actions (hardening/enforce-*.c): the target is a file, unit or sysctl key, the
+         * fixes the profile's rule ids; a journal of one operation holds only its own kinds (journal.h) */
         ACTION_SYSCTL_FILE,
         ACTION_SYSCTL_RUNTIME,
         ACTION_MODPROBE_FILE,
@@ -47,6 +49,9 @@ typedef enum ActionKind {
         ACTION_UNIT_MASK,
         ACTION_UNIT_ENABLE,
         ACTION_FILE_LINE,
+        /* the disk operations' steps (hardening/fde-ops.c): the target is the device */
+        ACTION_FDE_BIND,        /* sealed secret -> keyslot -> systemd-tpm2 token -> drop the old token and slot */
+        ACTION_FDE_RECOVERY,    /* add, verify and escrow the recovery keyslot */
         _ACTION_KIND_MAX,
         _ACTION_KIND_INVALID = -EINVAL,
 } ActionKind;
@@ -74,6 +79,10 @@ typedef struct Action {
         char *attributes;       /* BIOS: the JSON object of attributes to set */
         char *source;           /* INSTALL_FILE: the staged file, root-relative (path is the destination) */
         char *sha256;           /* INSTALL_FILE: the certified digest, hex */
+        char *target;           /* harden enforce's kinds: the file, unit or sysctl key; FDE: the device */
+        char *sealed;           /* FDE_BIND: the new systemd-tpm2 token (sealed, so safe at rest) */
+        int old_token, old_slot; /* FDE_BIND: what it replaces (-1: nothing) */
+        uint32_t slots_before;  /* FDE_RECOVERY: the active keyslots before it began */
         bool reboot;            /* takes effect at the next boot */
         char **fixes;           /* finding ids */
         ActionState state;
@@ -103,7 +112,7 @@ void plan_drop_finished(Plan *p);
 int plan_build(struct EngineRun *run, const Config *config, const Report *report, char *const *only, Plan *ret, char **ret_error);
 
 /*
- * Serializer (cchost.plan/v1) and its reader, shared by "plan --json" and the journal. The reader
+ * Serializer (cchost.plan/v1) and its reader, shared by "plan --json" and the journal (journal.h). The reader
  * validates like any input reader: typed, bounded fields, known kinds, descriptions required, modes
  * at most 0777, normalized paths; -EBADMSG with the field and the problem in *ret_error.
  */

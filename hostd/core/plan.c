@@ -32,6 +32,8 @@ static const char *const kind_table[_ACTION_KIND_MAX] = {
         [ACTION_UNIT_MASK] = "unit-mask",
         [ACTION_UNIT_ENABLE] = "unit-enable",
         [ACTION_FILE_LINE] = "file-line",
+        [ACTION_FDE_BIND] = "fde-bind",
+        [ACTION_FDE_RECOVERY] = "fde-recovery",
 };
 
 static const char *const state_table[_ACTION_STATE_MAX] = {
@@ -92,6 +94,8 @@ static void action_done(Action *a) {
         free(a->attributes);
         free(a->source);
         free(a->sha256);
+        free(a->target);
+        free(a->sealed);
         strv_free(a->fixes);
         free(a->error);
 }
@@ -653,6 +657,24 @@ static int json_field_bool(json_object *o, const char *where, const char *key, b
         return 0;
 }
 
+/* An integer field in [min, max]; min when absent. */
+static int json_field_int(json_object *o, const char *where, const char *key, int min, int max, int *ret,
+                          char **ret_error) {
+        json_object *v;
+        int64_t i;
+
+        *ret = min;
+        if (!json_object_object_get_ex(o, key, &v))
+                return 0;
+        if (!json_object_is_type(v, json_type_int))
+                return error_set(ret_error, -EBADMSG, "%s.%s: expected a number", where, key);
+        i = json_object_get_int64(v);
+        if (i < min || i > max)
+                return error_set(ret_error, -EBADMSG, "%s.%s: %" PRIi64 " is not in %d..%d", where, key, i, min, max);
+        *ret = (int) i;
+        return 0;
+}
+
 /* A path field: normalized and absolute in the journal, root-relative in the Action. */
 static int json_field_path(json_object *o, const char *where, const char *key, char **ret, char **ret_error) {
         _cleanup_free_ char *p = NULL;
@@ -675,6 +697,18 @@ static const char *const kind_fields[_ACTION_KIND_MAX][4] = {
         [ACTION_BIOS] = { "attributes" },
         [ACTION_INSTALL_FILE] = { "path", "source", "sha256" },
         [ACTION_MICROCODE_RELOAD] = {},
+        [ACTION_SYSCTL_FILE] = { "target" },
+        [ACTION_SYSCTL_RUNTIME] = { "target" },
+        [ACTION_MODPROBE_FILE] = { "target" },
+        [ACTION_SSHD_FILES] = { "target" },
+        [ACTION_FSTAB] = { "target" },
+        [ACTION_FILE_MODE] = { "target" },
+        [ACTION_FILE_OWNER] = { "target" },
+        [ACTION_UNIT_MASK] = { "target" },
+        [ACTION_UNIT_ENABLE] = { "target" },
+        [ACTION_FILE_LINE] = { "target" },
+        [ACTION_FDE_BIND] = { "target", "sealed", "old_token", "old_slot" },
+        [ACTION_FDE_RECOVERY] = { "target", "slots_before" },
 };
 static const char *const common_fields[] = { "id", "kind", "description", "reboot", "fixes", "state", "error" };
 
@@ -701,8 +735,8 @@ static int action_from_json(json_object *ao, const char *where, Plan *p, char **
         if (r < 0)
                 return r;
         k = action_kind_from_string(kind);
-        /* harden enforce's kinds are not provisioning actions */
-        if (k < 0 || k > ACTION_MICROCODE_RELOAD)
+        /* which kinds a journal of one operation may hold is the journal reader's check (journal.c) */
+        if (k < 0)
                 return error_set(ret_error, -EBADMSG, "%s.kind: unknown action kind \"%s\"", where, kind);
         json_object_object_foreach(ao, key, val) {
                 (void) val;
@@ -781,7 +815,34 @@ static int action_from_json(json_object *ao, const char *where, Plan *p, char **
                 if (!sha256_hex_valid(a->sha256))
                         return error_set(ret_error, -EBADMSG, "%s.sha256: not 64 lowercase hex digits", where);
                 break;
+        case ACTION_MICROCODE_RELOAD:
+                break;
+        case ACTION_FDE_BIND:
+                if ((r = json_field_str(ao, where, "target", true, 4095, true, &a->target, ret_error)) < 0 ||
+                    (r = json_field_str(ao, where, "sealed", true, 64 * 1024, true, &a->sealed, ret_error)) < 0 ||
+                    (r = json_field_int(ao, where, "old_token", -1, 31, &a->old_token, ret_error)) < 0 ||
+                    (r = json_field_int(ao, where, "old_slot", -1, 31, &a->old_slot, ret_error)) < 0)
+                        return r;
+                break;
+        case ACTION_FDE_RECOVERY: {
+                int64_t before = 0;
+
+                if ((r = json_field_str(ao, where, "target", true, 4095, true, &a->target, ret_error)) < 0)
+                        return r;
+                if (json_object_object_get_ex(ao, "slots_before", &v)) {
+                        if (!json_object_is_type(v, json_type_int) || (before = json_object_get_int64(v)) < 0 ||
+                            before > UINT32_MAX)
+                                return error_set(ret_error, -EBADMSG, "%s.slots_before: not a keyslot mask", where);
+                }
+                a->slots_before = (uint32_t) before;
+                break;
+        }
         default:
+                /* harden enforce's: the file, unit or sysctl key, and the rules it is for */
+                if ((r = json_field_str(ao, where, "target", true, 4095, true, &a->target, ret_error)) < 0)
+                        return r;
+                if (strv_isempty(a->fixes))
+                        return error_set(ret_error, -EBADMSG, "%s.fixes: a %s action needs the rules it fixes", where, kind);
                 break;
         }
         return 0;

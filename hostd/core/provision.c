@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <openssl/evp.h>
-#include <signal.h>
 #include <stdarg.h>
 
 #include "lock.h"
@@ -8,195 +7,28 @@
 #include "engine.h"
 #include "escape.h"
 #include "parse-util.h"
+#include "journal.h"
 #include "provision.h"
 #include "plan-text.h"
 #include "redfish.h"
 #include "strv.h"
-#include "test-hooks.h"
 
-/* Journal states, in the order a run goes through them. */
-#define J_APPLYING "applying"
-#define J_AWAITING_REBOOT "awaiting-reboot"
-#define J_REBOOTING "rebooting"
-#define J_COMPLETE "complete"
-#define J_FAILED "failed"
-
-typedef struct Journal {
-        char *state;
-        char *boot_id;   /* the boot the actions ran in */
-        char *tee;
-        Plan plan;
-        unsigned writes; /* journal writes in this process (for crash tests) */
-} Journal;
-
-static void journal_done(Journal *j) {
-        j->state = mfree(j->state);
-        j->boot_id = mfree(j->boot_id);
-        j->tee = mfree(j->tee);
-        plan_done(&j->plan);
-}
+#define J_APPLYING JOURNAL_APPLYING
+#define J_AWAITING_REBOOT JOURNAL_AWAITING_REBOOT
+#define J_REBOOTING JOURNAL_REBOOTING
+#define J_COMPLETE JOURNAL_COMPLETE
+#define J_FAILED JOURNAL_FAILED
 
 static char *boot_id(Host *h) {
-        char *id = NULL;
-
-        if (hostfs_read_line(host_fs(h), "proc/sys/kernel/random/boot_id", &id) < 0)
-                return strdup("unknown");
-        return id;
-}
-/* The journal is state: a write-file action's diff is for the person reading the plan, and the
- * journal reader (plan_from_json) takes no such field. */
-static void journal_drop_diffs(json_object *o) {
-        json_object *plan, *actions;
-
-        if (!json_object_object_get_ex(o, "plan", &plan) || !json_object_object_get_ex(plan, "actions", &actions) ||
-            !json_object_is_type(actions, json_type_array))
-                return;
-        for (size_t i = 0; i < json_object_array_length(actions); i++)
-                json_object_object_del(json_object_array_get_idx(actions, i), "diff");
+        return journal_boot_id(host_fs(h));
 }
 
-
-static int journal_write(Host *h, Journal *j) {
-        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
-        const char *text;
-        int r;
-
-        if (!o)
-                return -ENOMEM;
-        json_object_object_add(o, "schema", json_object_new_string("cchost.journal/v1"));
-        json_object_object_add(o, "state", json_object_new_string(j->state));
-        json_object_object_add(o, "boot_id", json_object_new_string(j->boot_id));
-        json_object_object_add(o, "tee", json_object_new_string(j->tee));
-        json_object_object_add(o, "plan", plan_to_json(&j->plan));
-        journal_drop_diffs(o);
-        text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-        r = hostfs_write_file_atomic(host_fs(h), JOURNAL_PATH, text, strlen(text), 0600);
-        if (r < 0)
-                return r;
-
-        /* tests kill the run right after the Nth journal write, to prove every point resumes */
-        j->writes++;
-        if (test_hooks && test_hooks->crash_after_journal_write == j->writes)
-                raise(SIGKILL);
-        return 0;
-}
-
-static bool journal_state_known(const char *s) {
-        return streq(s, J_APPLYING) || streq(s, J_AWAITING_REBOOT) || streq(s, J_REBOOTING) || streq(s, J_COMPLETE) ||
-               streq(s, J_FAILED);
-}
-
-/* A required one-line string of the journal itself (state, boot_id, tee). */
-static int journal_field(json_object *o, const char *key, char **ret, char **ret_error) {
-        json_object *v;
-        const char *s;
-
-        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-                return error_set(ret_error, -EBADMSG, "/%s: %s: expected a string; move it away to start over",
-                                 JOURNAL_PATH, key);
-        s = json_object_get_string(v);
-        if ((size_t) json_object_get_string_len(v) != strlen(s) || strlen(s) > 256)
-                return error_set(ret_error, -EBADMSG, "/%s: %s: not a short string; move it away to start over",
-                                 JOURNAL_PATH, key);
-        for (const char *c = s; *c; c++)
-                if ((unsigned char) *c < 0x20 || *c == 0x7f)
-                        return error_set(ret_error, -EBADMSG, "/%s: %s: contains control characters; move it away "
-                                         "to start over", JOURNAL_PATH, key);
-        *ret = strdup(s);
-        return *ret ? 0 : -ENOMEM;
-}
-
-static int journal_load(Host *h, Journal *ret, char **ret_error) {
-        _cleanup_(json_object_putp) json_object *o = NULL;
-        _cleanup_free_ char *text = NULL, *reason = NULL;
-        json_object *v, *plan;
-        Journal j = {};
-        int r;
-
-        r = hostfs_read_file(host_fs(h), JOURNAL_PATH, 64 * 1024 * 1024, &text, NULL);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return error_set(ret_error, r, "/%s: %s", JOURNAL_PATH, strerror(-r));
-        o = json_tokener_parse(text);
-        if (!o || !json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "schema", &v) ||
-            !streq(strempty(json_object_get_string(v)), "cchost.journal/v1") ||
-            !json_object_object_get_ex(o, "plan", &plan))
-                return error_set(ret_error, -EBADMSG, "/%s is not a cchost journal; move it away to start over",
-                            JOURNAL_PATH);
-        json_object_object_foreach(o, key, val) {
-                (void) val;
-                if (!streq(key, "schema") && !streq(key, "state") && !streq(key, "boot_id") && !streq(key, "tee") &&
-                    !streq(key, "plan"))
-                        return error_set(ret_error, -EBADMSG, "/%s: unknown field \"%s\"; move it away to start over",
-                                         JOURNAL_PATH, key);
-        }
-        r = journal_field(o, "state", &j.state, ret_error);
-        if (r >= 0)
-                r = journal_field(o, "boot_id", &j.boot_id, ret_error);
-        if (r >= 0)
-                r = journal_field(o, "tee", &j.tee, ret_error);
-        if (r >= 0 && !journal_state_known(j.state))
-                r = error_set(ret_error, -EBADMSG, "/%s: state: unknown state \"%s\"; move it away to start over",
-                              JOURNAL_PATH, j.state);
-        if (r >= 0 && tee_from_string(j.tee) < 0)
-                r = error_set(ret_error, -EBADMSG, "/%s: tee: unknown TEE \"%s\"; move it away to start over",
-                              JOURNAL_PATH, j.tee);
-        if (r < 0) {
-                journal_done(&j);
-                return r;
-        }
-        r = plan_from_json(plan, &j.plan, &reason);
-        if (r < 0) {
-                journal_done(&j);
-                return error_set(ret_error, r, "/%s: %s; move it away to start over", JOURNAL_PATH,
-                                 reason ?: strerror(-r));
-        }
-        *ret = j;
-        return 1;
+static int journal_load_provision(Host *h, Journal *ret, char **ret_error) {
+        return journal_load(host_fs(h), JOURNAL_PROVISION, ret, ret_error);
 }
 
 static int set_state(Host *h, Journal *j, const char *state) {
-        char *s = strdup(state);
-
-        if (!s)
-                return -ENOMEM;
-        free(j->state);
-        j->state = s;
-        return journal_write(h, j);
-}
-
-static const Action *journal_first_left(const Journal *j) {
-        for (size_t i = 0; i < j->plan.n_actions; i++)
-                if (j->plan.actions[i].state != ACTION_DONE && j->plan.actions[i].state != ACTION_DEFERRED)
-                        return &j->plan.actions[i];
-        return NULL;
-}
-
-/*
- * A run that is not over: interrupted (applying), failed with steps left (the failed one first), or
- * applied and waiting for the reboot in this very boot. Such a run is continued, never replaced by a
- * fresh plan.
- */
-static bool journal_unfinished(const Journal *j, const char *now_boot) {
-        if (streq(j->state, J_APPLYING))
-                return true;
-        if (streq(j->state, J_FAILED))
-                return journal_first_left(j);
-        if (streq(j->state, J_AWAITING_REBOOT) || streq(j->state, J_REBOOTING))
-                return streq(j->boot_id, now_boot);
-        return false;
-}
-
-/* The actions about to run again are recorded as running in this boot. */
-static int journal_take_boot(Journal *j, const char *now_boot) {
-        char *b = strdup(now_boot);
-
-        if (!b)
-                return -ENOMEM;
-        free(j->boot_id);
-        j->boot_id = b;
-        return 0;
+        return journal_set_state(host_fs(h), j, state);
 }
 
 /* PATCH the attributes, then read the pending settings back: the BMC must have taken every one. */
@@ -373,7 +205,7 @@ int plan_host(Host *h, Tee tee, const char *config_path, Plan *ret_plan, Report 
         now_boot = boot_id(h);
         if (!now_boot)
                 return -ENOMEM;
-        r = journal_load(h, &j, ret_error);
+        r = journal_load_provision(h, &j, ret_error);
         if (r < 0)
                 return r;
         *ret_journal_state = NULL;
@@ -404,7 +236,7 @@ int provision_run_state(Host *h, bool *ret_running, bool *ret_awaiting_reboot) {
         bool awaiting;
         int r;
 
-        r = journal_load(h, &j, NULL);
+        r = journal_load_provision(h, &j, NULL);
         if (r < 0)
                 return r;
         if (r == 0) {
@@ -540,37 +372,43 @@ static int verify(EngineRun *run, Journal *j, Tee tee, FILE *out, char **ret_err
         return 0;
 }
 
+typedef struct ProvisionApply {
+        Host *host;
+        const Config *config;
+        FILE *out;
+} ProvisionApply;
+
+static int provision_apply_one(Action *a, size_t index, void *userdata, char **ret_reason) {
+        ProvisionApply *p = userdata;
+        int r;
+
+        (void) index;
+        r = apply_action(p->host, p->config, a);
+        if (r < 0 && host_detail(p->host)) {
+                *ret_reason = strdup(host_detail(p->host));
+                if (!*ret_reason)
+                        return -ENOMEM;
+        }
+        return r;
+}
+
+static void provision_started(const Action *a, void *userdata) {
+        ProvisionApply *p = userdata;
+
+        fprintf(p->out, "-> %s\n", a->description);
+}
+
 static int apply_journal(EngineRun *run, Journal *j, const ProvisionOptions *o, const Config *c, FILE *out,
                          char **ret_error) {
         Host *h = engine_run_host(run);
-        Tee tee = tee_from_string(j->tee);
+        Tee tee = tee_from_string(j->subject);
+        ProvisionApply p = { .host = h, .config = c, .out = out };
         int r;
 
-        for (size_t i = 0; i < j->plan.n_actions; i++) {
-                Action *a = &j->plan.actions[i];
-
-                if (a->state == ACTION_DONE || a->state == ACTION_DEFERRED)
-                        continue;
-                /* "started" means a crash hit it: every action is idempotent, so do it again */
-                a->state = ACTION_STARTED;
-                a->error = mfree(a->error);
-                r = journal_write(h, j);
-                if (r < 0)
-                        return error_set(ret_error, r, "cannot write the journal: %s", strerror(-r));
-                fprintf(out, "-> %s\n", a->description);
-                r = apply_action(h, c, a);
-                if (r < 0) {
-                        a->state = ACTION_FAILED;
-                        a->error = strdup(host_detail(h) ?: strerror(-r));
-                        (void) set_state(h, j, J_FAILED);
-                        return error_set(ret_error, r, "%s failed: %s", a->description, strempty(a->error));
-                }
-                if (a->state != ACTION_DEFERRED)
-                        a->state = ACTION_DONE;
-                r = journal_write(h, j);
-                if (r < 0)
-                        return error_set(ret_error, r, "cannot write the journal: %s", strerror(-r));
-        }
+        r = journal_apply(host_fs(h), j, &(JournalApplier) { .apply = provision_apply_one, .started = provision_started,
+                                                            .userdata = &p }, ret_error);
+        if (r < 0)
+                return r;
         r = finish(h, j, o, c, out, ret_error);
         if (r != -EAGAIN)
                 return r;
@@ -599,7 +437,7 @@ static int provision_locked(Host *h, const ProvisionOptions *o, FILE *out, char 
         if (!now_boot)
                 return -ENOMEM;
 
-        r = journal_load(h, &j, ret_error);
+        r = journal_load_provision(h, &j, ret_error);
         if (r < 0)
                 return r;
         if (r > 0 && (streq(j.state, J_APPLYING) || streq(j.state, J_AWAITING_REBOOT) || streq(j.state, J_REBOOTING))) {
@@ -611,7 +449,7 @@ static int provision_locked(Host *h, const ProvisionOptions *o, FILE *out, char 
                 if (!streq(j.boot_id, now_boot) && !streq(j.state, J_APPLYING)) {
                         /* the one reboot happened: only verification is left */
                         fputs("Rebooted since the changes were applied; verifying.\n", out);
-                        return verify(run, &j, tee_from_string(j.tee), out, ret_error);
+                        return verify(run, &j, tee_from_string(j.subject), out, ret_error);
                 }
                 if (!o->resume && !streq(j.state, J_APPLYING)) {
                         fputs("The changes are applied and wait for a reboot. Reboot, or run provision --resume "
@@ -681,13 +519,13 @@ static int provision_locked(Host *h, const ProvisionOptions *o, FILE *out, char 
                 return 1;
         }
 
-        journal_done(&j);
-        j = (Journal) { .plan = plan, .boot_id = TAKE_PTR(now_boot), .state = strdup(J_APPLYING),
-                        .tee = strdup(tee_to_string(report->tee)) };
-        if (!j.state || !j.tee)
-                return -ENOMEM;
+        r = journal_begin(&j, JOURNAL_PROVISION, tee_to_string(report->tee), now_boot, &plan);
+        if (r < 0) {
+                plan_done(&plan);
+                return r;
+        }
         plan_print_text(&j.plan, out);
-        r = journal_write(h, &j);
+        r = journal_write(host_fs(h), &j);
         if (r < 0)
                 return error_set(ret_error, r, "cannot write /%s: %s", JOURNAL_PATH, strerror(-r));
         return apply_journal(run, &j, o, config, out, ret_error);

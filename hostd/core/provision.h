@@ -4,8 +4,10 @@
 #include <stdio.h>
 
 #include "action.h"
+#include "journal.h"
 
-#define JOURNAL_PATH "var/lib/cchost/journal.json"
+/* provisioning's journal (journal.h) */
+#define JOURNAL_PATH JOURNAL_PROVISION_PATH
 #define PROVISIONED_PATH "var/lib/cchost/provisioned"
 #define REBOOT_REQUIRED_PATH "run/reboot-required"
 

@@ -176,6 +176,15 @@ json_object *plan_to_json(const Plan *p) {
                         json_object_object_add(ao, "source", json_object_new_string(path));
                         json_object_object_add(ao, "sha256", json_object_new_string(a->sha256));
                 }
+                if (a->kind >= ACTION_SYSCTL_FILE)
+                        json_object_object_add(ao, "target", json_object_new_string(a->target));
+                if (a->kind == ACTION_FDE_BIND) {
+                        json_object_object_add(ao, "sealed", json_object_new_string(a->sealed));
+                        json_object_object_add(ao, "old_token", json_object_new_int(a->old_token));
+                        json_object_object_add(ao, "old_slot", json_object_new_int(a->old_slot));
+                }
+                if (a->kind == ACTION_FDE_RECOVERY)
+                        json_object_object_add(ao, "slots_before", json_object_new_int64(a->slots_before));
                 json_object_object_add(ao, "reboot", json_object_new_boolean(a->reboot));
                 json_object_object_add(ao, "fixes", strv_to_json(a->fixes));
                 json_object_object_add(ao, "state", json_object_new_string(action_state_to_string(a->state)));

@@ -5,13 +5,16 @@
 #include <string.h>
 
 #include "action.h"
+#include "journal.h"
 #include "strv.h"
 
 /*
- * /var/lib/cchost/journal.json is input (anyone who can write under the root shapes it): the plan
- * reader must refuse or accept without reading out of bounds, what it accepts must keep the
- * journal's promises (a description, a mode of at most 0777, root-relative normalized paths), and it
- * must read back what the serializer writes of it.
+ * The journals under /var/lib/cchost/journal/ are input (anyone who can write under the root shapes
+ * them): the journal reader (journal_parse, for every operation, cchost.journal/v2 and the older v1)
+ * and the plan reader must refuse or accept without reading out of bounds, what they accept must
+ * keep the journal's promises (a description, a mode of at most 0777, root-relative normalized
+ * paths, only the operation's kinds, a target and its rules for harden enforce's), and the plan must
+ * read back what the serializer writes of it.
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,6 +42,34 @@ static void check_accepted(const Plan *p) {
                         abort();
                 if (a->kind == ACTION_RUN && (strv_isempty(a->argv) || a->argv[0][0] != '/'))
                         abort();
+                if (a->kind >= ACTION_SYSCTL_FILE && a->kind <= ACTION_FILE_LINE && (!a->target || strv_isempty(a->fixes)))
+                        abort();
+                if (a->kind == ACTION_FDE_BIND && (!a->target || !a->sealed))
+                        abort();
+        }
+}
+
+/* The whole document as each operation's journal: refused with a reason, or a journal of its kinds. */
+static void check_journal(const char *text) {
+        for (JournalOperation op = 0; op < _JOURNAL_OPERATION_MAX; op++) {
+                const char *path = journal_path(op) ?: "var/lib/cchost/journal/disk-0.json";
+                Journal j = {};
+                char *error = NULL;
+
+                if (journal_parse(text, op, path, &j, &error) >= 0) {
+                        if (error || j.operation != op || !j.state || !j.boot_id || !j.subject || !j.run_id)
+                                abort();
+                        check_accepted(&j.plan);
+                        if ((op == JOURNAL_DISK) != !!j.instance || !j.path)
+                                abort();
+                        for (size_t i = 0; i < j.plan.n_actions; i++)
+                                if ((op == JOURNAL_PROVISION) != (j.plan.actions[i].kind <= ACTION_MICROCODE_RELOAD) ||
+                                    (op == JOURNAL_DISK) != (j.plan.actions[i].kind >= ACTION_FDE_BIND))
+                                        abort();
+                        journal_done(&j);
+                } else if (!error || !strstr(error, path))
+                        abort(); /* a refusal always says why, naming the file */
+                free(error);
         }
 }
 
@@ -54,6 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 return 0;
         memcpy(text, data, size);
         text[size] = 0;
+        check_journal(text);
         o = json_tokener_parse(text);
         free(text);
         if (!o)

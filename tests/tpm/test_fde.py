@@ -57,7 +57,7 @@ class Enroll(FdeCase):
         self.assertEqual(len(rec), 1)
         recovery = self.escrowed_passphrase(dev["uuid"], rec[0]["slot"])
         self.assertTrue(self.opens(img, self.write_key("rec", recovery), rec[0]["slot"]))
-        self.assertFalse(os.path.exists(os.path.join(self.root, "var/lib/cchost/fde", dev["uuid"] + ".json")))
+        self.assertFalse(os.path.exists(os.path.join(self.root, "var/lib/cchost/journal", "disk-" + dev["uuid"] + ".json")))
         # the passphrase is never printed without the flag
         rc, out, err = self.ctl("disk", "status", img)
         self.assertNotIn(recovery, out + err)

@@ -4,6 +4,7 @@ a test-only hook) and at random moments of a volume-key reencryption of a 256 Mi
 kill the image opens with the TPM key and with the passphrase, and a rerun completes the operation with
 the data pattern intact. The random choices come from a seed printed in the log (CCHOST_TEST_SEED
 replays a run)."""
+import json
 import os
 import random
 import subprocess
@@ -94,7 +95,54 @@ class Crash(FdeCase):
             self.assertEqual(len(rec), 1)
             self.assertTrue(self.opens(img, self.write_key("rec", self.escrowed_passphrase(dev["uuid"], rec[0])),
                                        rec[0]))
-            self.assertFalse(os.listdir(os.path.join(self.root, "var/lib/cchost/fde")))
+            self.assertEqual(self.disk_journals(), [])
+
+    def disk_journals(self):
+        d = os.path.join(self.root, "var/lib/cchost/journal")
+        return sorted(n for n in os.listdir(d) if n.startswith("disk-")) if os.path.isdir(d) else []
+
+    def journal(self, img):
+        uuid = run("cryptsetup", "luksUUID", img).stdout.decode().strip()
+        with open(os.path.join(self.root, "var/lib/cchost/journal", "disk-%s.json" % uuid)) as f:
+            return uuid, json.load(f)
+
+    def test_journal_names_operation_device_and_step(self):
+        """The disk operations journal in the engine's one format: the operation, the volume, the step."""
+        img, kf = self.make_image(name="j.img", size_mb=20, pattern=False)
+        self.crash("journal-written", "disk", "enroll", img, "--tpm2", "--unlock-key-file", kf, "--no-recovery-key")
+        uuid, j = self.journal(img)
+        self.assertEqual((j["schema"], j["operation"], j["subject"], j["instance"], j["state"]),
+                         ("cchost.journal/v2", "disk", "enroll", uuid, "applying"))
+        (a,) = j["plan"]["actions"]
+        self.assertEqual((a["kind"], a["target"], a["state"]), ("fde-bind", img, "started"))
+        self.assertTrue(a["sealed"])
+        self.assertEqual(os.stat(os.path.join(self.root, "var/lib/cchost/journal", "disk-%s.json" % uuid)).st_mode
+                         & 0o777, 0o600)
+        # an older version's journal (var/lib/cchost/fde/<uuid>.json) is finished the same way
+        os.remove(os.path.join(self.root, "var/lib/cchost/journal", "disk-%s.json" % uuid))
+        os.makedirs(os.path.join(self.root, "var/lib/cchost/fde"), exist_ok=True)
+        old = os.path.join(self.root, "var/lib/cchost/fde", uuid + ".json")
+        with open(old, "w") as f:
+            json.dump({"operation": "enroll", "device": img, "step": "sealed", "sealed": a["sealed"],
+                       "old_token": -1, "old_slot": -1}, f)
+        rc, out, err = self.ctl("disk", "enroll", img, "--tpm2", "--unlock-key-file", kf, "--no-recovery-key")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("finishing an interrupted enroll (step fde-bind)", err)
+        self.assertFalse(os.path.exists(old))
+        self.assertEqual(self.disk_journals(), [])
+        self.assertEqual(len([s for s in self.status(img)["keyslots"] if s["role"] == "tpm2"]), 1)
+        self.assertOpens(img, kf)
+        # a crafted journal is refused, naming it, and nothing changes
+        self.crash("journal-written", "disk", "rotate", img)
+        uuid, j = self.journal(img)
+        j["plan"]["actions"][0]["old_slot"] = 99
+        with open(os.path.join(self.root, "var/lib/cchost/journal", "disk-%s.json" % uuid), "w") as f:
+            json.dump(j, f)
+        before = run("cryptsetup", "luksDump", img).stdout
+        rc, out, err = self.ctl("disk", "rotate", img)
+        self.assertEqual(rc, 2, err)
+        self.assertIn("/var/lib/cchost/journal/disk-%s.json: actions[0].old_slot: 99 is not in -1..31" % uuid, err)
+        self.assertEqual(run("cryptsetup", "luksDump", img).stdout, before)
 
     def test_keyslot_rotation_kills(self):
         rnd = random.Random(SEED + 1)
