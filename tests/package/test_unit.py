@@ -41,7 +41,7 @@ NEEDED_WRITES = {
 # /var/lib/cchost, /var/cache/cchost and /run/cchost are StateDirectory=, CacheDirectory= and
 # RuntimeDirectory= (asserted below), not ReadWritePaths= entries
 NEEDED_DIRECTORIES = {
-    "StateDirectory": ("cchost", [("hostd/core/provision.h", '"var/lib/cchost/journal.json"')]),
+    "StateDirectory": ("cchost", [("hostd/core/journal.h", '"var/lib/cchost/journal"')]),
     "CacheDirectory": ("cchost", [("snp-host/snp-certs.h", '"var/cache/cchost/snp"'),
                                   ("tdx-host/pccs.h", '"var/cache/cchost/pccs"')]),
     "RuntimeDirectory": ("cchost", []),
