@@ -927,7 +927,8 @@ static int open_parent(HostFs *fs, const char *path, const char **ret_base) {
         return hostfs_open(fs, dir, O_RDONLY | O_DIRECTORY);
 }
 
-int hostfs_unlink(HostFs *fs, const char *path) {
+/* unlinkat() of path's last component with flags, then fsync of its directory: 1 removed, 0 not there. */
+static int remove_entry(HostFs *fs, const char *path, int flags) {
         _cleanup_close_ int dfd = -1;
         const char *base;
 
@@ -936,23 +937,17 @@ int hostfs_unlink(HostFs *fs, const char *path) {
                 return 0;
         if (dfd < 0)
                 return dfd;
-        if (unlinkat(dfd, base, 0) < 0)
+        if (unlinkat(dfd, base, flags) < 0)
                 return errno == ENOENT ? 0 : negative_errno();
         return fsync(dfd) < 0 ? negative_errno() : 1;
 }
 
-int hostfs_rmdir(HostFs *fs, const char *path) {
-        _cleanup_close_ int dfd = -1;
-        const char *base;
+int hostfs_unlink(HostFs *fs, const char *path) {
+        return remove_entry(fs, path, 0);
+}
 
-        dfd = open_parent(fs, path, &base);
-        if (dfd == -ENOENT)
-                return 0;
-        if (dfd < 0)
-                return dfd;
-        if (unlinkat(dfd, base, AT_REMOVEDIR) < 0)
-                return errno == ENOENT ? 0 : negative_errno();
-        return fsync(dfd) < 0 ? negative_errno() : 1;
+int hostfs_rmdir(HostFs *fs, const char *path) {
+        return remove_entry(fs, path, AT_REMOVEDIR);
 }
 
 int hostfs_lstat(HostFs *fs, const char *path, struct stat *ret) {
