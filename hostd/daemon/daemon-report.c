@@ -4,15 +4,19 @@
 #include <time.h>
 
 #include "action.h"
+#include "config.h"
 #include "daemon.h"
 #include "engine.h"
+#include "fde-policy.h"
 #include "harden.h"
 #include "hostfs.h"
 #include "kube.h"
 #include "log.h"
+#include "metrics.h"
 #include "provision.h"
 #include "report.h"
 #include "strv.h"
+#include "time-util.h"
 
 /*
  * The documents cchostd serves. Each comes from the serializer cchostctl --json uses for the same
@@ -30,6 +34,8 @@ void daemon_state_done(DaemonState *s) {
         strv_free(s->failed_checks);
         free(s->compliance_error);
         strv_free(s->compliance_failed);
+        free(s->rotation_error);
+        free(s->metrics_error);
         *s = (DaemonState) {};
 }
 
@@ -156,15 +162,100 @@ static int capacity_report_build(Host *h, const char *config_path, DaemonState *
         return 0;
 }
 
+/*
+ * The key rotations of the configured fde.devices, from the rotation state: the latest rotation of any
+ * of them (keyslot or volume key) and the earliest rotation the policy says is next (a device that is
+ * due and was never rotated: now). µs since the epoch, 0 = never / none. A broken state file is kept
+ * as the reason (both 0). -ENOMEM only.
+ */
+static int key_rotation_build(const Config *c, const FdeRotationState *rotation, const char *rotation_error,
+                              DaemonState *s) {
+        time_t now = 0, last = 0, next = 0;
+
+        if (rotation_error) {
+                s->rotation_error = strdup(rotation_error);
+                return s->rotation_error ? 0 : -ENOMEM;
+        }
+        (void) clock_now(&now);
+        for (char **d = c->fde.devices; d && *d; d++) {
+                const FdeRotationEntry *e = fde_rotation_get(rotation, *d);
+                bool due[2];
+                time_t n[2];
+
+                if (e && e->keyslot > last)
+                        last = e->keyslot;
+                if (e && e->volume_key > last)
+                        last = e->volume_key;
+                fde_rotation_due(c, rotation, *d, now, &due[0], &due[1], &n[0], &n[1]);
+                for (size_t i = 0; i < 2; i++) {
+                        time_t t = n[i] > 0 ? n[i] : due[i] ? now : 0;
+
+                        if (t > 0 && (next == 0 || t < next))
+                                next = t;
+                }
+        }
+        s->last_key_rotation = last > 0 ? (uint64_t) last * UINT64_C(1000000) : 0;
+        s->next_key_rotation = next > 0 ? (uint64_t) next * UINT64_C(1000000) : 0;
+        return 0;
+}
+
+/*
+ * The node_exporter textfile of this check (what cchostctl report metrics writes, from the same
+ * sources: the check, the profile's score, the rotation state of the configured devices), written to
+ * daemon.metrics_path under the root. A failure is kept as the reason (the caller logs it). -ENOMEM only.
+ */
+static int metrics_build(Host *h, const Config *c, const Report *report, const FdeRotationState *rotation,
+                         const char *rotation_error, const HardenScan *scan, DaemonState *s) {
+        _cleanup_free_ MetricsDevice *devices = NULL;
+        _cleanup_free_ char *error = NULL;
+        MetricsInput in = {
+                .report = report,
+                .last_check = (time_t) (s->last_check / UINT64_C(1000000)),
+                .have_compliance = scan,
+                .compliance_score = scan ? harden_scan_score(scan) : 0,
+        };
+        size_t n = strv_length(c->fde.devices);
+        int r;
+
+        if (rotation_error) {
+                /* as cchostctl report metrics: a broken rotation state is refused, not guessed at */
+                s->metrics_error = strdup(rotation_error);
+                return s->metrics_error ? 0 : -ENOMEM;
+        }
+        devices = calloc(n ?: 1, sizeof(MetricsDevice));
+        if (!devices)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const FdeRotationEntry *e = fde_rotation_get(rotation, c->fde.devices[i]);
+
+                devices[i] = (MetricsDevice) { .device = c->fde.devices[i], .last_rotation = e ? e->keyslot : 0 };
+        }
+        in.devices = devices;
+        in.n_devices = n;
+        r = metrics_write(h, c->daemon.metrics_path, &in, &error);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                s->metrics_error = error ? TAKE_PTR(error) : strdup(strerror(-r));
+                return s->metrics_error ? 0 : -ENOMEM;
+        }
+        return 0;
+}
+
 int daemon_state_build(Host *h, const char *config_path, DaemonState *ret, char **ret_error) {
         _cleanup_(report_freep) Report *report = NULL;
         _cleanup_(harden_scan_freep) HardenScan *scan = NULL;
         _cleanup_(json_object_putp) json_object *o = NULL;
-        _cleanup_free_ char *scan_error = NULL;
+        _cleanup_(fde_rotation_done) FdeRotationState rotation = {};
+        _cleanup_free_ char *scan_error = NULL, *rotation_error = NULL;
+        _cleanup_(config_done) Config c = {};
         DaemonState s = { .disk_encryption = "unknown" };
         int r;
 
         host_flush(h);
+        r = config_load(h, NULL, &c, ret_error);
+        if (r < 0)
+                return r;
         r = engine_check(h, _TEE_INVALID, &report);
         if (r < 0)
                 return error_set(ret_error, r, "the check of %s failed: %s", hostfs_root(host_fs(h)), strerror(-r));
@@ -203,6 +294,12 @@ int daemon_state_build(Host *h, const char *config_path, DaemonState *ret, char 
                             strv_extend(&s.compliance_failed, scan->results[i].finding.id) < 0)
                                 goto oom;
         }
+
+        if (fde_rotation_load(host_fs(h), &rotation, &rotation_error) < 0 && !rotation_error)
+                goto oom;
+        if (key_rotation_build(&c, &rotation, rotation_error, &s) < 0 ||
+            metrics_build(h, &c, report, &rotation, rotation_error, scan, &s) < 0)
+                goto oom;
         *ret = s;
         return 0;
 oom:

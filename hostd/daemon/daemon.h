@@ -48,7 +48,9 @@ typedef struct DaemonState {
         const char *disk_encryption; /* tpm2, passphrase-only, none, unknown */
         uint64_t last_check;         /* µs since the epoch */
         uint64_t last_key_rotation;  /* µs since the epoch, 0 = never */
-        uint64_t next_key_rotation;
+        uint64_t next_key_rotation;  /* the earliest rotation the policy says is next over fde.devices; 0 = none */
+        char *rotation_error;        /* the rotation state could not be read (both times 0), or NULL */
+        char *metrics_error;         /* the metrics textfile could not be written, or NULL */
 } DaemonState;
 
 void daemon_state_done(DaemonState *s);

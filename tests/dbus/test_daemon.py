@@ -613,6 +613,98 @@ class Schedule(BusCase):
         self.assertIn("daemon.check_interval", p.stderr)
 
 
+class Metrics(BusCase):
+    """The node_exporter textfile after every check, and the key rotation times, from the rotation state."""
+
+    PROM = "var/lib/prometheus/node-exporter/cchost.prom"
+    STAMP = re.compile(r"^(cchost_last_check_timestamp_seconds(\{[^}]*\})?) \S+$", re.M)
+
+    def masked(self, text):
+        return self.STAMP.sub(r"\1 TIME", text)
+
+    def read_prom(self, root, path=None):
+        with open(os.path.join(root, path or self.PROM)) as f:
+            return f.read()
+
+    def test_textfile_after_every_check(self):
+        root = self.build(self.spec("spr-tdx-certified"))
+        self.write(root, "etc/cchost/cchost.yaml", "fde:\n  devices: [/dev/nvme0n1p3]\n")
+        self.write(root, "var/lib/cchost/rotation.json",
+                   '{"schema": "cchost.rotation/v1", "devices": {"/dev/nvme0n1p3": {"keyslot": 1700000000, "volume_key": 0}}}')
+        self.start_daemon(root)
+        self.assertGreater(self.get("LastCheck"), 0, "the first check is done (the name is taken before it)")
+        text = self.read_prom(root)
+        code, out, err = self.ctl("report", "metrics", "--dry-run", root=root)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(self.masked(text), self.masked(out))
+        self.assertIn('cchost_last_key_rotation_timestamp_seconds{device="/dev/nvme0n1p3"} 1700000000', text)
+        p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        # Check() writes it again, from the new state
+        os.remove(os.path.join(root, self.PROM))
+        self.write(root, "run/reboot-required", "")
+        self.call("Check")
+        text = self.read_prom(root)
+        self.assertIn("cchost_reboot_required 1", text)
+        code, out, err = self.ctl("report", "metrics", "--dry-run", root=root)
+        self.assertEqual(self.masked(text), self.masked(out))
+
+    def test_configured_path_and_write_failure(self):
+        root = self.build(self.spec("spr-tdx-certified"))
+        self.write(root, "etc/cchost/cchost.yaml", "daemon:\n  metrics_path: /srv/prom/node.prom\n")
+        # a file where the directory should be: the write fails, the daemon serves on
+        self.write(root, "srv/prom", "not a directory")
+        self.start_daemon(root)
+        self.get("LastCheck")
+        self.assertIn("Cannot write the metrics textfile", self.daemon_stderr())
+        self.assertIn("srv/prom", self.daemon_stderr())
+        self.assertDaemonUp()
+        self.write(root, "srv/prom", None)
+        self.call("Check")
+        self.assertIn("cchost_ready", self.read_prom(root, "srv/prom/node.prom"))
+        self.assertFalse(os.path.exists(os.path.join(root, self.PROM)))
+
+    def test_key_rotation_times(self):
+        root = self.build(self.spec("spr-tdx-certified"))
+        day = 86400
+        self.write(root, "etc/cchost/cchost.yaml",
+                   "fde:\n  devices: [/dev/a, /dev/b]\n  rotation:\n    keyslot_days: 30\n    volume_key_days: 0\n")
+        self.write(root, "var/lib/cchost/rotation.json", json.dumps({
+            "schema": "cchost.rotation/v1",
+            "devices": {"/dev/a": {"keyslot": 4000000000, "volume_key": 0},
+                        "/dev/b": {"keyslot": 4000000000 - 5 * day, "volume_key": 0},
+                        "/dev/unconfigured": {"keyslot": 4100000000, "volume_key": 0}}}))
+        self.start_daemon(root)
+        self.assertEqual(self.get("LastKeyRotation"), 4000000000 * 10**6)
+        self.assertEqual(self.get("NextKeyRotation"), (4000000000 - 5 * day + 30 * day) * 10**6)
+        node = json.loads(self.call("GetReport", "s", "node")[0])
+        self.assertEqual(node["key_rotation"], {"last_usec": 4000000000 * 10**6,
+                                                "next_usec": (4000000000 - 5 * day + 30 * day) * 10**6})
+        # refreshed with every check
+        self.write(root, "var/lib/cchost/rotation.json", json.dumps({
+            "schema": "cchost.rotation/v1",
+            "devices": {"/dev/a": {"keyslot": 4000000000 + day, "volume_key": 0},
+                        "/dev/b": {"keyslot": 4000000000 + day, "volume_key": 0}}}))
+        self.call("Check")
+        self.assertEqual(self.get("LastKeyRotation"), (4000000000 + day) * 10**6)
+        self.assertEqual(self.get("NextKeyRotation"), (4000000000 + 31 * day) * 10**6)
+        # no policy: nothing is next; a broken state: 0 and a reason in the log, the daemon serves on
+        self.write(root, "etc/cchost/cchost.yaml", "fde:\n  devices: [/dev/a, /dev/b]\n")
+        self.call("Check")
+        self.assertEqual(self.get("NextKeyRotation"), 0)
+        self.write(root, "var/lib/cchost/rotation.json", '{"schema": "cchost.rotation/v1", "devices": {"/dev/a": 7}}')
+        self.call("Check")
+        self.assertEqual(self.get("LastKeyRotation"), 0)
+        self.assertIn("rotation.json", self.daemon_stderr())
+        self.assertDaemonUp()
+
+    def test_never_rotated(self):
+        root = self.build(self.spec("spr-tdx-certified"))
+        self.start_daemon(root)
+        self.assertEqual(self.get("LastKeyRotation"), 0)
+        self.assertEqual(self.get("NextKeyRotation"), 0)
+
+
 class Memory(BusCase):
     """Many Check() and GetAll calls: the daemon's memory stays flat (under ASan: no leak at exit)."""
 
