@@ -12,7 +12,7 @@
 #include "hostfs.h"
 #include "kube.h"
 #include "log.h"
-#include "metrics.h"
+#include "metrics-sources.h"
 #include "provision.h"
 #include "report.h"
 #include "strv.h"
@@ -200,39 +200,15 @@ static int key_rotation_build(const Config *c, const FdeRotationState *rotation,
 }
 
 /*
- * The node_exporter textfile of this check (what cchostctl report metrics writes, from the same
- * sources: the check, the profile's score, the rotation state of the configured devices), written to
- * daemon.metrics_path under the root. A failure is kept as the reason (the caller logs it). -ENOMEM only.
+ * The node_exporter textfile of this check, from the sources cchostctl report metrics assembles
+ * (metrics_sources_build()), written to daemon.metrics_path under the root. A failure is kept as the
+ * reason (the caller logs it). -ENOMEM only.
  */
-static int metrics_build(Host *h, const Config *c, const Report *report, const FdeRotationState *rotation,
-                         const char *rotation_error, const HardenScan *scan, DaemonState *s) {
-        _cleanup_free_ MetricsDevice *devices = NULL;
+static int metrics_build(Host *h, const char *path, const MetricsSources *m, DaemonState *s) {
         _cleanup_free_ char *error = NULL;
-        MetricsInput in = {
-                .report = report,
-                .last_check = (time_t) (s->last_check / UINT64_C(1000000)),
-                .have_compliance = scan,
-                .compliance_score = scan ? harden_scan_score(scan) : 0,
-        };
-        size_t n = strv_length(c->fde.devices);
         int r;
 
-        if (rotation_error) {
-                /* as cchostctl report metrics: a broken rotation state is refused, not guessed at */
-                s->metrics_error = strdup(rotation_error);
-                return s->metrics_error ? 0 : -ENOMEM;
-        }
-        devices = calloc(n ?: 1, sizeof(MetricsDevice));
-        if (!devices)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                const FdeRotationEntry *e = fde_rotation_get(rotation, c->fde.devices[i]);
-
-                devices[i] = (MetricsDevice) { .device = c->fde.devices[i], .last_rotation = e ? e->keyslot : 0 };
-        }
-        in.devices = devices;
-        in.n_devices = n;
-        r = metrics_write(h, c->daemon.metrics_path, &in, &error);
+        r = metrics_write(h, path, &m->input, &error);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
@@ -246,8 +222,8 @@ int daemon_state_build(Host *h, const char *config_path, DaemonState *ret, char 
         _cleanup_(report_freep) Report *report = NULL;
         _cleanup_(harden_scan_freep) HardenScan *scan = NULL;
         _cleanup_(json_object_putp) json_object *o = NULL;
-        _cleanup_(fde_rotation_done) FdeRotationState rotation = {};
-        _cleanup_free_ char *scan_error = NULL, *rotation_error = NULL;
+        _cleanup_(metrics_sources_done) MetricsSources m = {};
+        _cleanup_free_ char *scan_error = NULL, *sources_error = NULL;
         _cleanup_(config_done) Config c = {};
         DaemonState s = { .disk_encryption = "unknown" };
         int r;
@@ -295,10 +271,18 @@ int daemon_state_build(Host *h, const char *config_path, DaemonState *ret, char 
                                 goto oom;
         }
 
-        if (fde_rotation_load(host_fs(h), &rotation, &rotation_error) < 0 && !rotation_error)
+        /* as cchostctl report metrics: a broken rotation state is refused (logged), not guessed at */
+        r = metrics_sources_build(host_fs(h), &c, report, (time_t) (s.last_check / UINT64_C(1000000)),
+                                  s.compliance_error ? NULL : scan, &m, &sources_error);
+        if (r == -ENOMEM)
                 goto oom;
-        if (key_rotation_build(&c, &rotation, rotation_error, &s) < 0 ||
-            metrics_build(h, &c, report, &rotation, rotation_error, scan, &s) < 0)
+        if (key_rotation_build(&c, r >= 0 ? &m.rotation : NULL, r < 0 ? strnull(sources_error) : NULL, &s) < 0)
+                goto oom;
+        if (r < 0) {
+                s.metrics_error = strdup(strnull(sources_error));
+                if (!s.metrics_error)
+                        goto oom;
+        } else if (metrics_build(h, c.daemon.metrics_path, &m, &s) < 0)
                 goto oom;
         *ret = s;
         return 0;
