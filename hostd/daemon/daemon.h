@@ -84,6 +84,7 @@ typedef struct Job {
         char *path;
         JobKind kind;
         bool dry_run, reboot, volume_key;
+        bool by_policy;                  /* started by the rotation policy's timer, not over the bus */
         char *device;
         sd_bus_slot *slot;
 
@@ -137,6 +138,8 @@ struct Daemon {
         struct udev *udev;
         struct udev_monitor *udev_monitor;
         char *last_drift;          /* the drift last reported, so that it is reported once */
+        sd_event_source *rotation_timer; /* key rotation by policy: at start, then every check_interval */
+        size_t rotation_cursor;    /* the fde.devices entry the next tick looks at first */
 
         Job *job;                  /* the running mutating job, or NULL */
         Job *finished[DAEMON_JOBS_KEPT];
