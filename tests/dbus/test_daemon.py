@@ -736,6 +736,7 @@ class RotationPolicy(BusCase):
         before = tree_digest(root)
         self.start_daemon(root)
         job = DAEMON_JOB_1
+        self.wait_log("(rotate-keys) started")
         self.assertEqual(self.wait_job(job), "failed")
         self.assertEqual(self.get("Kind", path=job, iface=JOB_IFACE), "rotate-keys")
         result = f"Key rotation by policy of the TPM keyslots of {image} failed: "
