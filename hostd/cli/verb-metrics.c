@@ -9,6 +9,7 @@
 #include "harden.h"
 #include "log.h"
 #include "metrics.h"
+#include "metrics-sources.h"
 
 /*
  * report metrics [--output FILE]: the node_exporter textfile of this root — the check, the hardening
@@ -44,13 +45,11 @@ int verb_report_metrics(int argc, char *argv[]) {
         _cleanup_(engine_run_freep) EngineRun *run = NULL;
         _cleanup_(report_freep) Report *report = NULL;
         _cleanup_(harden_scan_freep) HardenScan *s = NULL;
-        _cleanup_free_ MetricsDevice *devices = NULL;
-        _cleanup_(fde_rotation_done) FdeRotationState rotation = {};
+        _cleanup_(metrics_sources_done) MetricsSources m = {};
         _cleanup_free_ char *error = NULL, *text = NULL;
         const char *config_error = NULL;
         const Config *config;
-        MetricsInput in = {};
-        size_t n = 0;
+        const MetricsInput *in;
         time_t now;
         int r;
 
@@ -77,44 +76,26 @@ int verb_report_metrics(int argc, char *argv[]) {
         r = harden_scan(h, arg_profile, &s, &error);
         if (r < 0 && arg_profile)
                 return log_error_errno(r, "Cannot check the hardening profile: %s", strnull(error));
-        if (r >= 0) {
-                in.have_compliance = true;
-                in.compliance_score = harden_scan_score(s);
-        } else
+        if (r < 0)
                 log_debug("No compliance score: %s", strnull(error));
 
-        for (char **d = config->fde.devices; d && *d; d++)
-                n++;
-        devices = calloc(n ?: 1, sizeof(MetricsDevice));
-        if (!devices)
-                return log_error_errno(-ENOMEM, "Out of memory");
-        /* the rotation policy's state: a broken file is an error here as everywhere it is read */
         error = mfree(error);
-        r = fde_rotation_load(host_fs(h), &rotation, &error);
+        r = metrics_sources_build(host_fs(h), config, report, now, r >= 0 ? s : NULL, &m, &error);
         if (r < 0)
                 return log_error_errno(r, "%s", strnull(error));
-        for (size_t i = 0; i < n; i++) {
-                const FdeRotationEntry *e = fde_rotation_get(&rotation, config->fde.devices[i]);
-
-                devices[i] = (MetricsDevice) { .device = config->fde.devices[i], .last_rotation = e ? e->keyslot : 0 };
-        }
-
-        in.report = report;
-        in.last_check = now;
-        in.devices = devices;
-        in.n_devices = n;
+        in = &m.input;
 
         if (arg_dry_run) {
-                r = metrics_format(&in, &text, NULL);
+                r = metrics_format(in, &text, NULL);
                 if (r < 0)
                         return log_error_errno(r, "Out of memory");
                 fputs(text, stdout);
                 return fflush(stdout) == 0 ? 0 : log_error_errno(-EIO, "Cannot write to stdout: %m");
         }
         if (arg_output)
-                return write_output(arg_output, &in);
+                return write_output(arg_output, in);
         error = mfree(error);
-        r = metrics_write(h, config->daemon.metrics_path, &in, &error);
+        r = metrics_write(h, config->daemon.metrics_path, in, &error);
         if (r < 0)
                 return log_error_errno(r, "%s", strnull(error));
         {

@@ -413,8 +413,18 @@ static void job_finish(Daemon *d, Job *j, const char *result_json) {
         daemon_log(d, j->pub_state == JOB_DONE ? LOG_INFO : LOG_WARNING, MESSAGE_ID_JOB_FINISHED, NULL, j->device,
                    "Job %s (%s) finished: %s", j->path, job_kind_to_string(j->kind), result);
         if (j->kind == JOB_ROTATE_KEYS && j->pub_state == JOB_DONE)
-                daemon_log(d, LOG_INFO, MESSAGE_ID_KEY_ROTATED, NULL, j->device, "Rotated the %s of %s",
+                daemon_log(d, LOG_INFO, MESSAGE_ID_KEY_ROTATED, NULL, j->device, "%sRotated the %s of %s",
+                           j->by_policy ? "Key rotation by policy: " : "",
                            j->volume_key ? "volume key" : "TPM keyslots", j->device);
+        else if (j->kind == JOB_ROTATE_KEYS && j->by_policy) {
+                _cleanup_(json_object_putp) json_object *o = result_json ? json_tokener_parse(result_json) : NULL;
+                const char *why = json_object_get_string(json_object_object_get(o, "error"));
+
+                /* nobody waits for this job on the bus: its reason goes to the journal */
+                daemon_log(d, LOG_WARNING, MESSAGE_ID_KEY_ROTATED, NULL, j->device,
+                           "Key rotation by policy of the TPM keyslots of %s %s: %s", j->device, result,
+                           why ?: "no reason given");
+        }
 
         /* kept for a while so that its State can still be read */
         job_free(d->finished[DAEMON_JOBS_KEPT - 1]);

@@ -4,15 +4,19 @@
 #include <time.h>
 
 #include "action.h"
+#include "config.h"
 #include "daemon.h"
 #include "engine.h"
+#include "fde-policy.h"
 #include "harden.h"
 #include "hostfs.h"
 #include "kube.h"
 #include "log.h"
+#include "metrics-sources.h"
 #include "provision.h"
 #include "report.h"
 #include "strv.h"
+#include "time-util.h"
 
 /*
  * The documents cchostd serves. Each comes from the serializer cchostctl --json uses for the same
@@ -30,6 +34,8 @@ void daemon_state_done(DaemonState *s) {
         strv_free(s->failed_checks);
         free(s->compliance_error);
         strv_free(s->compliance_failed);
+        free(s->rotation_error);
+        free(s->metrics_error);
         *s = (DaemonState) {};
 }
 
@@ -156,15 +162,76 @@ static int capacity_report_build(Host *h, const char *config_path, DaemonState *
         return 0;
 }
 
+/*
+ * The key rotations of the configured fde.devices, from the rotation state: the latest rotation of any
+ * of them (keyslot or volume key) and the earliest rotation the policy says is next (a device that is
+ * due and was never rotated: now). µs since the epoch, 0 = never / none. A broken state file is kept
+ * as the reason (both 0). -ENOMEM only.
+ */
+static int key_rotation_build(const Config *c, const FdeRotationState *rotation, const char *rotation_error,
+                              DaemonState *s) {
+        time_t now = 0, last = 0, next = 0;
+
+        if (rotation_error) {
+                s->rotation_error = strdup(rotation_error);
+                return s->rotation_error ? 0 : -ENOMEM;
+        }
+        (void) clock_now(&now);
+        for (char **d = c->fde.devices; d && *d; d++) {
+                const FdeRotationEntry *e = fde_rotation_get(rotation, *d);
+                bool due[2];
+                time_t n[2];
+
+                if (e && e->keyslot > last)
+                        last = e->keyslot;
+                if (e && e->volume_key > last)
+                        last = e->volume_key;
+                fde_rotation_due(c, rotation, *d, now, &due[0], &due[1], &n[0], &n[1]);
+                for (size_t i = 0; i < 2; i++) {
+                        time_t t = n[i] > 0 ? n[i] : due[i] ? now : 0;
+
+                        if (t > 0 && (next == 0 || t < next))
+                                next = t;
+                }
+        }
+        s->last_key_rotation = last > 0 ? (uint64_t) last * UINT64_C(1000000) : 0;
+        s->next_key_rotation = next > 0 ? (uint64_t) next * UINT64_C(1000000) : 0;
+        return 0;
+}
+
+/*
+ * The node_exporter textfile of this check, from the sources cchostctl report metrics assembles
+ * (metrics_sources_build()), written to daemon.metrics_path under the root. A failure is kept as the
+ * reason (the caller logs it). -ENOMEM only.
+ */
+static int metrics_build(Host *h, const char *path, const MetricsSources *m, DaemonState *s) {
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = metrics_write(h, path, &m->input, &error);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                s->metrics_error = error ? TAKE_PTR(error) : strdup(strerror(-r));
+                return s->metrics_error ? 0 : -ENOMEM;
+        }
+        return 0;
+}
+
 int daemon_state_build(Host *h, const char *config_path, DaemonState *ret, char **ret_error) {
         _cleanup_(report_freep) Report *report = NULL;
         _cleanup_(harden_scan_freep) HardenScan *scan = NULL;
         _cleanup_(json_object_putp) json_object *o = NULL;
-        _cleanup_free_ char *scan_error = NULL;
+        _cleanup_(metrics_sources_done) MetricsSources m = {};
+        _cleanup_free_ char *scan_error = NULL, *sources_error = NULL;
+        _cleanup_(config_done) Config c = {};
         DaemonState s = { .disk_encryption = "unknown" };
         int r;
 
         host_flush(h);
+        r = config_load(h, NULL, &c, ret_error);
+        if (r < 0)
+                return r;
         r = engine_check(h, _TEE_INVALID, &report);
         if (r < 0)
                 return error_set(ret_error, r, "the check of %s failed: %s", hostfs_root(host_fs(h)), strerror(-r));
@@ -203,6 +270,20 @@ int daemon_state_build(Host *h, const char *config_path, DaemonState *ret, char 
                             strv_extend(&s.compliance_failed, scan->results[i].finding.id) < 0)
                                 goto oom;
         }
+
+        /* as cchostctl report metrics: a broken rotation state is refused (logged), not guessed at */
+        r = metrics_sources_build(host_fs(h), &c, report, (time_t) (s.last_check / UINT64_C(1000000)),
+                                  s.compliance_error ? NULL : scan, &m, &sources_error);
+        if (r == -ENOMEM)
+                goto oom;
+        if (key_rotation_build(&c, r >= 0 ? &m.rotation : NULL, r < 0 ? strnull(sources_error) : NULL, &s) < 0)
+                goto oom;
+        if (r < 0) {
+                s.metrics_error = strdup(strnull(sources_error));
+                if (!s.metrics_error)
+                        goto oom;
+        } else if (metrics_build(h, c.daemon.metrics_path, &m, &s) < 0)
+                goto oom;
         *ret = s;
         return 0;
 oom:

@@ -1,18 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
 #include <libudev.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "daemon.h"
+#include "fde-policy.h"
 #include "harden.h"
 #include "log.h"
 #include "message-ids.h"
+#include "strv.h"
+#include "time-util.h"
 
 /*
  * Scheduled work on the loop: a re-check every daemon.check_interval, a re-check shortly after a burst
  * of udev events (disks, TPMs, misc devices such as /dev/sev, CPUs; only on the live root "/"), and
- * hardening drift detection every daemon.drift_interval, re-enforced only with daemon.auto_enforce.
+ * hardening drift detection every daemon.drift_interval, re-enforced only with daemon.auto_enforce,
+ * and key rotation by policy (fde.rotation.keyslot_days) at start and then every check_interval.
  * The intervals are read from cchost.yaml when the daemon starts.
  */
 
@@ -87,6 +92,80 @@ static int on_drift_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return rearm(s, d->drift_interval_usec);
 }
 
+/*
+ * Key rotation by policy: the first configured device whose TPM keyslot is due (fde_rotation_due() at
+ * the engine's clock, so a rotation missed while the node was off is due at start) gets a RotateKeys
+ * job, through the path the bus method takes. One job at a time: while any job runs the tick does
+ * nothing, and the next tick looks again. The devices are taken in turn from after the last one
+ * started, so that one that keeps failing does not starve the others. The policy and the state are
+ * read at every tick (the engine records a rotation; a changed cchost.yaml counts).
+ */
+static void rotate_due(Daemon *d) {
+        _cleanup_(fde_rotation_done) FdeRotationState state = {};
+        _cleanup_(config_done) Config c = {};
+        _cleanup_free_ char *error = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        size_t n;
+        time_t now;
+        Job *j;
+        int r;
+
+        if (d->job || d->exiting)
+                return;
+        host_flush(d->host);
+        r = config_load(d->host, NULL, &c, &error);
+        if (r < 0) {
+                daemon_log(d, LOG_WARNING, NULL, NULL, NULL, "No key rotation by policy: %s", strnull(error));
+                return;
+        }
+        n = strv_length(c.fde.devices);
+        if (n == 0 || c.fde.keyslot_days == 0)
+                return;
+        r = fde_rotation_load(host_fs(d->host), &state, &error);
+        if (r < 0) {
+                daemon_log(d, LOG_WARNING, NULL, NULL, NULL, "No key rotation by policy: %s", strnull(error));
+                return;
+        }
+        r = clock_now(&now);
+        if (r < 0) {
+                daemon_log(d, LOG_WARNING, NULL, NULL, NULL, "No key rotation by policy: cannot tell the time: %s",
+                           strerror(-r));
+                return;
+        }
+        for (size_t k = 0; k < n; k++) {
+                size_t i = (d->rotation_cursor + k) % n;
+                const char *device = c.fde.devices[i];
+                bool due = false;
+
+                fde_rotation_due(&c, &state, device, now, &due, NULL, NULL, NULL);
+                if (!due)
+                        continue;
+                daemon_log(d, LOG_INFO, NULL, NULL, device, "Key rotation by policy: the TPM keyslots of %s are due "
+                           "(keyslot_days %" PRIu64 ")", device, c.fde.keyslot_days);
+                r = job_start(d, JOB_ROTATE_KEYS, false, false, device, false, &j, &e);
+                if (r < 0) {
+                        daemon_log(d, LOG_WARNING, MESSAGE_ID_KEY_ROTATED, NULL, device,
+                                   "Key rotation by policy of %s not started: %s", device,
+                                   e.message ?: strerror(-r));
+                        sd_bus_error_free(&e);
+                        return;
+                }
+                j->by_policy = true;
+                d->rotation_cursor = (i + 1) % n;
+                return;
+        }
+}
+
+static int on_rotation_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Daemon *d = userdata;
+
+        rotate_due(d);
+        /* check_interval 0: at start only */
+        if (d->check_interval_usec == 0)
+                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        return rearm(s, d->check_interval_usec);
+}
+
 static int on_udev_debounce(sd_event_source *s, uint64_t usec, void *userdata) {
         Daemon *d = userdata;
 
@@ -159,6 +238,11 @@ int daemon_schedule(Daemon *d) {
                 if (r < 0)
                         return log_error_errno(r, "Cannot add the drift timer: %m");
         }
+        /* key rotation by policy: on the first loop iteration (a rotation missed while the node was off
+         * runs at start), then every check_interval */
+        r = sd_event_add_time_relative(d->event, &d->rotation_timer, CLOCK_MONOTONIC, 0, 0, on_rotation_timer, d);
+        if (r < 0)
+                return log_error_errno(r, "Cannot add the key rotation timer: %m");
         /* a fixture or a capture has no devices to come and go */
         if (streq(d->root, "/")) {
                 r = schedule_udev(d);
@@ -172,6 +256,7 @@ int daemon_schedule(Daemon *d) {
 void daemon_schedule_done(Daemon *d) {
         d->check_timer = sd_event_source_unref(d->check_timer);
         d->drift_timer = sd_event_source_unref(d->drift_timer);
+        d->rotation_timer = sd_event_source_unref(d->rotation_timer);
         d->udev_io = sd_event_source_unref(d->udev_io);
         d->udev_debounce = sd_event_source_unref(d->udev_debounce);
         d->udev_monitor = udev_monitor_unref(d->udev_monitor);

@@ -129,9 +129,11 @@ int daemon_refresh(Daemon *d, char **ret_error) {
                         *ret_error = TAKE_PTR(error);
                 return r;
         }
-        /* rotation times are not the check's: they live on until the rotation state says otherwise */
-        s.last_key_rotation = old.last_key_rotation;
-        s.next_key_rotation = old.next_key_rotation;
+        /* not fatal: the check is still worth serving */
+        if (s.rotation_error)
+                daemon_log(d, LOG_WARNING, NULL, NULL, NULL, "No key rotation times: %s", s.rotation_error);
+        if (s.metrics_error)
+                daemon_log(d, LOG_WARNING, NULL, NULL, NULL, "Cannot write the metrics textfile: %s", s.metrics_error);
         /* a check newly failing is an event of its own */
         STRV_FOREACH(id, s.failed_checks)
                 if (!strv_contains(old.failed_checks, *id))

@@ -48,7 +48,9 @@ typedef struct DaemonState {
         const char *disk_encryption; /* tpm2, passphrase-only, none, unknown */
         uint64_t last_check;         /* µs since the epoch */
         uint64_t last_key_rotation;  /* µs since the epoch, 0 = never */
-        uint64_t next_key_rotation;
+        uint64_t next_key_rotation;  /* the earliest rotation the policy says is next over fde.devices; 0 = none */
+        char *rotation_error;        /* the rotation state could not be read (both times 0), or NULL */
+        char *metrics_error;         /* the metrics textfile could not be written, or NULL */
 } DaemonState;
 
 void daemon_state_done(DaemonState *s);
@@ -82,6 +84,7 @@ typedef struct Job {
         char *path;
         JobKind kind;
         bool dry_run, reboot, volume_key;
+        bool by_policy;                  /* started by the rotation policy's timer, not over the bus */
         char *device;
         sd_bus_slot *slot;
 
@@ -135,6 +138,8 @@ struct Daemon {
         struct udev *udev;
         struct udev_monitor *udev_monitor;
         char *last_drift;          /* the drift last reported, so that it is reported once */
+        sd_event_source *rotation_timer; /* key rotation by policy: at start, then every check_interval */
+        size_t rotation_cursor;    /* the fde.devices entry the next tick looks at first */
 
         Job *job;                  /* the running mutating job, or NULL */
         Job *finished[DAEMON_JOBS_KEPT];

@@ -5,6 +5,7 @@ caller; the introspection file; sd_notify and the watchdog; SIGTERM; no secret o
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -20,6 +21,8 @@ import simreboot  # noqa: E402
 MUTATING = [("Provision", "bb", [False, False]), ("Enforce", "b", [False]),
             ("RotateKeys", "sb", ["/dev/nvme0n1p3", False]), ("CancelJob", "o", ["/io/cchost/Host1/job/1"])]
 
+
+DAEMON_JOB_1 = "/io/cchost/Host1/job/1"
 
 # what the engine stamps with the clock of the run (e.g. "checked_at" in evidence): two runs a second apart differ
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
@@ -611,6 +614,186 @@ class Schedule(BusCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn(f"{cfg}:2:", p.stderr)
         self.assertIn("daemon.check_interval", p.stderr)
+
+
+class Metrics(BusCase):
+    """The node_exporter textfile after every check, and the key rotation times, from the rotation state."""
+
+    PROM = "var/lib/prometheus/node-exporter/cchost.prom"
+    STAMP = re.compile(r"^(cchost_last_check_timestamp_seconds(\{[^}]*\})?) \S+$", re.M)
+
+    def masked(self, text):
+        return self.STAMP.sub(r"\1 TIME", text)
+
+    def read_prom(self, root, path=None):
+        with open(os.path.join(root, path or self.PROM)) as f:
+            return f.read()
+
+    def test_textfile_after_every_check(self):
+        root = self.build(self.spec("spr-tdx-certified"))
+        self.write(root, "etc/cchost/cchost.yaml", "fde:\n  devices: [/dev/nvme0n1p3]\n")
+        self.write(root, "var/lib/cchost/rotation.json",
+                   '{"schema": "cchost.rotation/v1", "devices": {"/dev/nvme0n1p3": {"keyslot": 1700000000, "volume_key": 0}}}')
+        self.start_daemon(root)
+        self.assertGreater(self.get("LastCheck"), 0, "the first check is done (the name is taken before it)")
+        text = self.read_prom(root)
+        code, out, err = self.ctl("report", "metrics", "--dry-run", root=root)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(self.masked(text), self.masked(out))
+        self.assertIn('cchost_last_key_rotation_timestamp_seconds{device="/dev/nvme0n1p3"} 1700000000', text)
+        p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        # Check() writes it again, from the new state
+        os.remove(os.path.join(root, self.PROM))
+        self.write(root, "run/reboot-required", "")
+        self.call("Check")
+        text = self.read_prom(root)
+        self.assertIn("cchost_reboot_required 1", text)
+        code, out, err = self.ctl("report", "metrics", "--dry-run", root=root)
+        self.assertEqual(self.masked(text), self.masked(out))
+
+    def test_configured_path_and_write_failure(self):
+        root = self.build(self.spec("spr-tdx-certified"))
+        self.write(root, "etc/cchost/cchost.yaml", "daemon:\n  metrics_path: /srv/prom/node.prom\n")
+        # a file where the directory should be: the write fails, the daemon serves on
+        self.write(root, "srv/prom", "not a directory")
+        self.start_daemon(root)
+        self.get("LastCheck")
+        self.assertIn("Cannot write the metrics textfile", self.daemon_stderr())
+        self.assertIn("srv/prom", self.daemon_stderr())
+        self.assertDaemonUp()
+        self.write(root, "srv/prom", None)
+        self.call("Check")
+        self.assertIn("cchost_ready", self.read_prom(root, "srv/prom/node.prom"))
+        self.assertFalse(os.path.exists(os.path.join(root, self.PROM)))
+
+    def test_key_rotation_times(self):
+        root = self.build(self.spec("spr-tdx-certified"))
+        day = 86400
+        self.write(root, "etc/cchost/cchost.yaml",
+                   "fde:\n  devices: [/dev/a, /dev/b]\n  rotation:\n    keyslot_days: 30\n    volume_key_days: 0\n")
+        self.write(root, "var/lib/cchost/rotation.json", json.dumps({
+            "schema": "cchost.rotation/v1",
+            "devices": {"/dev/a": {"keyslot": 4000000000, "volume_key": 0},
+                        "/dev/b": {"keyslot": 4000000000 - 5 * day, "volume_key": 0},
+                        "/dev/unconfigured": {"keyslot": 4100000000, "volume_key": 0}}}))
+        self.start_daemon(root)
+        self.assertEqual(self.get("LastKeyRotation"), 4000000000 * 10**6)
+        self.assertEqual(self.get("NextKeyRotation"), (4000000000 - 5 * day + 30 * day) * 10**6)
+        node = json.loads(self.call("GetReport", "s", "node")[0])
+        self.assertEqual(node["key_rotation"], {"last_usec": 4000000000 * 10**6,
+                                                "next_usec": (4000000000 - 5 * day + 30 * day) * 10**6})
+        # refreshed with every check
+        self.write(root, "var/lib/cchost/rotation.json", json.dumps({
+            "schema": "cchost.rotation/v1",
+            "devices": {"/dev/a": {"keyslot": 4000000000 + day, "volume_key": 0},
+                        "/dev/b": {"keyslot": 4000000000 + day, "volume_key": 0}}}))
+        self.call("Check")
+        self.assertEqual(self.get("LastKeyRotation"), (4000000000 + day) * 10**6)
+        self.assertEqual(self.get("NextKeyRotation"), (4000000000 + 31 * day) * 10**6)
+        # no policy: nothing is next; a broken state: 0 and a reason in the log, the daemon serves on
+        self.write(root, "etc/cchost/cchost.yaml", "fde:\n  devices: [/dev/a, /dev/b]\n")
+        self.call("Check")
+        self.assertEqual(self.get("NextKeyRotation"), 0)
+        self.write(root, "var/lib/cchost/rotation.json", '{"schema": "cchost.rotation/v1", "devices": {"/dev/a": 7}}')
+        self.call("Check")
+        self.assertEqual(self.get("LastKeyRotation"), 0)
+        self.assertIn("rotation.json", self.daemon_stderr())
+        self.assertDaemonUp()
+
+    def test_never_rotated(self):
+        root = self.build(self.spec("spr-tdx-certified"))
+        self.start_daemon(root)
+        self.assertEqual(self.get("LastKeyRotation"), 0)
+        self.assertEqual(self.get("NextKeyRotation"), 0)
+
+
+class RotationPolicy(BusCase):
+    """fde.rotation.keyslot_days: a due device gets a RotateKeys job at start and then every check_interval,
+    through the bus method's job path (one job at a time; skipped while one runs)."""
+
+    def disk(self):
+        image = os.path.join(tempfile.mkdtemp(prefix="cchost-disk-"), "disk.img")
+        self.addCleanup(shutil.rmtree, os.path.dirname(image), True)
+        with open(image, "wb") as f:
+            f.write(b"\0" * (1024 * 1024))
+        return image
+
+    def wait_log(self, text, count=1, timeout=30):
+        deadline = time.monotonic() + timeout
+        while self.daemon_stderr().count(text) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertGreaterEqual(self.daemon_stderr().count(text), count, self.daemon_stderr())
+
+    def test_due_device_gets_a_job(self):
+        """Never rotated, keyslot_days 1: due at start. The device is no LUKS2 volume, so the job fails
+        with the engine's reason naming it; nothing changes, and the result is journaled."""
+        root = self.build(self.spec("spr-tdx-certified"))
+        image = self.disk()
+        self.write(root, "etc/cchost/cchost.yaml",
+                   f"fde:\n  devices: [{image}]\n  rotation:\n    keyslot_days: 1\n"
+                   "daemon:\n  check_interval: 0\n  drift_interval: 0\n")
+        before = tree_digest(root)
+        self.start_daemon(root)
+        job = DAEMON_JOB_1
+        self.wait_log("(rotate-keys) started")
+        self.assertEqual(self.wait_job(job), "failed")
+        self.assertEqual(self.get("Kind", path=job, iface=JOB_IFACE), "rotate-keys")
+        result = f"Key rotation by policy of the TPM keyslots of {image} failed: "
+        self.wait_log(result)
+        err = self.daemon_stderr()
+        self.assertIn(f"Job {job} (rotate-keys) started", err)
+        line = [l for l in err.splitlines() if result in l][0]
+        self.assertIn(image, line[len(result):], "the engine's reason names the device")
+        self.assertEqual(tree_digest(root), before)
+        with open(image, "rb") as f:
+            self.assertEqual(f.read(), b"\0" * (1024 * 1024), "the device is unchanged")
+        # one try per tick: check_interval 0 means at start only
+        time.sleep(1)
+        self.assertEqual(self.daemon_stderr().count("(rotate-keys) started"), 1)
+        self.assertEqual(self.get("LastKeyRotation"), 0)
+
+    def test_not_due_or_no_policy(self):
+        root = self.build(self.spec("spr-tdx-certified"))
+        image = self.disk()
+        # rotated at the pinned clock's now: not due for a day
+        self.write(root, "var/lib/cchost/rotation.json", json.dumps({
+            "schema": "cchost.rotation/v1", "devices": {image: {"keyslot": 1900000000, "volume_key": 0}}}))
+        self.write(root, "etc/cchost/cchost.yaml",
+                   f"fde:\n  devices: [{image}]\n  rotation:\n    keyslot_days: 1\n"
+                   "daemon:\n  check_interval: 1\n  drift_interval: 0\n")
+        self.start_daemon(root, env={"CCHOST_NOW": "@1900003600"})
+        self.assertEqual(self.get("NextKeyRotation"), (1900000000 + 86400) * 10**6)
+        time.sleep(2.5)
+        self.assertNotIn("(rotate-keys) started", self.daemon_stderr())
+        self._stop_daemon(self.daemon)
+        # no period configured: never due
+        self.write(root, "var/lib/cchost/rotation.json", None)
+        self.write(root, "etc/cchost/cchost.yaml",
+                   f"fde:\n  devices: [{image}]\ndaemon:\n  check_interval: 1\n  drift_interval: 0\n")
+        self.start_daemon(root)
+        time.sleep(2.5)
+        self.assertNotIn("(rotate-keys) started", self.daemon_stderr())
+
+    def test_skipped_while_a_job_runs_and_tried_again(self):
+        root = self.build(self.spec("spr-tdx-certified"))
+        image = self.disk()
+        self.write(root, "etc/cchost/cchost.yaml",
+                   f"fde:\n  devices: [{image}]\n  rotation:\n    keyslot_days: 1\n"
+                   "daemon:\n  check_interval: 1\n  drift_interval: 0\n")
+        hold = os.path.join(tempfile.mkdtemp(prefix="cchost-hold-"), "hold")
+        open(hold, "w").close()
+        self.addCleanup(lambda: os.path.exists(hold) and os.unlink(hold))
+        self.start_daemon(root, env={"CCHOSTD_TEST_JOB_HOLD": hold})
+        self.wait_log("(rotate-keys) started")
+        self.assertEqual(self.get("State", path=DAEMON_JOB_1, iface=JOB_IFACE), "running")
+        self.assertEqual(self.call_error("Enforce", "b", True)[0], "io.cchost.Error.Busy")
+        time.sleep(2.5)
+        self.assertEqual(self.daemon_stderr().count("(rotate-keys) started"), 1, "no second job while one runs")
+        os.unlink(hold)
+        self.assertEqual(self.wait_job(DAEMON_JOB_1), "failed")
+        # still due: the next tick tries again
+        self.wait_log("(rotate-keys) started", count=2)
 
 
 class Memory(BusCase):
