@@ -295,13 +295,13 @@ static const Verb verbs[] = {
           "when it cannot (--json: schema cchost.kube-preflight/v1)",
           O(CONFIG) | O(JSON), 0, verb_kube_preflight },
         { "status", NULL, "[--json] [--bus-address ADDR] status",
-          "Ask cchostd (on the system bus) for the node: readiness, TEE, failed checks and\n"
-          "their remedies, compliance, disk encryption, key rotation, CVM slots (--json:\n"
+          "Ask cchostd on the system bus for the node: readiness, TEE, failed checks\n"
+          "and remedies, compliance, disk encryption, key rotation, CVM slots (--json:\n"
           "schema cchost.node/v1); exit 2 when the daemon is not running",
           O(JSON) | O(BUS_ADDRESS), 0, verb_status },
         { "monitor", NULL, "[--bus-address ADDR] monitor",
-          "Follow cchostd's HealthChanged, JobFinished and PropertiesChanged signals, one\n"
-          "line per event with a timestamp, until SIGINT or SIGTERM",
+          "Follow cchostd's HealthChanged, JobFinished and PropertiesChanged signals,\n"
+          "one line per event with a timestamp, until SIGINT or SIGTERM",
           O(BUS_ADDRESS), 0, verb_monitor },
 };
 
