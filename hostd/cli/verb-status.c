@@ -138,12 +138,17 @@ static void print_row(const char *label) {
         printf("%-18s", label);
 }
 
+/* at most STATUS_LIST_MAX entries of a, then how many more: a table read in one glance */
+#define STATUS_LIST_MAX 5
+
 static void print_string_list(json_object *a) {
         _cleanup_(text_esc_done) TextEsc e = {};
         size_t n = json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
 
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n && i < STATUS_LIST_MAX; i++)
                 printf("%s%s", i ? ", " : "", text_esc(&e, json_object_get_string(json_object_array_get_idx(a, i))));
+        if (n > STATUS_LIST_MAX)
+                printf(" and %zu more (cchostctl report compliance)", n - STATUS_LIST_MAX);
 }
 
 static void print_status(json_object *node, json_object *check, bool color) {

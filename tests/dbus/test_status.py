@@ -43,8 +43,12 @@ class Status(BusCase):
         self.assertRegex(out, r"(?m)^Key rotation: +last never, next not scheduled$")
         if node["compliance"]["score"] is not None:
             self.assertRegex(out, r"(?m)^Compliance: +%.1f/100" % node["compliance"]["score"])
-        for rule in node["compliance"]["failed"]:
+        rules = node["compliance"]["failed"]
+        for rule in rules[:5]:
             self.assertIn(rule, out)
+        if len(rules) > 5:  # one glance: the first five, then how many more
+            self.assertNotIn(rules[5], out)
+            self.assertIn(f"and {len(rules) - 5} more (cchostctl report compliance)", out)
         if node["cvm_slots"]:
             self.assertRegex(out, r"(?m)^CVM slots: +%d \(bound by %s\)$" % (node["cvm_slots"]["value"],
                                                                             node["cvm_slots"]["binding"]))
@@ -68,6 +72,11 @@ class Status(BusCase):
             if c.get("remedy"):
                 self.assertIn("remedy: " + c["remedy"].split("\n")[0], out)
         self.assertIn(root, out)
+        rules = node["compliance"]["failed"]
+        self.assertGreater(len(rules), 5)
+        self.assertRegex(out, r"(?m)^Compliance: +[0-9.]+/100, %d rules fail: %s, .* and %d more "
+                         r"\(cchostctl report compliance\)$" % (len(rules), rules[0], len(rules) - 5))
+        self.assertNotIn(rules[5] + ",", out)
 
     def test_json_is_the_node_document(self):
         self.daemon_on("milan-snp-bios-off")
