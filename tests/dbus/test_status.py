@@ -4,6 +4,7 @@ bus (buslib): the table and --json equal GetReport("node") and GetReport("check"
 daemon is one line and exit 2; monitor prints the daemon's signals and stops on SIGINT/SIGTERM."""
 import json
 import os
+import pty
 import signal
 import subprocess
 import threading
@@ -86,11 +87,37 @@ class Status(BusCase):
         self.assertEqual(json.loads(out), node)
         self.assertEqual(json.loads(out)["schema"], "cchost.node/v1")
 
-    def test_color_only_when_asked(self):
+    def on_terminal(self, *args):
+        """status with its stdout on a pseudo-terminal; returns (exit code, what it wrote)."""
+        master, slave = pty.openpty()
+        p = subprocess.run([CCHOSTCTL, *args, "status", "--bus-address", self.bus_address], stdout=slave,
+                           stderr=subprocess.PIPE, timeout=60, env={k: v for k, v in os.environ.items() if k != "NO_COLOR"})
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        os.close(master)
+        return p.returncode, out.decode()
+
+    def test_color_only_on_a_terminal(self):
         self.daemon_on("spr-tdx-certified")
         # not a terminal: no colour by default; never with --no-color
-        self.assertNotIn("\033[", self.status()[1])
-        self.assertNotIn("\033[", self.status("--no-color")[1])
+        code, out, err = self.status()
+        self.assertEqual(code, 0, err)
+        self.assertIn("Readiness:", out)
+        self.assertNotIn("\033[", out)
+        code, out = self.on_terminal()
+        self.assertEqual(code, 0, out)
+        self.assertRegex(out, "Readiness: +\033\\[1m\033\\[(32|33)m(ready|degraded)\033\\[0m")
+        code, out = self.on_terminal("--no-color")
+        self.assertIn("Readiness:", out)
+        self.assertNotIn("\033[", out)
 
     def test_system_bus_from_environment(self):
         """Without --bus-address, sd_bus_open_system() honours $DBUS_SYSTEM_BUS_ADDRESS."""
