@@ -44,6 +44,7 @@ bool arg_volume_key = false;
 bool arg_recovery_key = true;
 bool arg_print_recovery_key = false;
 bool arg_due = false;
+const char *arg_bus_address = NULL;
 
 /*
  * The options. Each verb names the ones it honours (Verb.options); any other one on its command line is
@@ -78,6 +79,7 @@ typedef enum Option {
         OPT_PRINT_RECOVERY_KEY,
         OPT_ESCROW_KEY,
         OPT_DUE,
+        OPT_BUS_ADDRESS,
         _OPT_MAX,
 } Option;
 
@@ -109,6 +111,7 @@ static const struct option options[] = {
         [OPT_PRINT_RECOVERY_KEY] = { "print-recovery-key", no_argument, NULL, 0x100 + OPT_PRINT_RECOVERY_KEY },
         [OPT_ESCROW_KEY] = { "escrow-key", required_argument, NULL, 0x100 + OPT_ESCROW_KEY },
         [OPT_DUE] = { "due", no_argument, NULL, 0x100 + OPT_DUE },
+        [OPT_BUS_ADDRESS] = { "bus-address", required_argument, NULL, 0x100 + OPT_BUS_ADDRESS },
         [_OPT_MAX] = {},
 };
 
@@ -155,6 +158,8 @@ static const char *const option_help[_OPT_MAX][2] = {
                                                          "rotate --volume-key (keeps the escrowed recovery keyslots)" },
         [OPT_DUE] = { "   --due", "disk rotate: every configured device whose rotation is due\n"
                                   "(fde.rotation in the configuration)" },
+        [OPT_BUS_ADDRESS] = { "   --bus-address=ADDR", "status, monitor: talk to cchostd on this bus (e.g.\n"
+                                                       "unix:path=/run/x) instead of the system bus" },
 };
 
 #define O(x) (UINT32_C(1) << OPT_##x)
@@ -289,6 +294,15 @@ static const Verb verbs[] = {
           "the JWS over cluster-info, the CA pin, the server's chain); exit 1 with the reason\n"
           "when it cannot (--json: schema cchost.kube-preflight/v1)",
           O(CONFIG) | O(JSON), 0, verb_kube_preflight },
+        { "status", NULL, "[--json] [--bus-address ADDR] status",
+          "Ask cchostd on the system bus for the node: readiness, TEE, failed checks\n"
+          "and remedies, compliance, disk encryption, key rotation, CVM slots (--json:\n"
+          "schema cchost.node/v1); exit 2 when the daemon is not running",
+          O(JSON) | O(BUS_ADDRESS), 0, verb_status },
+        { "monitor", NULL, "[--bus-address ADDR] monitor",
+          "Follow cchostd's HealthChanged, JobFinished and PropertiesChanged signals,\n"
+          "one line per event with a timestamp, until SIGINT or SIGTERM",
+          O(BUS_ADDRESS), 0, verb_monitor },
 };
 
 /* Prints text with every line after the first indented by indent columns. */
@@ -500,6 +514,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case OPT_DUE:
                         arg_due = true;
+                        break;
+                case OPT_BUS_ADDRESS:
+                        arg_bus_address = optarg;
                         break;
                 default:
                         return -EINVAL;

@@ -38,6 +38,7 @@ extern bool arg_volume_key;             /* disk rotate --volume-key */
 extern bool arg_recovery_key;           /* --no-recovery-key clears it */
 extern bool arg_print_recovery_key;     /* --print-recovery-key */
 extern bool arg_due;                    /* disk rotate --due */
+extern const char *arg_bus_address;     /* status, monitor: --bus-address ADDR */
 
 #if CCHOST_TEST_HOOKS
 /* cchostctl-test only (test-hooks-env.c): fills in the test hooks from the environment (logs the error). */
@@ -75,3 +76,6 @@ int verb_disk(int argc, char *argv[]);
 /* kube preflight, report capacity (verb-kube.c, issue 15) */
 int verb_kube_preflight(int argc, char *argv[]);
 int verb_report_capacity(int argc, char *argv[]);
+/* status, monitor: the front end of cchostd over D-Bus (verb-status.c) */
+int verb_status(int argc, char *argv[]);
+int verb_monitor(int argc, char *argv[]);

@@ -16,6 +16,22 @@
 #undef sd_bus_message_unref
 #undef sd_bus_flush_close_unref
 #undef sd_bus_error_free
+#undef sd_bus_new
+#undef sd_bus_set_address
+#undef sd_bus_set_bus_client
+#undef sd_bus_start
+#undef sd_bus_message_read
+#undef sd_bus_match_signal
+#undef sd_bus_process
+#undef sd_bus_wait
+#undef sd_bus_message_get_member
+#undef sd_bus_message_get_path
+#undef sd_bus_message_enter_container
+#undef sd_bus_message_exit_container
+#undef sd_bus_message_peek_type
+#undef sd_bus_message_skip
+#undef sd_bus_message_read_strv
+#undef sd_bus_message_read_basic
 
 #define LIVE_DL_DEFINE(name) typeof(name) *sym_##name;
 KMOD_DL_SYMBOLS(LIVE_DL_DEFINE)

@@ -25,7 +25,23 @@
         X(sd_bus_call_method)                   \
         X(sd_bus_message_unref)                 \
         X(sd_bus_flush_close_unref)             \
-        X(sd_bus_error_free)
+        X(sd_bus_error_free)                    \
+        X(sd_bus_new)                           \
+        X(sd_bus_set_address)                   \
+        X(sd_bus_set_bus_client)                \
+        X(sd_bus_start)                         \
+        X(sd_bus_message_read)                  \
+        X(sd_bus_match_signal)                  \
+        X(sd_bus_process)                       \
+        X(sd_bus_wait)                          \
+        X(sd_bus_message_get_member)            \
+        X(sd_bus_message_get_path)              \
+        X(sd_bus_message_enter_container)       \
+        X(sd_bus_message_exit_container)        \
+        X(sd_bus_message_peek_type)             \
+        X(sd_bus_message_skip)                  \
+        X(sd_bus_message_read_strv)             \
+        X(sd_bus_message_read_basic)
 
 #define LIVE_DL_DECLARE(name) extern typeof(name) *sym_##name;
 KMOD_DL_SYMBOLS(LIVE_DL_DECLARE)
@@ -48,3 +64,19 @@ void sdbus_dl_error_free(sd_bus_error *e);
 #define sd_bus_message_unref sym_sd_bus_message_unref
 #define sd_bus_flush_close_unref sym_sd_bus_flush_close_unref
 #define sd_bus_error_free sdbus_dl_error_free
+#define sd_bus_new sym_sd_bus_new
+#define sd_bus_set_address sym_sd_bus_set_address
+#define sd_bus_set_bus_client sym_sd_bus_set_bus_client
+#define sd_bus_start sym_sd_bus_start
+#define sd_bus_message_read sym_sd_bus_message_read
+#define sd_bus_match_signal sym_sd_bus_match_signal
+#define sd_bus_process sym_sd_bus_process
+#define sd_bus_wait sym_sd_bus_wait
+#define sd_bus_message_get_member sym_sd_bus_message_get_member
+#define sd_bus_message_get_path sym_sd_bus_message_get_path
+#define sd_bus_message_enter_container sym_sd_bus_message_enter_container
+#define sd_bus_message_exit_container sym_sd_bus_message_exit_container
+#define sd_bus_message_peek_type sym_sd_bus_message_peek_type
+#define sd_bus_message_skip sym_sd_bus_message_skip
+#define sd_bus_message_read_strv sym_sd_bus_message_read_strv
+#define sd_bus_message_read_basic sym_sd_bus_message_read_basic
